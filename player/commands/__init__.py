@@ -1,0 +1,1 @@
+"""Sub-commands of `signage-player`, one module each (see player/cli.py)."""

@@ -1,0 +1,1 @@
+"""Pure domain logic: configuration, playlists, schedules, manifests. No pygame, requests or psutil."""

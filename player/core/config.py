@@ -1,0 +1,314 @@
+"""The device configuration (`/etc/signage-player/player.yaml`): schema, defaults, validation.
+
+Every key has a default, so an empty or missing file is a valid configuration. Loading collects
+every problem at once and names file, line and key path for each.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from player.core.fields import Fields, type_name
+from player.core.problems import LoadError, ProblemList
+from player.core.units import (
+    parse_bytes, parse_color, parse_duration, parse_hours_range, parse_size,
+)
+from player.core.yamlfile import read_yaml
+
+DEFAULT_CONFIG_PATH = Path("/etc/signage-player/player.yaml")
+DEFAULT_STATE_DIR = Path("/var/lib/signage-player")
+ROTATIONS = (0, 90, 180, 270)
+FITS = ("contain", "cover", "stretch")
+DRIVERS = ("auto", "kmsdrm", "x11", "wayland", "offscreen")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+HoursWindow = tuple  # (datetime.time start, datetime.time end)
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    size: tuple[int, int] | None = None  # None: the screen's native size
+    rotation: int = 0
+    fit: str = "contain"
+    background: tuple[int, int, int] = (0, 0, 0)
+    driver: str = "auto"
+    fullscreen: bool = True
+    max_fps: int = 30
+    hide_cursor: bool = True
+
+
+@dataclass(frozen=True)
+class FontsConfig:
+    latin: str = ""  # a font file; empty: the bundled Noto Sans
+    cjk: str = ""  # a font file (.ttf/.otf/.ttc); empty: looked up with fontconfig
+    cjk_index: int | None = None  # face index inside a .ttc; None: the Simplified Chinese face
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    sources: tuple[str, ...] = ()
+    public_keys: tuple[str, ...] = ()
+    channel: str = ""  # expected channel name; empty: accept the name of the first manifest seen
+    interval: float = 300.0
+    jitter: float = 0.1  # fraction of the interval
+    timeout: float = 30.0
+    bandwidth_limit: int = 0  # bytes per second; 0: no cap
+    hours: tuple[HoursWindow, ...] = ()  # empty: any time
+    min_free: int = 200 * 1000**2  # bytes left free on the state filesystem after a download
+    max_manifest_bytes: int = 4 * 1000**2
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    name: str
+    path: str
+    kind: str = "temperature"  # temperature | humidity | other
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    report_url: str = ""
+    token: str = ""
+    interval: float = 60.0
+    upload_interval: float = 60.0
+    screenshot_interval: float = 900.0
+    screenshot_width: int = 480
+    spool_limit: int = 50 * 1000**2
+    sensors: tuple[SensorConfig, ...] = ()
+    max_temperature: float = 80.0
+    max_humidity: float = 85.0
+    min_disk_free: int = 500 * 1000**2
+    prometheus_textfile: str = ""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    hours: HoursWindow
+    volume: float
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    enabled: bool = True
+    volume: float = 0.8  # 0.0 to 1.0
+    quiet_hours: tuple[QuietHours, ...] = ()
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    off_hours: tuple[HoursWindow, ...] = ()
+    off_command: str = ""
+    on_command: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole device configuration, validated."""
+
+    source: str = "(defaults)"
+    cluster: str = field(default_factory=socket.gethostname)
+    state_dir: Path = DEFAULT_STATE_DIR
+    playlist: Path | None = None
+    log_level: str = "info"
+    fallback: dict[str, str] = field(default_factory=lambda: {
+        "vi": "Trùng Khánh – Cao Bằng", "en": "Trung Khanh – Cao Bang"})
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    fonts: FontsConfig = field(default_factory=FontsConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
+    warnings: tuple = ()
+
+    def needs_restart_against(self, other: Config) -> bool:
+        """True when switching from `other` to this config cannot be applied while running."""
+        return (self.display, self.fonts, self.state_dir) != (other.display, other.fonts, other.state_dir)
+
+
+TOP_KEYS = ("cluster", "state_dir", "playlist", "log_level", "fallback", "display", "fonts",
+            "sync", "health", "audio", "power")
+
+
+def load_config(path: Path | None, must_exist: bool = False) -> Config:
+    """Load and validate a config file; a missing default file means all defaults.
+
+    Raises LoadError with every problem when the file is invalid.
+    """
+    if path is None:
+        path = DEFAULT_CONFIG_PATH
+        if not path.exists():
+            return Config()
+    elif not path.exists() and not must_exist:
+        return Config(source=str(path))
+    data = read_yaml(path)
+    return config_from_data(data, str(path), base=path.parent)
+
+
+def config_from_data(data: object, file: str, base: Path | None = None) -> Config:
+    """Validate already-parsed YAML into a Config (raises LoadError)."""
+    problems = ProblemList(file)
+    top = Fields(data, "", problems, 1)
+    top.check_keys(TOP_KEYS)
+    base = base or Path(".")
+    playlist = top.string("playlist")
+    config = Config(
+        source=file,
+        cluster=_cluster(top),
+        state_dir=Path(top.string("state_dir", str(DEFAULT_STATE_DIR))),
+        playlist=(base / playlist) if playlist else None,
+        log_level=top.choice("log_level", LOG_LEVELS, "info"),
+        fallback=_text_mapping(top, "fallback", Config().fallback),
+        display=_display(top.sub("display")),
+        fonts=_fonts(top.sub("fonts")),
+        sync=_sync(top.sub("sync")),
+        health=_health(top.sub("health")),
+        audio=_audio(top.sub("audio")),
+        power=_power(top.sub("power")),
+        warnings=tuple(problems.warnings),
+    )
+    problems.raise_if_errors()
+    return config
+
+
+def _cluster(top: Fields) -> str:
+    cluster = top.string("cluster", socket.gethostname())
+    if not cluster or len(cluster) > 64 or not all(c.isalnum() or c in "-_." for c in cluster):
+        top.error("cluster", "expected a short id of letters, digits, '-', '_' or '.' (at most 64)")
+    return cluster
+
+
+def _text_mapping(top: Fields, key: str, default: dict[str, str]) -> dict[str, str]:
+    value = top.raw(key)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return {"en": value}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        top.error(key, f"expected a mapping of language to text, got {type_name(value)}")
+        return default
+    return {str(k): v for k, v in value.items()}
+
+
+def _display(f: Fields) -> DisplayConfig:
+    f.check_keys(("size", "rotation", "fit", "background", "driver", "fullscreen", "max_fps",
+                  "hide_cursor"))
+    size = None
+    if f.has("size") and f.raw("size") != "native":
+        size = f.parse("size", parse_size, None)
+    return DisplayConfig(
+        size=size,
+        rotation=f.choice("rotation", ROTATIONS, 0),
+        fit=f.choice("fit", FITS, "contain"),
+        background=f.parse("background", parse_color, (0, 0, 0)),
+        driver=f.choice("driver", DRIVERS, "auto"),
+        fullscreen=f.boolean("fullscreen", True),
+        max_fps=f.integer("max_fps", 30, 1, 120),
+        hide_cursor=f.boolean("hide_cursor", True),
+    )
+
+
+def _fonts(f: Fields) -> FontsConfig:
+    f.check_keys(("latin", "cjk", "cjk_index"))
+    index = f.integer("cjk_index", -1, 0, 64) if f.has("cjk_index") else None
+    return FontsConfig(latin=f.string("latin"), cjk=f.string("cjk"),
+                       cjk_index=None if index == -1 else index)
+
+
+def _hours_list(f: Fields, key: str) -> tuple[HoursWindow, ...]:
+    windows = []
+    for _i, entry, path, line in f.entries(key):
+        try:
+            windows.append(parse_hours_range(entry))
+        except ValueError as exc:
+            f.problems.error(line, path, str(exc))
+    return tuple(windows)
+
+
+def _sync(f: Fields) -> SyncConfig:
+    f.check_keys(("sources", "public_keys", "channel", "interval", "jitter", "timeout",
+                  "bandwidth_limit", "hours", "min_free", "max_manifest_bytes"))
+    d = SyncConfig()
+    return SyncConfig(
+        sources=f.string_list("sources"),
+        public_keys=f.string_list("public_keys"),
+        channel=f.string("channel"),
+        interval=f.parse("interval", parse_duration, d.interval),
+        jitter=f.number("jitter", d.jitter, 0, 1),
+        timeout=f.parse("timeout", parse_duration, d.timeout),
+        bandwidth_limit=f.parse("bandwidth_limit", parse_bytes, 0),
+        hours=_hours_list(f, "hours"),
+        min_free=f.parse("min_free", parse_bytes, d.min_free),
+        max_manifest_bytes=f.parse("max_manifest_bytes", parse_bytes, d.max_manifest_bytes),
+    )
+
+
+def _sensors(f: Fields) -> tuple[SensorConfig, ...]:
+    sensors = []
+    for _i, entry, path, line in f.entries("sensors"):
+        s = Fields(entry, path, f.problems, line)
+        s.check_keys(("name", "path", "kind", "scale"))
+        if not s.has("name") or not s.has("path"):
+            f.problems.error(line, path, "a sensor needs a name and a path")
+            continue
+        sensors.append(SensorConfig(
+            name=s.string("name"), path=s.string("path"),
+            kind=s.choice("kind", ("temperature", "humidity", "other"), "temperature"),
+            scale=s.number("scale", 1.0)))
+    return tuple(sensors)
+
+
+def _health(f: Fields) -> HealthConfig:
+    f.check_keys(("report_url", "token", "interval", "upload_interval", "screenshot_interval",
+                  "screenshot_width", "spool_limit", "sensors", "max_temperature", "max_humidity",
+                  "min_disk_free", "prometheus_textfile"))
+    d = HealthConfig()
+    url = f.string("report_url")
+    if url and not url.startswith(("http://", "https://")):
+        f.error("report_url", f'expected an http:// or https:// address, got "{url}"')
+    return HealthConfig(
+        report_url=url,
+        token=f.string("token"),
+        interval=f.parse("interval", parse_duration, d.interval),
+        upload_interval=f.parse("upload_interval", parse_duration, d.upload_interval),
+        screenshot_interval=f.parse("screenshot_interval", parse_duration, d.screenshot_interval),
+        screenshot_width=f.integer("screenshot_width", d.screenshot_width, 64, 3840),
+        spool_limit=f.parse("spool_limit", parse_bytes, d.spool_limit),
+        sensors=_sensors(f),
+        max_temperature=f.number("max_temperature", d.max_temperature),
+        max_humidity=f.number("max_humidity", d.max_humidity, 0, 100),
+        min_disk_free=f.parse("min_disk_free", parse_bytes, d.min_disk_free),
+        prometheus_textfile=f.string("prometheus_textfile"),
+    )
+
+
+def _volume(f: Fields, key: str, default: float) -> float:
+    """Volumes are written 0-100 (percent) in YAML and kept 0.0-1.0 inside."""
+    return f.number(key, default * 100, 0, 100) / 100
+
+
+def _audio(f: Fields) -> AudioConfig:
+    f.check_keys(("enabled", "volume", "quiet_hours"))
+    quiet = []
+    for _i, entry, path, line in f.entries("quiet_hours"):
+        q = Fields(entry, path, f.problems, line)
+        q.check_keys(("hours", "volume"))
+        if not q.has("hours"):
+            f.problems.error(line, path, 'quiet hours need "hours", like "21:00-06:00"')
+            continue
+        hours = q.parse("hours", parse_hours_range, None)
+        if hours:
+            quiet.append(QuietHours(hours=hours, volume=_volume(q, "volume", 0.0)))
+    return AudioConfig(enabled=f.boolean("enabled", True), volume=_volume(f, "volume", 0.8),
+                       quiet_hours=tuple(quiet))
+
+
+def _power(f: Fields) -> PowerConfig:
+    f.check_keys(("off_hours", "off_command", "on_command"))
+    return PowerConfig(off_hours=_hours_list(f, "off_hours"),
+                       off_command=f.string("off_command"), on_command=f.string("on_command"))
+
+
+__all__ = ["Config", "LoadError", "load_config", "config_from_data"]
