@@ -1,0 +1,36 @@
+"""Immutable messages that worker threads send to the render loop through one queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReleaseReady:
+    """A verified release is current on disk; play its playlist from the next item boundary."""
+
+    version: int
+    playlist: Path
+
+
+@dataclass(frozen=True)
+class ConfigChanged:
+    """The device config file changed and validated; apply it at the next item boundary."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PlaylistChanged:
+    """A local playlist (or its media) changed on disk; reload it at the next item boundary."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class StopRequested:
+    """End the player cleanly (`restart` True: a change needs a fresh process)."""
+
+    reason: str
+    restart: bool = False
