@@ -1,0 +1,1 @@
+"""Health: readings, the report spool and uploader, status.json and Prometheus output."""

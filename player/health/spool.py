@@ -1,0 +1,232 @@
+"""The report spool: an SQLite file in the state folder that keeps reports until the hub acks them.
+
+One row a report, written with WAL and `synchronous=FULL`, so a report that `add` returned for
+survives `kill -9` and power cuts. Each row gets a uuid4 `id` and a per-device `seq` (SQLite
+AUTOINCREMENT: never reused, even after every row was deleted). Past the size limit, routine
+rows (screenshots, then the oldest heartbeats) are summarised into one `thinned` event and
+deleted; events and proof-of-play rows are never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from player.health.reports import event_report
+
+log = logging.getLogger(__name__)
+
+ROUTINE_KINDS = ("screenshot", "heartbeat")  # thinned in this order
+THIN_TO = 0.8  # thin down to this share of the limit, so passes (and thinned events) stay rare
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    time TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class SpoolStats:
+    """What the spool holds, for status.json and the heartbeat's readings."""
+
+    reports: int
+    bytes: int
+    events: int
+    rejected: int
+    thinned_total: int
+    oldest: str | None
+
+
+class Spool:
+    """A thread-safe queue of reports on disk (one SQLite connection guarded by a lock)."""
+
+    def __init__(self, path: Path, limit: int = 50 * 1000**2,
+                 stamp: Callable[[dict], dict] = lambda report: report):
+        self.path = path
+        self.limit = limit
+        self.stamp = stamp  # adds the common keys (cluster, boot_id...) to the thinned event
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = _open(path)
+        self._bytes = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM reports").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, reports: Iterable[dict]) -> list[dict]:
+        """Store reports (without `id`/`seq`) in one transaction; returns them with both set."""
+        stored = []
+        with self._lock, self._db:
+            for report in reports:
+                stored.append(self._insert(report))
+            if self._bytes > self.limit:
+                thinned = self._thin()
+                if thinned:
+                    stored.append(self._insert(self.stamp(thinned)))
+        return stored
+
+    def _insert(self, report: dict) -> dict:
+        report = {k: v for k, v in report.items() if k not in ("id", "seq")}
+        report_id = str(uuid.uuid4())
+        body = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+        cursor = self._db.execute(
+            "INSERT INTO reports (id, kind, time, size, body) VALUES (?, ?, ?, ?, ?)",
+            (report_id, report.get("kind", ""), report.get("time", ""), len(body), body))
+        self._bytes += len(body)
+        return {"id": report_id, "seq": cursor.lastrowid, **report}
+
+    def batch(self, max_reports: int = 500, max_bytes: int = 2_000_000) -> list[dict]:
+        """The oldest reports not yet acknowledged, in seq order, within the batch limits."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, id, size, body FROM reports WHERE rejected = 0 ORDER BY seq LIMIT ?",
+                (max_reports,)).fetchall()
+        reports, total = [], 0
+        for seq, report_id, size, body in rows:
+            if reports and total + size + 100 > max_bytes:
+                break
+            total += size + 100  # room for the id, seq and the JSON around each report
+            reports.append({"id": report_id, "seq": seq, **json.loads(body)})
+        return reports
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Forget acknowledged reports; ids the spool does not hold are ignored."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self._lock, self._db:
+            deleted = 0
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                size = self._db.execute(
+                    f"SELECT COALESCE(SUM(size), 0) FROM reports WHERE id IN ({marks})",
+                    chunk).fetchone()[0]
+                deleted += self._db.execute(
+                    f"DELETE FROM reports WHERE id IN ({marks})", chunk).rowcount
+                self._bytes -= size
+        return deleted
+
+    def reject(self, report_id: str) -> None:
+        """Keep a report the hub refuses (schema error) but stop sending it: it blocks nothing."""
+        with self._lock, self._db:
+            self._db.execute("UPDATE reports SET rejected = 1 WHERE id = ?", (report_id,))
+
+    def stats(self) -> SpoolStats:
+        with self._lock:
+            reports, events, rejected, oldest = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(kind = 'event'), 0), COALESCE(SUM(rejected), 0), "
+                "MIN(time) FROM reports").fetchone()
+            return SpoolStats(reports, self._bytes, events, rejected, self._meta("thinned"), oldest)
+
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else 0
+
+    def _thin(self) -> dict | None:
+        """Delete routine rows, oldest first, down to THIN_TO of the limit; summarise them."""
+        target = self.limit * THIN_TO
+        summary = _Summary()
+        for kind in ROUTINE_KINDS:
+            keep_newest = 1 if kind == "screenshot" else 0
+            while self._bytes > target:
+                rows = self._db.execute(
+                    "SELECT seq, size, time, body FROM reports WHERE kind = ? AND rejected = 0 "
+                    "AND seq < (SELECT COALESCE(MAX(seq), 0) + 1 - ? FROM reports WHERE kind = ?) "
+                    "ORDER BY seq LIMIT 200", (kind, keep_newest, kind)).fetchall()
+                if not rows:
+                    break
+                for seq, size, time, body in rows:
+                    if self._bytes <= target:
+                        break
+                    self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
+                    self._bytes -= size
+                    summary.add(kind, time, body)
+        if not summary.count:
+            log.warning("spool %s holds %d bytes over its limit of %d, all of them events or "
+                        "proof of play, which are never dropped",
+                        self.path, self._bytes, self.limit)
+            return None
+        total = self._meta("thinned") + summary.count
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('thinned', ?)", (total,))
+        log.warning("spool over its limit of %d bytes: summarised %d routine reports (%d so far)",
+                    self.limit, summary.count, total)
+        return summary.event(total)
+
+
+class _Summary:
+    """What thinning removed: counts, the time span and the extremes of the heartbeats."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.kinds: dict[str, int] = {}
+        self.first: str | None = None
+        self.last: str | None = None
+        self.extremes: dict[str, float] = {}
+
+    def add(self, kind: str, time: str, body: str) -> None:
+        self.count += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.first = min(self.first or time, time)
+        self.last = max(self.last or time, time)
+        if kind == "heartbeat":
+            summary = json.loads(body).get("summary") or {}
+            for key, pick in (("temperature_celsius", max), ("humidity_percent", max),
+                              ("disk_free_bytes", min), ("memory_available_bytes", min)):
+                value = summary.get(key)
+                if isinstance(value, int | float):
+                    old = self.extremes.get(key)
+                    self.extremes[key] = value if old is None else pick(old, value)
+
+    def event(self, total: int) -> dict:
+        details = {"removed": self.kinds, "from": self.first, "to": self.last,
+                   "thinned_total": total}
+        details.update({f"{'max' if k in ('temperature_celsius', 'humidity_percent') else 'min'}_"
+                        f"{k}": v for k, v in self.extremes.items()})
+        return event_report("warning", "thinned",
+                            f"the spool was full: {self.count} routine reports summarised", details)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """Open (or create) the spool; a corrupt file is moved aside, never deleted."""
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as exc:
+        aside = path.with_name(path.name + ".corrupt")
+        log.error("spool %s is unreadable (%s); moved to %s, starting a new one", path, exc, aside)
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(path) + suffix)
+            if source.exists():
+                source.replace(Path(str(aside) + suffix))
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        # truncate the -wal file back to 1 MB after each checkpoint
+        db.execute("PRAGMA journal_size_limit=1048576")
+        db.executescript(_SCHEMA)
+        db.execute("SELECT COUNT(*) FROM reports").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    db.isolation_level = ""  # `with db:` now wraps each batch in one transaction
+    return db
