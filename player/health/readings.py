@@ -1,0 +1,171 @@
+"""The sampler: one `Sample` of the machine's health, from sysfs/procfs, statvfs and psutil."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from player.core.config import HealthConfig
+from player.health import sysfs
+
+log = logging.getLogger(__name__)
+
+TIME_ERROR = 5  # adjtimex(2): the kernel clock is not synchronised
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One round of readings: the summary the fleet page shows, and every reading by name."""
+
+    boot_id: str
+    uptime: float
+    clock_synced: bool
+    summary: dict
+    readings: dict[str, float]
+    read_only: bool = False
+    ext4_errors: int | None = None
+    under_voltage: bool = False
+    connectors: dict[str, str] = field(default_factory=dict)
+
+
+def labels(metric: str, /, **values: str) -> str:
+    """node_exporter style `name{a="x",b="y"}`, escaping quotes and backslashes."""
+    if not values:
+        return metric
+    inner = ",".join(
+        f'{k}="{str(v).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        for k, v in sorted(values.items()))
+    return f"{metric}{{{inner}}}"
+
+
+def kernel_clock_synchronised() -> bool | None:
+    """adjtimex(2) with no changes: False when the kernel says TIME_ERROR; None if unavailable."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        buffer = ctypes.create_string_buffer(512)  # struct timex, zeroed: modes = 0, read only
+        return libc.adjtimex(buffer) != TIME_ERROR
+    except (OSError, AttributeError):
+        return None
+
+
+class Sampler:
+    """Takes samples; the root folder, statvfs and the process are parameters for tests."""
+
+    def __init__(self, config: HealthConfig, state_dir: Path, root: Path = Path("/"),
+                 statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
+                 process: psutil.Process | None = None,
+                 clock_synced: Callable[[], bool | None] = kernel_clock_synchronised):
+        self.config = config
+        self.state_dir = state_dir
+        self.root = root
+        self.statvfs = statvfs
+        self.process = process or psutil.Process()
+        self.clock_synced = clock_synced
+        self.process.cpu_percent(None)  # the first call only starts the measurement
+
+    def sample(self) -> Sample:
+        readings: dict[str, float] = {}
+        temperature = self._temperatures(readings)
+        connectors = sysfs.drm_connectors(self.root)
+        for name, state in connectors.items():
+            readings[labels("signage_display_connected", connector=name)] = float(
+                state == "connected")
+        disk_free, disk_total, read_only = self._disk(readings)
+        mount = sysfs.mount_of(self.root, self.state_dir)
+        ext4 = sysfs.ext4_errors(self.root, mount.device) if mount else None
+        if ext4 is not None:
+            readings[labels("node_filesystem_errors_total", device=mount.device)] = float(ext4)
+        read_only = read_only or bool(mount and mount.read_only)
+        volts = sysfs.under_voltage(self.root)
+        for key, flag in volts.items():
+            readings[labels("signage_under_voltage", when=key)] = float(flag)
+        humidity = self._sensors(readings)
+        memory = sysfs.meminfo(self.root)
+        available = memory.get("MemAvailable")
+        if available is not None:
+            readings["node_memory_MemAvailable_bytes"] = float(available)
+            readings["node_memory_MemTotal_bytes"] = float(memory.get("MemTotal", 0))
+        load1 = sysfs.load1(self.root)
+        if load1 is not None:
+            readings["node_load1"] = load1
+        for device, values in sysfs.network(self.root).items():
+            readings[labels("node_network_up", device=device)] = values["up"]
+            readings[labels("node_network_receive_bytes_total", device=device)] = values[
+                "receive_bytes"]
+            readings[labels("node_network_transmit_bytes_total", device=device)] = values[
+                "transmit_bytes"]
+        self._process(readings)
+        uptime = sysfs.uptime(self.root) or 0.0
+        readings["node_boot_uptime_seconds"] = uptime
+        synced = self.clock_synced()
+        if synced is None:
+            synced = sysfs.clock_synchronised_file(self.root)
+        readings["node_timex_sync_status"] = float(synced)
+        summary = {
+            "temperature_celsius": _round(temperature, 1),
+            "humidity_percent": _round(humidity, 1),
+            "disk_free_bytes": disk_free,
+            "disk_total_bytes": disk_total,
+            "memory_available_bytes": available,
+            "load1": _round(load1, 2),
+            "display_connected": sysfs.display_connected(connectors),
+        }
+        return Sample(boot_id=sysfs.boot_id(self.root), uptime=uptime, clock_synced=synced,
+                      summary=summary, readings=readings, read_only=read_only, ext4_errors=ext4,
+                      under_voltage=volts.get("now", False), connectors=connectors)
+
+    def _temperatures(self, readings: dict[str, float]) -> float | None:
+        temps = sysfs.thermal_zones(self.root) + sysfs.hwmon_temperatures(self.root)
+        for t in temps:
+            if t.source == "thermal_zone":
+                name = labels("node_thermal_zone_temp", type=t.chip, zone=t.sensor)
+            else:
+                name = labels("node_hwmon_temp_celsius", chip=t.chip, sensor=t.sensor)
+            readings[name] = round(t.celsius, 2)
+        return sysfs.cpu_temperature(temps)
+
+    def _disk(self, readings: dict[str, float]) -> tuple[int | None, int | None, bool]:
+        try:
+            st = self.statvfs(str(self.state_dir))
+        except OSError as exc:
+            log.warning("cannot read the state filesystem at %s: %s", self.state_dir, exc)
+            return None, None, False
+        free, total = st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
+        read_only = bool(st.f_flag & os.ST_RDONLY)
+        mount = str(self.state_dir)
+        readings[labels("node_filesystem_avail_bytes", mountpoint=mount)] = float(free)
+        readings[labels("node_filesystem_size_bytes", mountpoint=mount)] = float(total)
+        readings[labels("node_filesystem_readonly", mountpoint=mount)] = float(read_only)
+        return free, total, read_only
+
+    def _sensors(self, readings: dict[str, float]) -> float | None:
+        humidity = None
+        for sensor in self.config.sensors:
+            value = sysfs.sensor(self.root, sensor)
+            if value is None:
+                continue
+            readings[labels("signage_sensor_value", name=sensor.name, kind=sensor.kind)] = value
+            if sensor.kind == "humidity":
+                humidity = value if humidity is None else max(humidity, value)
+        return humidity
+
+    def _process(self, readings: dict[str, float]) -> None:
+        try:
+            with self.process.oneshot():
+                readings["process_cpu_percent"] = self.process.cpu_percent(None)
+                readings["process_resident_memory_bytes"] = float(self.process.memory_info().rss)
+                readings["process_open_fds"] = float(self.process.num_fds())
+                readings["process_threads"] = float(self.process.num_threads())
+        except psutil.Error as exc:
+            log.debug("process readings unavailable: %s", exc)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
