@@ -200,7 +200,7 @@ def playlist_from_data(data: Any, path: Path) -> Playlist:
         ticker=reader.read_ticker(overlays.sub("ticker")) if overlays.has("ticker") else None,
         clock=_read_clock(overlays.sub("clock")) if overlays.has("clock") else None,
         interrupts=reader.read_interrupts(top),
-        emergency=reader.read_single(top, "emergency"),
+        emergency=reader.read_emergency(top),
         fallback=reader.read_single(top, "fallback"),
         warnings=(),
     )
@@ -271,6 +271,14 @@ class _ItemReader:
         if not top.has(key):
             return None
         return self.read_item(top.sub(key), key)
+
+    def read_emergency(self, top: Fields) -> Item | None:
+        saved = (self.style, self.transition)
+        self.style, self.transition = EMERGENCY_STYLE, Transition("cut", 0.0)
+        try:
+            return self.read_single(top, "emergency")
+        finally:
+            self.style, self.transition = saved
 
     def read_interrupts(self, top: Fields) -> tuple[Interrupt, ...]:
         result = []
@@ -520,3 +528,27 @@ def text_for(text: dict[str, str] | None, languages: tuple[str, ...]) -> list[tu
 
 
 __all__ = ["Playlist", "Item", "LoadError", "load_playlist", "check_playlist", "text_for"]
+
+
+EMERGENCY_STYLE = Style(color=(255, 255, 255), background=(170, 10, 10), align="center")
+
+
+def load_emergency(path: Path, languages: tuple[str, ...]) -> Item:
+    """An emergency message file: one item (usually `text`), shown over everything.
+
+    Raises LoadError. Without a `style`, the message is white on red.
+    """
+    data = read_yaml(path)
+    problems = ProblemList(str(path))
+    reader = _ItemReader(path.parent, problems)
+    reader.languages = languages
+    reader.style = EMERGENCY_STYLE
+    reader.transition = Transition("cut", 0.0)
+    if isinstance(data, dict) and "id" not in data:
+        data["id"] = "emergency"
+    item = reader.read_item(Fields(data, "", problems, 1), "emergency")
+    problems.raise_if_errors()
+    if item is None:
+        raise LoadError([Problem(str(path), 1, "", "expected an emergency message like "
+                                 "text: {vi: ..., en: ...}")])
+    return item

@@ -26,6 +26,8 @@ def parse_duration(value: object) -> float:
     if not isinstance(value, str):
         raise UnitError(f"expected a duration like 10s or 1m30s, got {value!r}")
     text = value.strip().replace(" ", "").lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
     pos, total = 0, 0.0
     for match in _DURATION_PART.finditer(text):
         if match.start() != pos:

@@ -1,0 +1,505 @@
+"""The render loop: the one place that decides what is on screen, frame by frame.
+
+It runs on the main thread, owns pygame, and takes messages from worker threads through a
+queue. The next item is prepared while the current one shows, so a switch is one frame; when
+nothing moves, the loop sleeps until the next thing that will change.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pygame
+
+from player.core.messages import ConfigChanged, PlaylistChanged, ReleaseReady, StopRequested
+from player.core.playlist import Item, Playlist, Style, load_emergency, load_playlist
+from player.core.problems import LoadError
+from player.core.schedule import Entry, Schedule
+from player.render.display import Display
+from player.render.overlays import ClockBadge, TickerOverlay
+from player.render.slides import PendingSlide, SlideContext, SlideError, text_slide
+from player.render.text import FontSet, TextLayout
+
+log = logging.getLogger(__name__)
+
+MAX_SKIPS = 50  # items skipped in a row before the fallback slide is shown
+POLL_INTERVAL = 1.0  # the longest the loop sleeps: messages, emergency file, watchdog
+
+
+@dataclass
+class Showing:
+    entry: Entry
+    slide: Any  # a player.render.slide.Slide
+    start: float  # monotonic
+    end: float | None  # monotonic; None: until the slide ends by itself
+    wall_start: float
+
+
+@dataclass
+class Fade:
+    old: Showing
+    start: float
+    duration: float
+
+
+def fallback_item(text: dict[str, str]) -> Item:
+    return Item(id="fallback", kind="text", text=text, duration=10.0,
+                style=Style(background=(12, 44, 56)))
+
+
+class Player:
+    """Plays one playlist at a time on one display until told to stop."""
+
+    def __init__(self, display: Display, fonts: FontSet, playlist: Playlist, *,
+                 fallback_text: dict[str, str], inbox: queue.Queue | None = None,
+                 board: Any = None, notifier: Any = None, release: int | None = None,
+                 max_fps: int = 30, emergency_file: Path | None = None,
+                 video_factory: Callable[..., Any] | None = None,
+                 power: Any = None, on_config: Callable[[Path], str | None] | None = None,
+                 mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
+        self.display = display
+        self.layout = TextLayout(fonts)
+        self.inbox = inbox or queue.Queue()
+        self.board = board
+        self.notifier = notifier
+        self.max_fps = max_fps
+        self.emergency_file = emergency_file
+        self.video_factory = video_factory
+        self.power = power
+        self.on_config = on_config
+        self.mono, self.wall = mono, wall
+        self.fallback_text = fallback_text
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="decode")
+        self.current: Showing | None = None
+        self.fade: Fade | None = None
+        self.upcoming: tuple[Entry, Any] | None = None
+        self.interrupted: Entry | None = None
+        self.next_interrupt: tuple[float, Any] | None = None
+        self.pending: tuple[Playlist, int | None] | None = None
+        self.emergency: Item | None = None
+        self.emergency_mtime: float | None = None
+        self.stop_reason: str | None = None
+        self.restart = False
+        self.frames = self.late = 0
+        self.last_frame = 0.0
+        self.frame_due = 0.0
+        self.screen_off = False
+        self.warned: set[str] = set()
+        self.use_playlist(playlist, release)
+
+    # -- playlists -------------------------------------------------------------------------
+
+    def use_playlist(self, playlist: Playlist, release: int | None) -> None:
+        self.playlist, self.release = playlist, release
+        size = self.display.logical_size
+        now = self.mono()
+        self.ticker = (TickerOverlay(playlist.ticker, self.layout, size, playlist.languages, now)
+                       if playlist.ticker else None)
+        reserved_top = self.ticker.band_height if self.ticker and playlist.ticker.position == "top" else 0
+        reserved_bottom = self.ticker.band_height if self.ticker and playlist.ticker.position == "bottom" else 0
+        self.clock = (ClockBadge(playlist.clock, self.layout, size, reserved_top, reserved_bottom)
+                      if playlist.clock else None)
+        text_top, text_bottom = reserved_top, reserved_bottom
+        if self.clock is not None:
+            # Text slides keep clear of the clock; pictures run under it.
+            if "top" in playlist.clock.position:
+                text_top += self.clock.height(self.wall()) - int(size[1] * 0.05)
+            else:
+                text_bottom += self.clock.height(self.wall()) - int(size[1] * 0.05)
+        self.ctx = SlideContext(size, self.layout, playlist.languages, playlist.folder,
+                                max(0, text_top), max(0, text_bottom))
+        fallback = playlist.fallback or fallback_item(self.fallback_text)
+        self.schedule = Schedule(playlist, fallback, self.video_length)
+        self.next_interrupt = self.schedule.next_interrupt(self.wall())
+        self.discard_upcoming()
+        self.warned.clear()
+        if self.board is not None:
+            self.board.set_playing(playlist.name, release, self.current.entry.item.id if self.current else "")
+
+    def video_length(self, item: Item) -> float | None:
+        if self.video_factory is None or not hasattr(self.video_factory, "length"):
+            return None
+        return self.video_factory.length(self.playlist.folder / item.source)
+
+    def load_new_playlist(self, path: Path, release: int | None) -> None:
+        try:
+            playlist = load_playlist(path)
+        except LoadError as exc:
+            self.report("error", "playlist_bad", f"new playlist refused, keeping the current one: "
+                        f"{exc.problems[0] if exc.problems else exc}", {"path": str(path)})
+            return
+        log.info("new playlist %s (release %s) will start at the next item boundary",
+                 playlist.name, release)
+        self.pending = (playlist, release)
+
+    # -- messages --------------------------------------------------------------------------
+
+    def handle(self, message: object) -> None:
+        if isinstance(message, ReleaseReady):
+            self.load_new_playlist(message.playlist, message.version)
+        elif isinstance(message, PlaylistChanged):
+            self.load_new_playlist(message.path, self.release)
+        elif isinstance(message, ConfigChanged) and self.on_config is not None:
+            verdict = self.on_config(message.path)
+            if verdict == "restart":
+                self.stop("configuration change needs a restart", restart=True)
+        elif isinstance(message, StopRequested):
+            self.stop(message.reason, message.restart)
+
+    def stop(self, reason: str, restart: bool = False) -> None:
+        self.stop_reason, self.restart = reason, restart
+
+    def drain_inbox(self, timeout: float) -> None:
+        try:
+            message = self.inbox.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return
+        self.handle(message)
+        while True:
+            try:
+                self.handle(self.inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    # -- slides ----------------------------------------------------------------------------
+
+    def request(self, item: Item) -> Any:
+        if item.kind == "video":
+            if self.video_factory is None:
+                raise SlideError(f"item {item.id}: video is not supported by this build")
+            return self.video_factory(item, self.ctx)
+        return PendingSlide(item, self.ctx, self.executor)
+
+    def finish(self, pending: Any) -> Any:
+        """Turn a prepared item into a slide ready to draw (main thread)."""
+        if isinstance(pending, PendingSlide):
+            return pending.result()
+        if hasattr(pending, "prepare"):
+            pending.prepare()
+        return pending
+
+    def discard_upcoming(self) -> None:
+        if self.upcoming is not None:
+            pending = self.upcoming[1]
+            (pending.cancel if isinstance(pending, PendingSlide) else getattr(pending, "close", lambda: None))()
+            self.upcoming = None
+
+    def prepare_upcoming(self, now: float, wall: float) -> None:
+        if self.upcoming is not None or self.current is None or self.pending is not None:
+            return
+        current = self.current
+        if current.entry.role == "emergency" or current.end is None:
+            return
+        ends_at = wall + max(0.0, current.end - now)
+        if self.next_interrupt and self.next_interrupt[0] <= ends_at + 0.5:
+            entry = self.schedule.interrupt_entry(self.next_interrupt[1], self.next_interrupt[0])
+        elif current.entry.role == "interrupt" and self.interrupted is not None:
+            entry = self.schedule.resume(self.interrupted, ends_at)
+        else:
+            entry = self.schedule.after(current.entry, ends_at)
+        try:
+            self.upcoming = (entry, self.request(entry.item))
+        except SlideError as exc:
+            self.warn_item(entry.item, str(exc))
+
+    def slide_for(self, entry: Entry) -> Any:
+        """The prepared slide for `entry` if it is the one prepared, else prepare it now."""
+        if self.upcoming is not None and self.upcoming[0].item.id == entry.item.id:
+            pending = self.upcoming[1]
+            self.upcoming = None
+            return self.finish(pending)
+        self.discard_upcoming()
+        if entry.role in ("fallback", "emergency") and entry.item.kind == "text":
+            return text_slide(entry.item, self.ctx)
+        return self.finish(self.request(entry.item))
+
+    # -- switching -------------------------------------------------------------------------
+
+    def first_entry(self, wall: float) -> Entry:
+        if self.emergency is not None:
+            return self.schedule.emergency_entry(self.emergency, wall)
+        return self.schedule.first(wall)
+
+    def show(self, entry: Entry, now: float, wall: float) -> None:
+        """Switch to `entry` (or the next one that can be shown) within this frame."""
+        for _ in range(MAX_SKIPS):
+            try:
+                slide = self.slide_for(entry)
+                break
+            except SlideError as exc:
+                self.warn_item(entry.item, str(exc))
+                entry = self.schedule.after(entry, wall) if entry.role != "fallback" else entry
+                if entry.role == "fallback":
+                    slide = text_slide(entry.item, self.ctx)
+                    break
+        else:
+            entry = self.schedule._fallback_entry(wall)
+            slide = text_slide(entry.item, self.ctx)
+        old = self.current
+        end = None if entry.end is None else now + max(0.05, entry.end - entry.start)
+        if entry.item.duration is None and entry.end is not None and entry.role == "loop":
+            end = None  # a video with no set duration runs to its own end
+        self.current = Showing(entry, slide, now, end, wall)
+        slide.start(now)
+        self.frame_due = now
+        if old is not None:
+            self.record_play(old, wall)
+            if self.fade is not None:
+                self.fade.old.slide.close()
+                self.fade = None
+            transition = entry.item.transition
+            if transition.kind == "crossfade" and transition.duration > 0 and entry.role != "emergency":
+                self.fade = Fade(old, now, transition.duration)
+            else:
+                old.slide.close()
+        if self.board is not None:
+            self.board.set_playing(self.playlist.name, self.release, entry.item.id)
+        log.debug("showing %s (%s) until %s", entry.item.id, entry.role, end)
+
+    def next_entry(self, wall: float) -> Entry:
+        current = self.current
+        assert current is not None
+        if self.pending is not None:
+            playlist, release = self.pending
+            self.pending = None
+            self.use_playlist(playlist, release)
+            self.interrupted = None
+            return self.first_entry(wall)
+        if current.entry.role == "interrupt" and self.interrupted is not None:
+            entry, self.interrupted = self.schedule.resume(self.interrupted, wall), None
+            return entry
+        return self.schedule.after(current.entry, wall)
+
+    def maybe_switch(self, now: float, wall: float) -> None:
+        current = self.current
+        if current is None:
+            self.show(self.first_entry(wall), now, wall)
+            return
+        role = current.entry.role
+        if self.emergency is not None and role != "emergency":
+            self.interrupted = None
+            self.show(self.schedule.emergency_entry(self.emergency, wall), now, wall)
+        elif self.emergency is None and role == "emergency":
+            self.show(self.schedule.first(wall), now, wall)
+        elif role == "emergency" and self.emergency is not current.entry.item:
+            self.show(self.schedule.emergency_entry(self.emergency, wall), now, wall)
+        elif self.next_interrupt and wall >= self.next_interrupt[0] and role not in ("interrupt", "emergency"):
+            fire, interrupt = self.next_interrupt
+            self.next_interrupt = self.schedule.next_interrupt(fire)
+            self.interrupted = current.entry if role == "loop" else self.interrupted
+            self.show(self.schedule.interrupt_entry(interrupt, fire), now, wall)
+        elif (current.end is not None and now >= current.end) or current.slide.natural_end(now):
+            self.show(self.next_entry(wall), now, wall)
+        if self.next_interrupt and wall >= self.next_interrupt[0] and self.current.entry.role != "interrupt":
+            self.next_interrupt = self.schedule.next_interrupt(wall)
+
+    def record_play(self, shown: Showing, wall: float) -> None:
+        if self.board is None or shown.entry.role == "fallback":
+            return
+        self.board.play(shown.entry.item.id, self.release,
+                        datetime.fromtimestamp(shown.wall_start, timezone.utc),
+                        datetime.fromtimestamp(wall, timezone.utc))
+
+    # -- emergency -------------------------------------------------------------------------
+
+    def check_emergency(self) -> None:
+        item = self.playlist.emergency
+        if self.emergency_file is not None:
+            try:
+                mtime = self.emergency_file.stat().st_mtime
+            except OSError:
+                mtime = None
+            if mtime is None:
+                self.emergency_mtime = None
+                self.file_emergency = None
+            elif mtime != self.emergency_mtime:
+                self.emergency_mtime = mtime
+                try:
+                    self.file_emergency = load_emergency(self.emergency_file, self.playlist.languages)
+                    self.report("warning", "emergency", f"emergency message from {self.emergency_file} is on")
+                except LoadError as exc:
+                    self.file_emergency = None
+                    self.report("error", "emergency_bad", f"emergency file refused: {exc}")
+            item = getattr(self, "file_emergency", None) or item
+        self.emergency = item
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def animating(self, now: float) -> bool:
+        current = self.current
+        return bool(self.fade or self.ticker or (current and current.slide.animated))
+
+    def compose(self, canvas: pygame.Surface, now: float, wall: float) -> None:
+        """Draw the whole logical frame for time `now` onto the canvas."""
+        current = self.current
+        assert current is not None
+        if self.screen_off:
+            canvas.fill((0, 0, 0))
+            return
+        if self.fade is not None:
+            progress = (now - self.fade.start) / self.fade.duration
+            if progress >= 1:
+                self.fade.old.slide.close()
+                self.fade = None
+            else:
+                self.fade.old.slide.draw(canvas, now)
+                layer = getattr(self, "_layer", None)
+                if layer is None or layer.get_size() != canvas.get_size():
+                    layer = self._layer = pygame.Surface(canvas.get_size()).convert()
+                current.slide.draw(layer, now)
+                layer.set_alpha(int(255 * max(0.0, progress)))
+                canvas.blit(layer, (0, 0))
+        if self.fade is None:
+            current.slide.draw(canvas, now)
+        if current.entry.role != "emergency":
+            if self.ticker:
+                self.ticker.draw(canvas, now)
+            if self.clock:
+                self.clock.draw(canvas, wall)
+
+    def render(self, now: float, wall: float) -> None:
+        self.compose(self.display.canvas, now, wall)
+        self.display.present()
+        interval = 1.0 / self.max_fps
+        if self.last_frame and self.animating(now) and now - self.frame_due > interval:
+            self.late += 1
+        self.frames += 1
+        self.last_frame = now
+        if self.board is not None:
+            self.board.count_frames(self.frames, self.late)
+            if self.board.wants_screenshot(wall):
+                self.take_screenshot()
+
+    def take_screenshot(self) -> None:
+        from io import BytesIO
+
+        from PIL import Image
+
+        screen = self.display.screen
+        width = 480
+        height = max(1, round(screen.get_height() * width / screen.get_width()))
+        small = pygame.transform.smoothscale(screen, (width, height))
+        buffer = BytesIO()
+        Image.frombytes("RGB", (width, height), pygame.image.tobytes(small, "RGB")).save(
+            buffer, "JPEG", quality=70)
+        self.board.screenshot(buffer.getvalue(), width, height)
+
+    def next_wake(self, now: float, wall: float) -> float:
+        """Seconds until something will change on screen (or a poll is due)."""
+        waits = [POLL_INTERVAL]
+        current = self.current
+        if self.animating(now):
+            waits.append(self.frame_due - now)
+        if current is not None:
+            if current.end is not None:
+                waits.append(current.end - now)
+            change = current.slide.next_change(now)
+            if change is not None:
+                waits.append(change - now)
+        if self.clock is not None:
+            waits.append(ClockBadge.next_change(wall))
+        if self.next_interrupt is not None:
+            waits.append(self.next_interrupt[0] - wall)
+        return max(0.0, min(waits))
+
+    def frame_needed(self, now: float, wall: float, changed: bool) -> bool:
+        if changed or self.frames == 0:
+            return True
+        current = self.current
+        if self.animating(now) and now >= self.frame_due:
+            return True
+        if current is not None:
+            change = current.slide.next_change(self.last_frame)
+            if change is not None and now >= change:
+                return True
+        return bool(self.clock and int(wall // 60) != int(self.last_wall // 60))
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One turn of the loop: messages handled by the caller, then switch, draw, prepare."""
+        now, wall = self.mono(), self.wall()
+        self.check_emergency()
+        self.apply_power(wall)
+        before = self.current.entry.key if self.current else None
+        self.maybe_switch(now, wall)
+        changed = before != (self.current.entry.key if self.current else None)
+        if self.frame_needed(now, wall, changed):
+            self.render(now, wall)
+            self.last_wall = wall
+            interval = 1.0 / self.max_fps
+            self.frame_due = max(self.frame_due + interval, now) if self.animating(now) else now
+        self.prepare_upcoming(now, wall)
+        if self.notifier is not None:
+            self.notifier.watchdog()
+
+    def apply_power(self, wall: float) -> None:
+        if self.power is None:
+            return
+        off = self.power.screen_off(datetime.fromtimestamp(wall))
+        if off != self.screen_off:
+            self.screen_off = off
+            self.power.apply(off)
+            self.frame_due = self.mono()
+            self.last_frame = 0.0
+
+    def run(self, exit_after: float | None = None, on_first_frame: Callable[[], None] | None = None) -> str:
+        """Play until stopped; returns the reason."""
+        deadline = None if exit_after is None else self.mono() + exit_after
+        self.last_wall = self.wall()
+        try:
+            while self.stop_reason is None:
+                self.pump_events()
+                self.step()
+                if self.frames == 1 and on_first_frame is not None:
+                    on_first_frame()
+                    on_first_frame = None
+                now = self.mono()
+                wait = self.next_wake(now, self.wall())
+                if deadline is not None:
+                    if now >= deadline:
+                        self.stop("--exit-after reached")
+                        break
+                    wait = min(wait, deadline - now)
+                self.drain_inbox(wait)
+        finally:
+            self.close()
+        return self.stop_reason or "stopped"
+
+    def pump_events(self) -> None:
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.stop("window closed")
+            elif event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q):
+                self.stop("key pressed")
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.record_play(self.current, self.wall())
+            self.current.slide.close()
+        if self.fade is not None:
+            self.fade.old.slide.close()
+        self.discard_upcoming()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def warn_item(self, item: Item, message: str) -> None:
+        if message in self.warned:
+            log.debug("%s", message)
+            return
+        self.warned.add(message)
+        self.report("error", "file_bad", f"skipped: {message}", {"item": item.id})
+
+    def report(self, severity: str, event: str, message: str, details: dict | None = None) -> None:
+        getattr(log, "error" if severity == "error" else "warning")("%s", message)
+        if self.board is not None:
+            self.board.event(severity, event, message, details or {})

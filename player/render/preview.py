@@ -1,0 +1,57 @@
+"""Rendering exactly the frame a screen would show, offscreen, to a PNG file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from player.core.config import Config, DisplayConfig
+from player.core.playlist import Playlist
+from player.core.schedule import Entry
+
+
+class PreviewError(Exception):
+    pass
+
+
+def render_preview(playlist: Playlist, out: Path, *, config: Config | None = None,
+                   item_id: str | None = None, at: datetime | None = None,
+                   size: tuple[int, int] = (1920, 1080), rotation: int = 0,
+                   offset: float = 0.0) -> str:
+    """Render one frame to `out` (PNG); returns the id of the item shown."""
+    import pygame
+
+    from player.render.display import close_display, open_display
+    from player.render.loop import Player
+    from player.render.text import FontSet
+
+    config = config or Config()
+    wall_start = (at or datetime.now()).timestamp()
+    clock = {"mono": 1000.0}
+    display_config = replace(config.display, fullscreen=False)
+    display = open_display(display_config or DisplayConfig(), headless=True, size=size, rotation=rotation)
+    try:
+        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
+        player = Player(display, fonts, playlist, fallback_text=config.fallback,
+                        mono=lambda: clock["mono"], wall=lambda: wall_start + clock["mono"] - 1000.0)
+        try:
+            player.last_wall = wall_start
+            if item_id is not None:
+                item = playlist.item(item_id)
+                if item is None:
+                    raise PreviewError(f'no item with id "{item_id}" in {playlist.path}')
+                index = playlist.items.index(item) if item in playlist.items else -1
+                length = item.duration or 10.0
+                player.show(Entry(item, index, wall_start, wall_start + length), clock["mono"], wall_start)
+            else:
+                player.maybe_switch(clock["mono"], wall_start)
+            clock["mono"] += offset
+            now = clock["mono"]
+            player.render(now, wall_start + offset)
+            pygame.image.save(display.screen, str(out))
+            return player.current.entry.item.id
+        finally:
+            player.close()
+    finally:
+        close_display()

@@ -1,0 +1,201 @@
+"""Still slides (pictures and text) prepared ahead of time so a switch costs one blit.
+
+Preparation has two halves: pictures are decoded and scaled in a worker thread (Pillow, no
+pygame), then the main thread turns the bytes into Surfaces and lays out the text. The result
+is one finished canvas-size Surface per language phase, so drawing a still slide is a single
+blit and a crossfade is two.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pygame
+
+from player.core.playlist import Item, text_for
+from player.render.images import Decoded, ImageError, decode_fitted
+from player.render.text import Block, TextLayout
+
+log = logging.getLogger(__name__)
+
+
+class SlideError(Exception):
+    """An item that cannot be shown; the message names the item and the file."""
+
+
+@dataclass
+class SlideContext:
+    """What every slide of one playlist on one screen shares."""
+
+    size: tuple[int, int]
+    layout: TextLayout
+    languages: tuple[str, ...]
+    folder: Path
+    reserved_top: int = 0
+    reserved_bottom: int = 0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        return min(self.size) / 1080
+
+
+class StillSlide:
+    """An image or text item: a few pre-composed frames shown in turn (alternate layout)."""
+
+    animated = False
+
+    def __init__(self, item: Item, frames: list[pygame.Surface], phase: float):
+        self.item_id = item.id
+        self.item = item
+        self.frames = frames
+        self.phase = phase  # seconds each frame shows (alternate layout), 0: one frame
+        self.animated = len(frames) > 1
+        self.started: float | None = None
+
+    def start(self, now: float) -> None:
+        if self.started is None:
+            self.started = now
+
+    def frame_index(self, now: float) -> int:
+        if len(self.frames) == 1 or self.started is None or self.phase <= 0:
+            return 0
+        return int((now - self.started) / self.phase) % len(self.frames)
+
+    def draw(self, target: pygame.Surface, now: float) -> None:
+        target.blit(self.frames[self.frame_index(now)], (0, 0))
+
+    def natural_end(self, now: float) -> bool:
+        return False
+
+    def next_change(self, now: float) -> float | None:
+        if len(self.frames) == 1 or self.started is None:
+            return None
+        step = int((now - self.started) / self.phase) + 1
+        return self.started + step * self.phase
+
+    def close(self) -> None:
+        self.frames = []
+
+
+def decode_pictures(item: Item, ctx: SlideContext) -> dict[str, Decoded]:
+    """The worker-thread half: decode the item's pictures at their final size."""
+    pictures: dict[str, Decoded] = {}
+    if item.style.background_image:
+        pictures["background"] = decode_fitted(ctx.folder / item.style.background_image,
+                                               ctx.size, "cover")
+    if item.kind == "image" and item.source:
+        pictures["image"] = decode_fitted(ctx.folder / item.source, ctx.size, item.fit)
+    return pictures
+
+
+def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded]) -> StillSlide:
+    """The main-thread half: surfaces, text layout, caption, composed into frames."""
+    base = pygame.Surface(ctx.size).convert()
+    base.fill(item.style.background)
+    if "background" in pictures:
+        base.blit(_surface(pictures["background"]), pictures["background"].position)
+    if "image" in pictures:
+        base.blit(_surface(pictures["image"]), pictures["image"].position)
+    if item.caption:
+        _draw_caption(base, item, ctx)
+    if item.kind != "text" or not item.text:
+        return StillSlide(item, [base], 0)
+    pairs = text_for(item.text, ctx.languages)
+    if not pairs:
+        raise SlideError(f"item {item.id}: no text in the playlist's languages")
+    box = _text_box(ctx)
+    spacing = item.style.line_spacing
+    size = round(item.style.size * ctx.scale) if item.style.size else None
+    if item.layout == "alternate" and len(pairs) > 1:
+        frames = []
+        for _lang, text in pairs:
+            frame = base.copy()
+            blocks = [Block(text, 1.0, item.style.color)]
+            surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
+            frame.blit(surface, box.topleft)
+            frames.append(frame)
+        phase = (item.duration or 10.0) / len(frames)
+        return StillSlide(item, frames, phase)
+    blocks = [Block(text, 1.0 if i == 0 else 0.62, _secondary(item.style.color, i))
+              for i, (_lang, text) in enumerate(pairs)]
+    surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
+    base.blit(surface, box.topleft)
+    return StillSlide(item, [base], 0)
+
+
+def _secondary(color: tuple[int, int, int], index: int) -> tuple[int, int, int]:
+    """Languages after the first are drawn a little softer so the first one leads."""
+    if index == 0:
+        return color
+    return tuple(int(c * 0.85 + 128 * 0.15) for c in color)  # type: ignore[return-value]
+
+
+def _text_box(ctx: SlideContext) -> pygame.Rect:
+    w, h = ctx.size
+    margin_x, margin_y = int(w * 0.07), int(h * 0.08)
+    top = margin_y + ctx.reserved_top
+    bottom = h - margin_y - ctx.reserved_bottom
+    return pygame.Rect(margin_x, top, w - 2 * margin_x, max(16, bottom - top))
+
+
+def _draw_caption(base: pygame.Surface, item: Item, ctx: SlideContext) -> None:
+    pairs = text_for(item.caption, ctx.languages)
+    if not pairs:
+        return
+    w, h = ctx.size
+    band_h = int(h * (0.10 + 0.04 * (len(pairs) - 1)))
+    band = pygame.Rect(0, h - ctx.reserved_bottom - band_h, w, band_h)
+    shade = pygame.Surface(band.size, pygame.SRCALPHA)
+    shade.fill((*item.style.caption_background, 170))
+    base.blit(shade, band.topleft)
+    blocks = [Block(text, 1.0 if i == 0 else 0.75, item.style.caption_color)
+              for i, (_lang, text) in enumerate(pairs)]
+    pad_x, pad_y = int(w * 0.04), int(band_h * 0.12)
+    surface = ctx.layout.render(blocks, w - 2 * pad_x, band_h - 2 * pad_y, "center", 1.05,
+                                max_size_for(band_h, len(pairs)))
+    base.blit(surface, (pad_x, band.top + pad_y))
+
+
+def max_size_for(band_h: int, lines: int) -> int:
+    return max(10, int(band_h / (lines * 1.6)))
+
+
+def _surface(decoded: Decoded) -> pygame.Surface:
+    return pygame.image.frombytes(decoded.data, decoded.size, "RGB").convert()
+
+
+def text_slide(item: Item, ctx: SlideContext) -> StillSlide:
+    """Build a slide that has no pictures (fallback, emergency) without the worker."""
+    return build_still(item, ctx, {})
+
+
+class PendingSlide:
+    """A slide being prepared: pictures decoding in the executor, built on `result()`."""
+
+    def __init__(self, item: Item, ctx: SlideContext, executor: Executor):
+        self.item = item
+        self.ctx = ctx
+        self.future: Future | None = None
+        if item.kind in ("image", "text") and (item.source or item.style.background_image):
+            self.future = executor.submit(decode_pictures, item, ctx)
+
+    def ready(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def result(self) -> StillSlide:
+        """Finish preparation on the main thread; raises SlideError with a reason."""
+        try:
+            pictures = self.future.result() if self.future is not None else {}
+            return build_still(self.item, self.ctx, pictures)
+        except ImageError as exc:
+            raise SlideError(f"item {self.item.id}: {exc}") from None
+        except (pygame.error, MemoryError, ValueError) as exc:
+            raise SlideError(f"item {self.item.id}: cannot be drawn ({exc})") from None
+
+    def cancel(self) -> None:
+        if self.future is not None:
+            self.future.cancel()
