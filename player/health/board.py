@@ -1,0 +1,136 @@
+"""The status board: where the render loop posts what it plays; the health worker reads it.
+
+Every method is cheap and thread-safe (one lock, no I/O), so the render loop can call them
+between frames. Events, plays and screenshots wait here until the worker spools them.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from player.health.reports import event_report, iso, play_report, screenshot_report
+
+MAX_PENDING = 10_000  # routine items kept in memory if the worker is stuck; events always kept
+
+
+class StatusBoard:
+    """Player state shared between the render loop (writer) and the health worker (reader)."""
+
+    def __init__(self, screenshot_interval: float = 900.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self.screenshot_interval = screenshot_interval
+        self._monotonic = monotonic
+        self.wake = threading.Event()  # set on an error event, so the worker spools it at once
+        self._playing = {"playlist": None, "release": None, "item": None}
+        self._frames = 0
+        self._late = 0
+        self._audio = {"present": False, "reason": ""}
+        self._display = {"driver": None, "size": None}
+        self._sync: dict = {}
+        self._events: list[dict] = []
+        self._pending: dict[tuple[str, str, str], dict] = {}
+        self._plays: list[dict] = []
+        self._screenshot: dict | None = None
+        self._errors = 0
+        self._last_shot: float | None = None
+        self._shot_after_error = False
+
+    def set_playing(self, playlist: str, release: int | None, item: str) -> None:
+        with self._lock:
+            self._playing = {"playlist": playlist, "release": release, "item": item}
+
+    def count_frames(self, shown: int, late: int) -> None:
+        """Add frames shown and late since the last call."""
+        with self._lock:
+            self._frames += shown
+            self._late += late
+
+    def set_audio(self, present: bool, reason: str = "") -> None:
+        with self._lock:
+            self._audio = {"present": present, "reason": reason}
+
+    def set_display(self, driver: str, size: tuple[int, int]) -> None:
+        with self._lock:
+            self._display = {"driver": driver, "size": list(size)}
+
+    def set_sync(self, **state: object) -> None:
+        """Merge sync state: `time`, `result`, `bytes`, `error`, or anything else useful."""
+        with self._lock:
+            self._sync.update({k: (iso(v) if isinstance(v, datetime) else v)
+                               for k, v in state.items()})
+
+    def event(self, severity: str, event: str, message: str, details: dict | None = None) -> None:
+        """An event; the same one again before the worker took it is counted, not repeated."""
+        report = event_report(severity, event, message, details)
+        key = (report["severity"], event, message)
+        with self._lock:
+            same = self._pending.get(key)
+            if same is not None:
+                extra = same.setdefault("details", {})
+                extra["repeated"] = extra.get("repeated", 1) + 1
+                extra["last"] = report["time"]
+            else:
+                self._pending[key] = report
+                self._events.append(report)
+            if report["severity"] == "error":
+                self._errors += 1
+                self._shot_after_error = True
+        if report["severity"] == "error":
+            self.wake.set()
+
+    def play(self, item: str, release: int | None, start: datetime, end: datetime) -> None:
+        """Proof of play: one item shown from `start` to `end`."""
+        report = play_report(item, release, start, end)
+        with self._lock:
+            self._plays.append(report)
+            del self._plays[:-MAX_PENDING]
+
+    def wants_screenshot(self, now: float | None = None) -> bool:
+        """True when a screenshot is due (`now` is time.monotonic()) or an error just happened."""
+        now = self._monotonic() if now is None else now
+        with self._lock:
+            if self._shot_after_error:
+                return True
+            return self._last_shot is None or now - self._last_shot >= self.screenshot_interval
+
+    def screenshot(self, jpeg: bytes, width: int, height: int) -> None:
+        report = screenshot_report(base64.b64encode(jpeg).decode("ascii"), width, height)
+        with self._lock:
+            self._screenshot = report  # only the newest one waits; older ones are superseded
+            self._last_shot = self._monotonic()
+            self._shot_after_error = False
+
+    def snapshot(self) -> dict:
+        """The player part of a heartbeat (counters are totals since start)."""
+        with self._lock:
+            return {
+                **self._playing, "frames": self._frames, "late_frames": self._late,
+                "audio": self._audio["present"], "audio_reason": self._audio["reason"],
+                "display": dict(self._display), "last_sync": dict(self._sync),
+            }
+
+    def drain(self) -> tuple[list[dict], int]:
+        """Take the waiting reports (events, plays, screenshot in time order) and the number
+        of error events since the last drain."""
+        with self._lock:
+            reports = self._events + self._plays
+            if self._screenshot:
+                reports.append(self._screenshot)
+            errors = self._errors
+            self._events, self._plays, self._screenshot, self._errors = [], [], None, 0
+            self._pending = {}
+            self.wake.clear()
+        reports.sort(key=lambda r: r["time"])
+        return reports, errors
+
+    def give_back(self, reports: list[dict], errors: int) -> None:
+        """Put reports back (the spool could not take them), ahead of newer ones."""
+        with self._lock:
+            self._events = [r for r in reports if r["kind"] == "event"] + self._events
+            self._plays = ([r for r in reports if r["kind"] == "play"] + self._plays)[-MAX_PENDING:]
+            self._errors += errors

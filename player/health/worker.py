@@ -1,0 +1,253 @@
+"""The health worker thread: sample, raise alarms, spool, upload, write status files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from player.core.config import Config
+from player.health import sysfs
+from player.health.board import StatusBoard
+from player.health.prometheus import TextFile
+from player.health.readings import Sample, Sampler, kernel_clock_synchronised
+from player.health.reports import Stamp, heartbeat_report, iso
+from player.health.spool import Spool
+from player.health.status import (
+    STATUS_FORMAT,
+    StatusFile,
+    alarm_events,
+    alarms,
+    stale_after,
+    write_atomic,
+)
+from player.health.uploader import Backoff, Uploader, UploadError
+
+log = logging.getLogger(__name__)
+
+SPOOL_FILE = "reports.sqlite"
+STATUS_FILE = "status.json"
+EXIT_FILE = "exit.json"
+WAKE_GAP = 5.0  # at most one early spool write (for an error event) every WAKE_GAP seconds
+RECENT_ERRORS = 10
+
+
+def mark_clean_exit(state_dir: Path, reason: str = "stopped") -> None:
+    """Record a clean stop, so the next start reports `restarted` with this reason."""
+    try:
+        write_atomic(state_dir / EXIT_FILE, json.dumps(
+            {"state": "stopped", "reason": reason, "time": iso(), "pid": os.getpid()}) + "\n")
+    except OSError as exc:
+        log.warning("cannot record the clean stop in %s: %s", state_dir, exc)
+
+
+def previous_exit(state_dir: Path, boot_id: str) -> tuple[str, str, dict]:
+    """(severity, message, details) describing how the previous run ended."""
+    try:
+        previous = json.loads((state_dir / EXIT_FILE).read_text(encoding="utf-8"))
+        if not isinstance(previous, dict):
+            raise ValueError("not an object")
+    except FileNotFoundError:
+        return "info", "first start on this machine (no previous run recorded)", {}
+    except (OSError, ValueError) as exc:
+        return "warning", f"the previous run's record is unreadable ({exc})", {}
+    if previous.get("state") == "stopped":
+        return "info", f"previous run stopped cleanly: {previous.get('reason')}", previous
+    if previous.get("boot_id") != boot_id:
+        return ("warning", "the machine restarted while the player was running "
+                "(power cut, reboot or hardware watchdog)", previous)
+    return ("error", "the previous run ended without a clean stop "
+            "(crash, kill, or the systemd watchdog)", previous)
+
+
+class HealthWorker(threading.Thread):
+    """Samples every `health.interval`, spools reports, uploads them when a report URL is set.
+
+    Writes `<state_dir>/status.json`, the Prometheus text file when configured, and reports a
+    `restarted` event at start. `stop()` then `join()`; pending board reports are spooled.
+    """
+
+    def __init__(self, config: Config, board: StatusBoard, sysfs_root: Path = Path("/"), *,
+                 session: requests.Session | None = None,
+                 statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
+                 clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(name="health", daemon=True)
+        self.config = config
+        self.health = config.health
+        self.board = board
+        board.screenshot_interval = config.health.screenshot_interval
+        self.root = sysfs_root
+        self.state_dir = config.state_dir
+        self._session = session
+        self._statvfs = statvfs
+        self._clock_synced = clock_synced
+        self._monotonic = monotonic
+        self._stopped = threading.Event()
+        self.alarms: dict[str, str] = {}
+        self.recent_errors: list[dict] = []
+        self.upload_state: dict = {"enabled": bool(self.health.report_url), "last_ok": None,
+                                   "error": None}
+        self.last_sample: Sample | None = None
+        self.spool: Spool | None = None
+        self.ticks = 0
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.board.wake.set()
+
+    def run(self) -> None:
+        try:
+            self._setup()
+        except (OSError, sqlite3.Error) as exc:
+            log.error("health reports are off: cannot use the state folder %s: %s",
+                      self.state_dir, exc)
+            return
+        try:
+            self._loop()
+        except Exception:
+            log.exception("health worker failed; reports stop until the player restarts")
+        finally:
+            self._spool_pending()
+            self.spool.close()
+            if self.uploader:
+                self.uploader.session.close()
+
+    def _setup(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        boot = sysfs.boot_id(self.root)
+        self.stamp = Stamp(self.config.cluster, boot)
+        self.stamp.update(sysfs.uptime(self.root) or 0.0, bool(self._clock_synced()))
+        self.spool = Spool(self.state_dir / SPOOL_FILE, self.health.spool_limit, self.stamp)
+        self.sampler = Sampler(self.health, self.state_dir, self.root, self._statvfs,
+                               clock_synced=self._clock_synced)
+        self.status_file = StatusFile(self.state_dir / STATUS_FILE, self._monotonic)
+        path = self.health.prometheus_textfile
+        self.textfile = TextFile(Path(path)) if path else None
+        self.uploader = None
+        if self.health.report_url:
+            self.uploader = Uploader(self.health.report_url, self.health.token, self.config.cluster,
+                                     self._session, timeout=min(30.0, self.health.interval))
+        self.backoff = Backoff(base=min(30.0, self.health.upload_interval), cap=1800.0)
+        severity, message, details = previous_exit(self.state_dir, boot)
+        self.board.event(severity, "restarted", message, {"previous": details} if details else None)
+        write_atomic(self.state_dir / EXIT_FILE, json.dumps(
+            {"state": "running", "pid": os.getpid(), "boot_id": boot, "started": iso()}) + "\n")
+
+    def _loop(self) -> None:
+        now = self._monotonic()
+        next_sample = next_upload = now
+        last_wake = -WAKE_GAP
+        while not self._stopped.is_set():
+            now = self._monotonic()
+            if now >= next_sample:
+                self.tick()
+                next_sample = now + self.health.interval
+            elif self.board.wake.is_set() and now - last_wake >= WAKE_GAP:
+                last_wake = now
+                self._spool_pending()  # an error event: onto the disk now, not at the next tick
+            if self.uploader and now >= next_upload and not self._stopped.is_set():
+                next_upload = now + self._upload()
+            wait = min(next_sample, next_upload if self.uploader else next_sample)
+            if self.board.wake.is_set():
+                wait = min(wait, last_wake + WAKE_GAP)
+                self._stopped.wait(max(0.0, wait - self._monotonic()))
+            else:
+                self.board.wake.wait(max(0.0, wait - self._monotonic()))
+
+    def tick(self) -> None:
+        """One sample: alarms, a heartbeat with the pending reports, status files."""
+        sample = self.sampler.sample()
+        self.last_sample = sample
+        self.stamp.update(sample.uptime, sample.clock_synced)
+        found = alarms(sample, self.health, self.alarms)
+        for severity, event, message in alarm_events(self.alarms, found):
+            self.board.event(severity, event, message)
+        self.alarms = found
+        reports, errors = self.board.drain()
+        player = self.board.snapshot()
+        player["errors"] = errors
+        readings = dict(sample.readings)
+        readings.update(self._own_readings(player))
+        reports.append(heartbeat_report(sample.summary, readings, player))
+        self._spool(reports, errors)
+        self._write_status(sample, player, readings)
+        self.ticks += 1
+
+    def _spool_pending(self) -> None:
+        reports, errors = self.board.drain()
+        if reports:
+            self._spool(reports, errors)
+
+    def _spool(self, reports: list[dict], errors: int) -> list[dict]:
+        self.recent_errors = (self.recent_errors + [
+            {"time": r["time"], "event": r["event"], "message": r["message"]}
+            for r in reports if r["kind"] == "event" and r["severity"] == "error"
+        ])[-RECENT_ERRORS:]
+        try:
+            return self.spool.add(self.stamp(r) for r in reports)
+        except sqlite3.Error as exc:
+            # a full or read-only disk: keep them in memory and try again at the next tick
+            log.error("cannot write %d reports to the spool: %s", len(reports), exc)
+            self.board.give_back(reports, errors)
+            return []
+
+    def _upload(self) -> float:
+        """Upload what is waiting; returns the seconds until the next try."""
+        try:
+            self.uploader.upload_all(self.spool, max_batches=10)
+        except UploadError as exc:
+            delay = self.backoff.next_delay()
+            if self.upload_state["error"] != str(exc):
+                log.warning("heartbeat upload failed: %s (next try in %.0f s)", exc, delay)
+            self.upload_state["error"] = str(exc)
+            return delay
+        except sqlite3.Error as exc:
+            log.error("cannot read the spool: %s", exc)
+            return self.backoff.next_delay()
+        if self.upload_state["error"]:
+            log.info("heartbeat uploads work again")
+        self.backoff.reset()
+        self.upload_state.update(last_ok=iso(), error=None)
+        more = self.spool.stats().reports > 0
+        return 1.0 if more else self.health.upload_interval
+
+    def _own_readings(self, player: dict) -> dict[str, float]:
+        stats = self.spool.stats()
+        return {
+            "signage_frames_total": float(player.get("frames", 0)),
+            "signage_late_frames_total": float(player.get("late_frames", 0)),
+            "signage_audio_present": float(bool(player.get("audio"))),
+            "signage_spool_reports": float(stats.reports),
+            "signage_spool_bytes": float(stats.bytes),
+            "signage_spool_thinned_total": float(stats.thinned_total),
+            "signage_reports_uploaded_total": float(self.uploader.sent_total if self.uploader
+                                                    else 0),
+        }
+
+    def _write_status(self, sample: Sample, player: dict, readings: dict) -> None:
+        stats = self.spool.stats()
+        status = {
+            "format": STATUS_FORMAT, "cluster": self.config.cluster, "time": iso(),
+            "stale_after": stale_after(self.health.interval), "pid": os.getpid(),
+            "boot_id": sample.boot_id, "uptime": sample.uptime,
+            "clock_synced": sample.clock_synced, "summary": sample.summary,
+            "alarms": self.alarms, "errors_recent": self.recent_errors, "player": player,
+            "spool": {"reports": stats.reports, "bytes": stats.bytes, "events": stats.events,
+                      "rejected": stats.rejected, "thinned_total": stats.thinned_total,
+                      "oldest": stats.oldest},
+            "upload": dict(self.upload_state),
+        }
+        try:
+            self.status_file.update(status)
+            if self.textfile:
+                self.textfile.update(readings)
+        except OSError as exc:
+            log.warning("cannot write the status files: %s", exc)

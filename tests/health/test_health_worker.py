@@ -1,0 +1,193 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from player.core.config import Config, HealthConfig
+from player.health.board import StatusBoard
+from player.health.spool import Spool
+from player.health.status import read_status, unhealthy
+from player.health.worker import HealthWorker, mark_clean_exit
+from tests.health.fakesys import make_tree, write
+from tests.health.receiver import Receiver
+
+pytestmark = pytest.mark.timeout(60)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, what: str, limit: float = 30.0) -> None:
+    """Poll until true; the limit is only a hang guard, never a speed assertion."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def config(tmp_path: Path, url: str = "", **health) -> Config:
+    defaults = dict(report_url=url, token="secret", interval=0.05, upload_interval=0.05,
+                    min_disk_free=0)
+    defaults.update(health)
+    return Config(cluster="bangioc-1", state_dir=tmp_path / "state",
+                  health=HealthConfig(**defaults))
+
+
+def kinds(receiver, kind, event=None):
+    return [r for r in receiver.reports
+            if r["kind"] == kind and (event is None or r.get("event") == event)]
+
+
+def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver):
+    root = make_tree(tmp_path / "sys", connector="disconnected")
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path, receiver.url,
+                                 prometheus_textfile=str(tmp_path / "prom" / "player.prom")),
+                          board, root)
+    board.set_playing("programme.yaml", 42, "intro")
+    board.set_display("kmsdrm", (1920, 1080))
+    board.set_audio(True)
+    board.count_frames(300, 2)
+    start = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    board.play("intro", 42, start, start + timedelta(seconds=10))
+    board.event("error", "file_bad", "media/x.jpg is not an image", {"file": "media/x.jpg"})
+    board.event("error", "file_bad", "media/x.jpg is not an image", {"file": "media/x.jpg"})
+    board.set_sync(time=start, result="ok", bytes=1234, error=None)
+    worker.start()
+    try:
+        wait_for(lambda: kinds(receiver, "event", "display_disconnected"), "the display alarm")
+        write(root, "/sys/class/drm/card0-HDMI-A-1/status", "connected\n")
+        wait_for(lambda: kinds(receiver, "event", "display_reconnected"), "the reconnection")
+        wait_for(lambda: (tmp_path / "prom" / "player.prom").exists(), "the prometheus file")
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert not worker.is_alive()
+    restarted = kinds(receiver, "event", "restarted")[0]
+    assert restarted["severity"] == "info" and "first start" in restarted["message"]
+    bad = kinds(receiver, "event", "file_bad")
+    assert len(bad) == 1 and bad[0]["details"]["repeated"] == 2
+    play = kinds(receiver, "play")[0]
+    assert (play["item"], play["release"]) == ("intro", 42)
+    assert play["start"] == "2026-05-01T08:00:00.000Z"
+    beat = kinds(receiver, "heartbeat")[0]
+    assert beat["player"]["playlist"] == "programme.yaml" and beat["player"]["frames"] == 300
+    assert beat["player"]["last_sync"]["result"] == "ok"
+    assert beat["summary"]["display_connected"] is False
+    assert beat["boot_id"] == "0f2c3d4e-1111-2222-3333-444455556666"
+    assert beat["cluster"] == "bangioc-1" and beat["uptime"] == 86400.52
+    seqs = [r["seq"] for r in receiver.reports]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    status = read_status(tmp_path / "state" / "status.json")
+    assert status["cluster"] == "bangioc-1" and status["player"]["release"] == 42
+    assert any("file_bad" in reason for reason in unhealthy(status))
+    prom = (tmp_path / "prom" / "player.prom").read_text()
+    assert "# TYPE node_thermal_zone_temp gauge" in prom and "signage_frames_total 300" in prom
+
+
+def test_restart_after_a_clean_stop_and_after_a_crash(tmp_path):
+    root = make_tree(tmp_path / "sys")
+    cfg = config(tmp_path)
+    for expected in ("first start", "stopped cleanly: config changed", "without a clean stop"):
+        board = StatusBoard()
+        worker = HealthWorker(cfg, board, root)
+        worker.start()
+        wait_for(lambda w=worker: w.ticks >= 1, "a tick")
+        worker.stop()
+        worker.join(10)
+        spool = Spool(cfg.state_dir / "reports.sqlite")
+        restarted = [r for r in spool.batch(5000) if r.get("event") == "restarted"]
+        spool.close()
+        assert expected in restarted[-1]["message"]
+        if expected == "first start":
+            mark_clean_exit(cfg.state_dir, "config changed")
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from datetime import datetime, UTC
+from player.core.config import Config, HealthConfig
+from player.health.board import StatusBoard
+from player.health.worker import HealthWorker
+
+class Loud(HealthWorker):
+    def _spool(self, reports, errors):
+        stored = super()._spool(reports, errors)
+        for r in stored:
+            print(r["id"], flush=True)
+        return stored
+
+state, root, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+board = StatusBoard()
+cfg = Config(cluster="c1", state_dir=state, health=HealthConfig(
+    report_url=url, token="secret", interval=0.05, upload_interval=0.05, min_disk_free=0))
+worker = Loud(cfg, board, root)
+worker.start()
+n = 0
+while True:
+    now = datetime.now(UTC)
+    board.play(f"item-{n}", 3, now, now)
+    if n % 5 == 0:
+        board.event("error", "decode_failed", f"clip {n} does not decode")
+    n += 1
+    time.sleep(0.005)
+"""
+
+
+def test_kill_9_between_spool_and_upload_loses_nothing(tmp_path):
+    root = make_tree(tmp_path / "sys")
+    receiver = Receiver()
+    receiver.start()
+    receiver.stop()  # a port where nobody answers: reports stay in the spool
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "state"), str(root), receiver.url],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    spooled = []
+    try:
+        for line in child.stdout:
+            spooled.append(line.strip())
+            if len(spooled) >= 400:
+                break
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        child.stdout.close()
+    receiver.start()
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path, receiver.url), board, root)
+    worker.start()
+    try:
+        wait_for(lambda: set(spooled) <= receiver.ids, "every spooled report at the receiver")
+        wait_for(lambda: kinds(receiver, "event", "restarted")[1:], "the second restart event")
+    finally:
+        worker.stop()
+        worker.join(10)
+        receiver.stop()
+    arrived = [r["id"] for r in receiver.reports]
+    assert [i for i in arrived if i in set(spooled)] == spooled  # once each, in order
+    restarted = kinds(receiver, "event", "restarted")[-1]
+    assert restarted["severity"] == "error" and "without a clean stop" in restarted["message"]
+    assert restarted["details"]["previous"]["state"] == "running"
+
+
+def test_status_file_is_rewritten_only_when_it_changes(tmp_path):
+    root = make_tree(tmp_path / "sys")
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path), board, root)
+    worker.start()
+    try:
+        wait_for(lambda: worker.ticks >= 10, "ten ticks")
+        assert worker.status_file.writes <= 2
+        board.set_playing("other.yaml", 43, "x")
+        wait_for(lambda: read_status(tmp_path / "state" / "status.json")["player"]["release"] == 43,
+                 "the status to follow the new release")
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert json.loads((tmp_path / "state" / "exit.json").read_text())["state"] == "running"
