@@ -1,0 +1,1 @@
+"""The centre's hub: serves channels, receives heartbeats, shows the fleet."""

@@ -1,0 +1,185 @@
+"""The hub configuration (`hub.yaml`): clusters and their tokens, channels and their keys, alerts.
+
+```yaml
+database: hub.sqlite            # relative to this file; default: <root>/hub.sqlite
+upload_token: "long random"     # publishers send it to upload channels; empty: uploads disabled
+channels:
+  ban-gioc:
+    public_keys: ["ed25519:..."]
+clusters:
+  bangioc-1:
+    token: "long random"
+    name: "Bản Giốc – cổng chính"
+    channel: ban-gioc           # default: the only channel, if there is just one
+alerts:
+  stale_minutes: 5
+  offline_minutes: 30
+  max_temperature: 70
+  max_humidity: 85
+  min_disk_free: 500MB
+limits:
+  max_batch_bytes: 2MiB
+  max_batch_reports: 500
+  max_object_bytes: 4GB
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from player.core.fields import Fields
+from player.core.problems import LoadError, Problem, ProblemList
+from player.core.units import parse_bytes
+from player.core.yamlfile import read_yaml
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
+KEY_PATTERN = re.compile(r"^ed25519:[A-Za-z0-9+/]{43}=$")
+
+
+@dataclass(frozen=True)
+class ClusterEntry:
+    """One cluster the hub accepts reports from."""
+
+    id: str
+    token: str
+    name: str = ""
+    channel: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class ChannelEntry:
+    """A channel publishers may upload to, with the keys its manifests must be signed with."""
+
+    name: str
+    public_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertLimits:
+    stale_minutes: float = 5.0
+    offline_minutes: float = 30.0
+    max_temperature: float = 70.0
+    max_humidity: float = 85.0
+    min_disk_free: int = 500 * 1000**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_batch_bytes: int = 2 * 1024**2
+    max_batch_reports: int = 500
+    max_object_bytes: int = 4 * 1000**3
+    max_manifest_bytes: int = 4 * 1000**2
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """The validated hub configuration."""
+
+    source: str = "(defaults)"
+    database: Path | None = None  # None: <root>/hub.sqlite
+    upload_token: str = ""
+    channels: dict[str, ChannelEntry] = field(default_factory=dict)
+    clusters: dict[str, ClusterEntry] = field(default_factory=dict)
+    alerts: AlertLimits = field(default_factory=AlertLimits)
+    limits: Limits = field(default_factory=Limits)
+
+    def database_path(self, root: Path) -> Path:
+        return self.database or root / "hub.sqlite"
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    """Read and validate hub.yaml (raises LoadError naming file, line and key)."""
+    return hub_config_from_data(read_yaml(path), str(path), path.parent)
+
+
+def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
+    problems = ProblemList(file)
+    top = Fields(data, "", problems, 1)
+    top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits"))
+    database = top.string("database")
+    config = HubConfig(
+        source=file,
+        database=(base / database) if database else None,
+        upload_token=top.string("upload_token"),
+        channels=_channels(top),
+        clusters=_clusters(top),
+        alerts=_alerts(top.sub("alerts")),
+        limits=_limits(top.sub("limits")),
+    )
+    if config.upload_token and len(config.upload_token) < 16:
+        top.error("upload_token", "too short: use at least 16 random characters")
+    problems.raise_if_errors()
+    return config
+
+
+def _named_entries(top: Fields, key: str) -> list[tuple[str, Fields]]:
+    section = top.sub(key)
+    entries = []
+    for name in section.data:
+        if not NAME_PATTERN.match(str(name)):
+            section.error(str(name), "expected a short id of letters, digits, '-', '_' or '.'")
+            continue
+        entries.append((str(name), section.sub(str(name))))
+    return entries
+
+
+def _channels(top: Fields) -> dict[str, ChannelEntry]:
+    channels = {}
+    for name, f in _named_entries(top, "channels"):
+        f.check_keys(("public_keys",))
+        keys = f.string_list("public_keys")
+        for key in keys:
+            if not KEY_PATTERN.match(key):
+                f.error("public_keys", f'"{key}" is not a public key like "ed25519:<base64>"')
+        if not keys:
+            f.error("public_keys", "a channel needs at least one public key to accept uploads")
+        channels[name] = ChannelEntry(name, keys)
+    return channels
+
+
+def _clusters(top: Fields) -> dict[str, ClusterEntry]:
+    clusters = {}
+    for cluster_id, f in _named_entries(top, "clusters"):
+        f.check_keys(("token", "name", "channel"))
+        token = f.string("token")
+        if len(token) < 16:
+            f.error("token", "expected a token of at least 16 random characters")
+        clusters[cluster_id] = ClusterEntry(cluster_id, token, f.string("name"),
+                                            f.string("channel"))
+    return clusters
+
+
+def _alerts(f: Fields) -> AlertLimits:
+    f.check_keys(("stale_minutes", "offline_minutes", "max_temperature", "max_humidity",
+                  "min_disk_free"))
+    d = AlertLimits()
+    return AlertLimits(
+        stale_minutes=f.number("stale_minutes", d.stale_minutes, 0.5, 10080),
+        offline_minutes=f.number("offline_minutes", d.offline_minutes, 1, 100000),
+        max_temperature=f.number("max_temperature", d.max_temperature, -50, 200),
+        max_humidity=f.number("max_humidity", d.max_humidity, 0, 100),
+        min_disk_free=f.parse("min_disk_free", parse_bytes, d.min_disk_free),
+    )
+
+
+def _limits(f: Fields) -> Limits:
+    f.check_keys(("max_batch_bytes", "max_batch_reports", "max_object_bytes",
+                  "max_manifest_bytes"))
+    d = Limits()
+    return Limits(
+        max_batch_bytes=f.parse("max_batch_bytes", parse_bytes, d.max_batch_bytes),
+        max_batch_reports=f.integer("max_batch_reports", d.max_batch_reports, 1, 100000),
+        max_object_bytes=f.parse("max_object_bytes", parse_bytes, d.max_object_bytes),
+        max_manifest_bytes=f.parse("max_manifest_bytes", parse_bytes, d.max_manifest_bytes),
+    )
+
+
+__all__ = ["HubConfig", "ClusterEntry", "ChannelEntry", "AlertLimits", "Limits", "LoadError",
+           "Problem", "load_hub_config", "hub_config_from_data"]

@@ -1,0 +1,378 @@
+"""Heartbeat batches: checking them at the door and keeping them in SQLite.
+
+A batch is `{"format": 1, "cluster": ID, "reports": [...]}`. Problems with the batch as a whole
+refuse it (400 malformed, 413 too large, 422 wrong shape). A single bad report inside a good
+batch is kept in the `rejected` table with the reason and acknowledged like the others: the
+player would otherwise send it again forever, holding up everything spooled behind it.
+Storing is idempotent by report id, so a batch sent twice (a lost answer) is harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import math
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from player.hub.config import HubConfig
+
+log = logging.getLogger(__name__)
+
+KINDS = ("heartbeat", "event", "play", "screenshot")
+SEVERITIES = ("error", "warning", "info")
+SUMMARY_KEYS = ("temperature_celsius", "humidity_percent", "disk_free_bytes", "disk_total_bytes",
+                "memory_available_bytes", "load1")
+MAX_ID_LENGTH = 64
+MAX_TEXT = 2000
+MAX_SCREENSHOT_BASE64 = 1_500_000
+
+
+class BatchError(Exception):
+    """The batch is refused as a whole; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ReportError(ValueError):
+    """One report is malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One validated report, ready to store."""
+
+    id: str
+    cluster: str
+    kind: str
+    seq: int
+    boot_id: str
+    time: float  # unix seconds, from the device clock
+    clock_synced: bool
+    body: dict
+
+
+@dataclass(frozen=True)
+class Batch:
+    cluster: str
+    reports: tuple[Report, ...]
+    rejected: tuple[tuple[str, str, Any], ...]  # (id, reason, raw report)
+
+
+# -- checking ----------------------------------------------------------------------------------
+
+def check_token(config: HubConfig, cluster: str, authorization: str | None) -> None:
+    """Raise BatchError(401) unless `authorization` is the bearer token of a known cluster."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise BatchError(401, "missing Authorization: Bearer <token> header")
+    entry = config.clusters.get(cluster)
+    if entry is None:
+        raise BatchError(401, f'unknown cluster "{cluster}": add it to the hub configuration')
+    if not hmac.compare_digest(entry.token.encode(), token.encode()):
+        raise BatchError(401, f'wrong token for cluster "{cluster}"')
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def read_batch(body: bytes, authorization: str | None, config: HubConfig) -> Batch:
+    """Decode, authenticate and validate a batch, in that order; BatchError when refused."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BatchError(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BatchError(422, "expected a JSON object with format, cluster and reports")
+    cluster = data.get("cluster")
+    if not isinstance(cluster, str) or not cluster:
+        raise BatchError(422, "cluster: expected the cluster id as text")
+    check_token(config, cluster, authorization)
+    if data.get("format") != 1:
+        raise BatchError(422, f'format: expected 1, got {json.dumps(data.get("format"))[:40]}')
+    reports = data.get("reports")
+    if not isinstance(reports, list):
+        raise BatchError(422, "reports: expected a list")
+    limit = config.limits.max_batch_reports
+    if len(reports) > limit:
+        raise BatchError(413, f"reports: at most {limit} reports a batch, got {len(reports)}")
+    for index, raw in enumerate(reports):
+        if not isinstance(raw, dict) or not _is_id(raw.get("id")):
+            raise BatchError(422, f"reports[{index}].id: every report needs an id (text, at "
+                                  f"most {MAX_ID_LENGTH} characters)")
+    return check_batch(cluster, reports)
+
+
+def check_batch(cluster: str, raw_reports: list) -> Batch:
+    """Validate every report; bad ones are set aside with their reason."""
+    good, rejected = [], []
+    for index, raw in enumerate(raw_reports):
+        try:
+            good.append(check_report(raw, cluster))
+        except ReportError as exc:
+            rejected.append((raw["id"], f"reports[{index}].{exc}", raw))
+    return Batch(cluster, tuple(good), tuple(rejected))
+
+
+def check_report(raw: dict, cluster: str) -> Report:
+    if raw.get("cluster") != cluster:
+        raise ReportError(f'cluster: expected "{cluster}" like the batch, got '
+                          f'{json.dumps(raw.get("cluster"))[:80]}')
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise ReportError(f"kind: expected one of {', '.join(KINDS)}, got "
+                          f"{json.dumps(kind)[:80]}")
+    seq = raw.get("seq")
+    if not _is_int(seq) or seq < 0:
+        raise ReportError("seq: expected a whole number")
+    boot_id = raw.get("boot_id", "")
+    if not isinstance(boot_id, str) or len(boot_id) > MAX_ID_LENGTH:
+        raise ReportError("boot_id: expected text")
+    moment = parse_time(raw.get("time"), "time")
+    uptime = raw.get("uptime", 0)
+    if not _is_number(uptime):
+        raise ReportError("uptime: expected a number of seconds")
+    synced = raw.get("clock_synced", False)
+    if not isinstance(synced, bool):
+        raise ReportError("clock_synced: expected true or false")
+    _CHECKS[kind](raw)
+    return Report(raw["id"], cluster, kind, seq, boot_id, moment, synced, raw)
+
+
+def _check_heartbeat(raw: dict) -> None:
+    summary = _mapping(raw, "summary")
+    for key in SUMMARY_KEYS:
+        if summary.get(key) is not None and not _is_number(summary[key]):
+            raise ReportError(f"summary.{key}: expected a number or null")
+    if summary.get("display_connected") not in (True, False, None):
+        raise ReportError("summary.display_connected: expected true, false or null")
+    readings = raw.get("readings", {})
+    if not isinstance(readings, dict) or not all(
+            isinstance(k, str) and (_is_number(v) or v is None) for k, v in readings.items()):
+        raise ReportError("readings: expected a mapping of reading name to number")
+    player = _mapping(raw, "player")
+    release = player.get("release")
+    if release is not None and not _is_int(release):
+        raise ReportError("player.release: expected a whole number or null")
+    for key in ("playlist", "item"):
+        if player.get(key) is not None and not isinstance(player[key], str):
+            raise ReportError(f"player.{key}: expected text or null")
+    if player.get("last_sync") is not None and not isinstance(player["last_sync"], dict):
+        raise ReportError("player.last_sync: expected a mapping")
+
+
+def _check_event(raw: dict) -> None:
+    if raw.get("severity") not in SEVERITIES:
+        raise ReportError(f"severity: expected one of {', '.join(SEVERITIES)}")
+    for key in ("event", "message"):
+        if not isinstance(raw.get(key), str) or len(raw[key]) > MAX_TEXT:
+            raise ReportError(f"{key}: expected text (at most {MAX_TEXT} characters)")
+    if raw.get("details") is not None and not isinstance(raw["details"], dict):
+        raise ReportError("details: expected a mapping")
+
+
+def _check_play(raw: dict) -> None:
+    if not isinstance(raw.get("item"), str) or len(raw["item"]) > MAX_TEXT:
+        raise ReportError("item: expected the item's name as text")
+    if raw.get("release") is not None and not _is_int(raw["release"]):
+        raise ReportError("release: expected a whole number or null")
+    if parse_time(raw.get("end"), "end") < parse_time(raw.get("start"), "start"):
+        raise ReportError("end: earlier than start")
+
+
+def _check_screenshot(raw: dict) -> None:
+    data = raw.get("jpeg_base64")
+    if not isinstance(data, str) or not data or len(data) > MAX_SCREENSHOT_BASE64:
+        raise ReportError(f"jpeg_base64: expected base64 text of at most "
+                          f"{MAX_SCREENSHOT_BASE64} characters")
+    for key in ("width", "height"):
+        if not _is_int(raw.get(key)) or not 0 < raw[key] <= 16384:
+            raise ReportError(f"{key}: expected a whole number of pixels")
+
+
+_CHECKS = {"heartbeat": _check_heartbeat, "event": _check_event, "play": _check_play,
+           "screenshot": _check_screenshot}
+
+
+def parse_time(value: object, key: str) -> float:
+    """ISO 8601 (a `Z` or an offset; a naive time is taken as UTC) -> unix seconds."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ReportError(f"{key}: expected an ISO 8601 time like 2026-11-26T08:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReportError(f'{key}: "{value}" is not an ISO 8601 time') from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _mapping(raw: dict, key: str) -> dict:
+    value = raw.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ReportError(f"{key}: expected a mapping")
+    return value
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+# -- storing -----------------------------------------------------------------------------------
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER,
+    boot_id TEXT, time REAL, clock_synced INTEGER, received REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS samples (
+    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
+    temperature REAL, humidity REAL, disk_free REAL, disk_total REAL, display INTEGER,
+    playlist TEXT, release INTEGER, item TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS samples_cluster_time ON samples(cluster, time);
+CREATE INDEX IF NOT EXISTS samples_cluster_seq ON samples(cluster, seq);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
+    severity TEXT, event TEXT, message TEXT, details TEXT);
+CREATE INDEX IF NOT EXISTS events_cluster_seq ON events(cluster, seq);
+CREATE TABLE IF NOT EXISTS plays (
+    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, item TEXT, release INTEGER,
+    start REAL, "end" REAL);
+CREATE INDEX IF NOT EXISTS plays_cluster_start ON plays(cluster, start);
+CREATE TABLE IF NOT EXISTS screenshots (
+    cluster TEXT PRIMARY KEY, id TEXT, time REAL, received REAL, width INTEGER,
+    height INTEGER, jpeg BLOB);
+CREATE TABLE IF NOT EXISTS rejected (
+    id TEXT, cluster TEXT, received REAL, reason TEXT, body TEXT);
+CREATE TABLE IF NOT EXISTS seen (
+    cluster TEXT PRIMARY KEY, received REAL, address TEXT, reports INTEGER);
+"""
+
+
+class HeartbeatStore:
+    """Reports in one SQLite file (WAL); safe to share between the server's threads."""
+
+    def __init__(self, path: Path, clock=time.time):
+        self.path = path
+        self.clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                   timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # Acknowledged reports are deleted on the device: they must survive a power cut here.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def store(self, batch: Batch, address: str = "") -> list[str]:
+        """Store a batch in one transaction; returns every id now stored (new or not)."""
+        now = self.clock()
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for report in batch.reports:
+                    self._insert(db, report, now)
+                for report_id, reason, raw in batch.rejected:
+                    db.execute("INSERT INTO rejected VALUES (?,?,?,?,?)",
+                               (report_id, batch.cluster, now, reason,
+                                json.dumps(raw)[:100_000]))
+                db.execute(
+                    "INSERT INTO seen VALUES (?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
+                    "received=excluded.received, address=excluded.address, "
+                    "reports=seen.reports+excluded.reports",
+                    (batch.cluster, now, address, len(batch.reports)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        if batch.rejected:
+            log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
+                        len(batch.rejected), batch.rejected[0][1])
+        return [r.id for r in batch.reports] + [r[0] for r in batch.rejected]
+
+    def _insert(self, db: sqlite3.Connection, r: Report, now: float) -> None:
+        cursor = db.execute("INSERT OR IGNORE INTO reports VALUES (?,?,?,?,?,?,?,?)",
+                            (r.id, r.cluster, r.kind, r.seq, r.boot_id, r.time,
+                             int(r.clock_synced), now))
+        if cursor.rowcount == 0:
+            return  # already stored: a batch sent again after a lost answer
+        body = r.body
+        if r.kind == "heartbeat":
+            summary = body.get("summary") or {}
+            player = body.get("player") or {}
+            display = summary.get("display_connected")
+            db.execute("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                r.id, r.cluster, r.seq, r.time, now, summary.get("temperature_celsius"),
+                summary.get("humidity_percent"), summary.get("disk_free_bytes"),
+                summary.get("disk_total_bytes"), None if display is None else int(display),
+                player.get("playlist"), player.get("release"), player.get("item"),
+                json.dumps(body)))
+        elif r.kind == "event":
+            db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", (
+                r.id, r.cluster, r.seq, r.time, now, body["severity"], body["event"],
+                body["message"], json.dumps(body.get("details") or {})))
+        elif r.kind == "play":
+            db.execute("INSERT INTO plays VALUES (?,?,?,?,?,?)", (
+                r.id, r.cluster, body["item"], body.get("release"),
+                parse_time(body["start"], "start"), parse_time(body["end"], "end")))
+        elif r.kind == "screenshot":
+            self._insert_screenshot(db, r, now)
+
+    def _insert_screenshot(self, db: sqlite3.Connection, r: Report, now: float) -> None:
+        try:
+            jpeg = base64.b64decode(r.body["jpeg_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            log.warning("cluster %s: screenshot %s is not valid base64", r.cluster, r.id)
+            return
+        # Only the newest is kept: a screenshot answers "what is on screen now".
+        db.execute(
+            "INSERT INTO screenshots VALUES (?,?,?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
+            "id=excluded.id, time=excluded.time, received=excluded.received, "
+            "width=excluded.width, height=excluded.height, jpeg=excluded.jpeg "
+            "WHERE excluded.time >= screenshots.time",
+            (r.cluster, r.id, r.time, now, r.body["width"], r.body["height"], jpeg))
+
+    # -- reading (used by fleet.py) --
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def count(self, table: str) -> int:
+        if table not in ("reports", "samples", "events", "plays", "screenshots", "rejected"):
+            raise ValueError(table)
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
