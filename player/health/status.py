@@ -207,7 +207,7 @@ def summary_text(status: dict | None, sync_state: dict | None = None,
                                                if v is not None))
     if sync_state:
         lines.append("  content  " + ", ".join(f"{k} {v}" for k, v in sync_state.items()
-                                               if not isinstance(v, dict | list)))
+                                               if v is not None and not isinstance(v, dict | list)))
     for name, message in (status.get("alarms") or {}).items():
         if name not in UNHEALTHY:
             lines.append(f"  warning  {name}: {message}")

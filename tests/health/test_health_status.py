@@ -1,0 +1,148 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from player.cli import main as cli
+from player.core.config import HealthConfig
+from player.health.board import StatusBoard
+from player.health.readings import Sample
+from player.health.status import (
+    StatusFile,
+    alarm_events,
+    alarms,
+    read_status,
+    summary_text,
+    unhealthy,
+    write_atomic,
+)
+
+NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def sample(**summary) -> Sample:
+    base = {"temperature_celsius": 50.0, "humidity_percent": 60.0, "disk_free_bytes": 10**10,
+            "disk_total_bytes": 3 * 10**10, "memory_available_bytes": 10**9, "load1": 0.5,
+            "display_connected": True}
+    base.update(summary)
+    return Sample("boot", 100.0, True, base, {}, connectors={"HDMI-A-1": "connected"})
+
+
+def status(**changes) -> dict:
+    base = {"format": 1, "cluster": "bangioc-1", "time": "2026-05-01T07:59:30.000Z",
+            "stale_after": 1260, "pid": 42, "uptime": 3600, "clock_synced": True,
+            "summary": sample().summary, "alarms": {}, "errors_recent": [],
+            "player": {"playlist": "p.yaml", "release": 7, "item": "intro", "frames": 10,
+                       "late_frames": 0, "audio": True, "display": {"driver": "kmsdrm",
+                                                                     "size": [1920, 1080]},
+                       "last_sync": {"result": "ok"}},
+            "spool": {"reports": 3, "oldest": "2026-05-01T07:58:00.000Z"},
+            "upload": {"enabled": True, "last_ok": "2026-05-01T07:59:00.000Z", "error": None}}
+    base.update(changes)
+    return base
+
+
+def test_alarm_rules_with_hysteresis():
+    config = HealthConfig(max_temperature=80, max_humidity=85, min_disk_free=500 * 10**6)
+    assert alarms(sample(), config, {}) == {}
+    hot = alarms(sample(temperature_celsius=81.0, display_connected=False,
+                        disk_free_bytes=10**8, humidity_percent=90.0), config, {})
+    assert set(hot) == {"temperature_high", "display_disconnected", "disk_low", "humidity_high"}
+    assert "81.0 °C" in hot["temperature_high"]
+    assert "temperature_high" in alarms(sample(temperature_celsius=77.0), config, hot)
+    assert "temperature_high" not in alarms(sample(temperature_celsius=74.0), config, hot)
+    events = alarm_events(hot, {})
+    assert ("info", "display_reconnected") in [(s, e) for s, e, _ in events]
+    assert ("error", "disk_low") in [(s, e) for s, e, _ in alarm_events({}, hot)]
+
+
+def test_unhealthy_reasons():
+    assert unhealthy(status(), NOW) == []
+    assert "stale" in unhealthy(status(time="2026-05-01T07:00:00Z"), NOW)[0]
+    assert unhealthy(None, NOW)[0].startswith("no status.json")
+    reasons = unhealthy(status(alarms={"disk_low": "1 MB free", "under_voltage": "weak"}), NOW)
+    assert reasons == ["disk_low: 1 MB free"]  # under-voltage is a warning, not unhealthy
+    recent = [{"time": "2026-05-01T07:50:00Z", "event": "decode_failed", "message": "x.mp4"}]
+    assert unhealthy(status(errors_recent=recent), NOW) == ["error decode_failed: x.mp4"]
+    old = [{"time": "2026-05-01T05:00:00Z", "event": "decode_failed", "message": "x.mp4"}]
+    assert unhealthy(status(errors_recent=old), NOW) == []
+
+
+def test_summary_text_reads_well():
+    text = summary_text(status(alarms={"display_disconnected": "no display connected"}),
+                        {"current_version": 7, "last_result": "ok", "last_error": None}, NOW)
+    assert text.startswith("Cluster bangioc-1: UNHEALTHY\n")
+    assert 'p.yaml release 7, item "intro"' in text
+    assert "CPU 50.0 °C" in text and "disk 10.0 GB free of 30.0 GB" in text
+    assert "current_version 7" in text and "last_error" not in text
+    assert "healthy" in summary_text(status(), None, NOW).splitlines()[0]
+
+
+def test_status_file_atomic_and_only_on_change(tmp_path):
+    clock = [0.0]
+    out = StatusFile(tmp_path / "status.json", monotonic=lambda: clock[0])
+    assert out.update(status())
+    assert not out.update(status(time="2026-05-01T07:59:40.000Z"))
+    assert out.update(status(alarms={"disk_low": "x"}))
+    clock[0] = 601.0
+    assert out.update(status(alarms={"disk_low": "x"}, time="2026-05-01T08:10:00.000Z"))
+    assert read_status(tmp_path / "status.json")["time"] == "2026-05-01T08:10:00.000Z"
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]  # no temp files left
+    (tmp_path / "bad.json").write_text("{half")
+    assert read_status(tmp_path / "bad.json") is None
+
+
+def test_board_screenshots_due_on_interval_and_after_errors():
+    clock = [1000.0]
+    board = StatusBoard(screenshot_interval=900, monotonic=lambda: clock[0])
+    assert board.wants_screenshot()
+    board.screenshot(b"\xff\xd8jpeg", 480, 270)
+    assert not board.wants_screenshot(1500.0)
+    assert board.wants_screenshot(1900.0)
+    board.event("warning", "humidity_high", "wet")
+    assert not board.wants_screenshot(1500.0) and not board.wake.is_set()
+    board.event("error", "decode_failed", "bad clip")
+    assert board.wants_screenshot(1500.0) and board.wake.is_set()
+    reports, errors = board.drain()
+    assert errors == 1 and [r["kind"] for r in reports].count("screenshot") == 1
+    shot = next(r for r in reports if r["kind"] == "screenshot")
+    assert shot["jpeg_base64"] == "/9hqcGVn" and shot["width"] == 480
+
+
+def write_config(tmp_path, state_dir) -> str:
+    path = tmp_path / "player.yaml"
+    path.write_text(f"cluster: bangioc-1\nstate_dir: {state_dir}\n")
+    return str(path)
+
+
+def test_status_command_exit_codes_and_json(tmp_path, capsys):
+    state = tmp_path / "state"
+    config = write_config(tmp_path, state)
+    assert cli(["status", "--config", config]) == 1
+    assert "no status.json" in capsys.readouterr().out
+    now = datetime.now(UTC)
+    fresh = status(time=now.isoformat(), errors_recent=[])
+    write_atomic(state / "status.json", json.dumps(fresh))
+    assert cli(["status", "--config", config]) == 0
+    assert "healthy" in capsys.readouterr().out
+    hot = status(time=now.isoformat(), alarms={"temperature_high": "CPU at 85.0 °C"})
+    write_atomic(state / "status.json", json.dumps(hot))
+    assert cli(["status", "--config", config, "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["healthy"] is False and out["reasons"] == ["temperature_high: CPU at 85.0 °C"]
+    stale = status(time=(now - timedelta(hours=2)).isoformat())
+    write_atomic(state / "status.json", json.dumps(stale))
+    assert cli(["status", "--config", config]) == 1
+
+
+def test_status_command_with_a_broken_config(tmp_path, capsys):
+    path = tmp_path / "player.yaml"
+    path.write_text("helth: {}\n")
+    assert cli(["status", "--config", str(path)]) == 1
+    assert "health" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [None, 0, 59.5])
+def test_summary_survives_odd_values(value):
+    text = summary_text(status(uptime=value, summary={"temperature_celsius": value}), None, NOW)
+    assert text.startswith("Cluster")
