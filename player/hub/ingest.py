@@ -161,7 +161,8 @@ def _check_heartbeat(raw: dict) -> None:
     for key in SUMMARY_KEYS:
         if summary.get(key) is not None and not _is_number(summary[key]):
             raise ReportError(f"summary.{key}: expected a number or null")
-    if summary.get("display_connected") not in (True, False, None):
+    if not (summary.get("display_connected") is None
+            or isinstance(summary["display_connected"], bool)):
         raise ReportError("summary.display_connected: expected true, false or null")
     readings = raw.get("readings", {})
     if not isinstance(readings, dict) or not all(
