@@ -24,8 +24,10 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 class Located(dict):
     """A mapping that knows its own line and the line of each key."""
 
-    line: int
-    key_lines: dict[str, int]
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -34,8 +36,10 @@ class Located(dict):
 class LocatedList(list):
     """A sequence that knows its own line and the line of each entry."""
 
-    line: int
-    item_lines: list[int]
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.line = 0
+        self.item_lines: list[int] = []
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
@@ -109,8 +113,9 @@ _Loader.add_constructor("tag:yaml.org,2002:omap", _construct_mapping)
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text; any syntax problem becomes a LoadError naming file and line."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         return loader.get_single_data()
     except _DuplicateKey as dup:
         raise LoadError([Problem(file, dup.line, dup.key, "this key appears twice")]) from None
@@ -124,7 +129,8 @@ def parse_yaml(text: str, file: str) -> Any:
     except RecursionError:
         raise LoadError([Problem(file, None, "", "YAML nested too deeply")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:
