@@ -1,0 +1,512 @@
+"""Sound through `pygame.mixer`: one Channel fed with s16 stereo 48 kHz chunks, and the audio clock.
+
+SDL channels cannot tell how far they have played, so the clock is kept from the samples handed
+out: each chunk's start is predicted from the one before it (its sample count at 48 kHz) and
+checked against what the channel shows (`get_queue()` empties when the queued chunk starts).
+One feeder thread serves the one stream that currently has the floor; a video (or a still item's
+`audio` track) decodes into an `AudioStream` and the render loop reads `position()` from it.
+
+When there is no audio device (`pygame.mixer.init` raises) the output reports it and stays silent;
+streams given to it never start and their position stays None, so video runs on the monotonic clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from player.core.config import AudioConfig
+from player.render.probe import MediaError, decode_frames, open_media, probe_media
+
+log = logging.getLogger(__name__)
+
+RATE = 48000
+CHANNELS = 2
+FRAME_BYTES = 2 * CHANNELS  # s16 stereo
+MIXER_BUFFER = 1024  # samples; SDL mixes this much ahead of the speaker
+CHUNK_SECONDS = 0.1  # one Sound handed to the channel; two are in flight at most
+GAP_TOLERANCE = 0.003  # a timestamp gap or overlap below this is rounding, not a hole
+MAX_PAD = 10.0  # a larger hole in the timestamps is a jump, not silence to play
+BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
+
+
+@dataclass
+class _InFlight:
+    pts: float  # media time of the chunk's first sample
+    seconds: float
+    start: float  # monotonic time its first sample went to the mixer (predicted, then checked)
+    sound: object  # keeps the pygame Sound alive while SDL plays it
+
+
+class AudioStream:
+    """The PCM of one item on its way to the speaker (s16 stereo 48 kHz, with media timestamps).
+
+    A decoder thread calls `write` (blocks while the buffer is full) and `end`; the output plays it
+    once `AudioOutput.play` gives it the floor; the loop reads `position` and `finished`.
+    """
+
+    def __init__(self, volume: float = 1.0, max_seconds: float = BUFFER_SECONDS):
+        self.volume = volume
+        self._cond = threading.Condition()
+        self._chunks: deque[tuple[float, bytes]] = deque()
+        self._buffered = 0
+        self._max_bytes = int(max_seconds * RATE) * FRAME_BYTES
+        self._eof = False
+        self._closed = False
+        self._align: tuple[float, float] | None = None  # (media time, monotonic) of the start
+        self._next_pts: float | None = None  # where the samples handed out so far end
+        self._in_flight: list[_InFlight] = []
+        self._latency = MIXER_BUFFER / RATE
+        self._played_any = False
+        self.samples_out = 0  # handed to the mixer so far (for status and benchmarks)
+
+    # -- the decoder side ------------------------------------------------------------------
+
+    def write(self, pts: float, data: bytes) -> bool:
+        """Add PCM starting at media time `pts`; False once the stream is closed (stop decoding)."""
+        with self._cond:
+            while self._buffered >= self._max_bytes and not self._closed:
+                self._cond.wait(0.5)
+            if self._closed:
+                return False
+            self._chunks.append((pts, data))
+            self._buffered += len(data)
+            self._cond.notify_all()
+            return True
+
+    def end(self) -> None:
+        """No more data will come (end of file, or the decoder gave up)."""
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Drop the stream: the decoder's next `write` returns False."""
+        with self._cond:
+            self._closed = True
+            self._eof = True
+            self._chunks.clear()
+            self._buffered = 0
+            self._cond.notify_all()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the first data (or the end) is there; True when something can be played."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._chunks or self._eof, timeout)
+            return bool(self._chunks)
+
+    # -- the loop side ---------------------------------------------------------------------
+
+    def position(self, now: float) -> float | None:
+        """The media time heard at monotonic `now`, or None when the stream is not playing."""
+        with self._cond:
+            if not self._in_flight:
+                if self._played_any and not self._eof_played():
+                    # An underrun: the speaker is silent at the end of what was handed out, and
+                    # the picture waits there with it.
+                    return self._next_pts
+                return None
+            elapsed = now - self._in_flight[0].start - self._latency
+            for chunk in self._in_flight:
+                if elapsed <= chunk.seconds:
+                    return chunk.pts + max(elapsed, 0.0)
+                elapsed -= chunk.seconds
+            last = self._in_flight[-1]
+            return last.pts + last.seconds
+
+    @property
+    def finished(self) -> bool:
+        """True once everything written has been played (or the stream was closed)."""
+        with self._cond:
+            return self._closed or (self._eof_played() and not self._in_flight)
+
+    @property
+    def started(self) -> bool:
+        with self._cond:
+            return self._played_any
+
+    def _eof_played(self) -> bool:
+        return self._eof and not self._chunks
+
+    # -- the output side (the feeder thread, under no lock of its own) -----------------------
+
+    def _take(self, nbytes: int, now: float) -> tuple[float, bytes] | None:
+        """The next chunk, made continuous in media time: holes become silence, overlaps are cut."""
+        with self._cond:
+            if self._next_pts is None:
+                media, at = self._align or (self._chunks[0][0] if self._chunks else 0.0, now)
+                expected = media + (now - at)
+            else:
+                expected = self._next_pts
+            out = bytearray()
+            while len(out) < nbytes and self._chunks:
+                pts, data = self._chunks[0]
+                gap = pts - (expected + len(out) / FRAME_BYTES / RATE)
+                if gap > MAX_PAD or gap < -MAX_PAD:
+                    if out:
+                        break  # end this chunk here; the next one starts at the jump
+                    expected = pts
+                elif gap > GAP_TOLERANCE:
+                    pad = min(int(gap * RATE) * FRAME_BYTES, nbytes - len(out))
+                    out += bytes(pad)
+                    continue
+                elif gap < -GAP_TOLERANCE:
+                    cut = int(-gap * RATE) * FRAME_BYTES
+                    self._pop_front(cut)
+                    continue
+                take = min(nbytes - len(out), len(data))
+                out += data[:take]
+                self._pop_front(take)
+            if not out:
+                return None
+            self._next_pts = expected + len(out) / FRAME_BYTES / RATE
+            self._cond.notify_all()
+            return expected, bytes(out)
+
+    def _pop_front(self, nbytes: int) -> None:
+        pts, data = self._chunks[0]
+        if nbytes >= len(data):
+            self._chunks.popleft()
+            self._buffered -= len(data)
+        else:
+            self._chunks[0] = (pts + nbytes / FRAME_BYTES / RATE, data[nbytes:])
+            self._buffered -= nbytes
+
+    def _set_in_flight(self, chunks: list[_InFlight]) -> None:
+        with self._cond:
+            self._in_flight = list(chunks)
+            if chunks:
+                self._played_any = True
+
+
+def in_hours(window: tuple, moment) -> bool:  # noqa: ANN001 - (time, time), time
+    """True when a time of day is inside `start-end` (an end before the start wraps midnight)."""
+    start, end = window
+    if start == end:
+        return True
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def device_level(config: AudioConfig, moment: datetime) -> float:
+    """Master volume times the quiet-hours factor in force at `moment` (0 when disabled)."""
+    if not config.enabled:
+        return 0.0
+    for quiet in config.quiet_hours:
+        if in_hours(quiet.hours, moment.time()):
+            return config.volume * quiet.volume
+    return config.volume
+
+
+class AudioOutput:
+    """The one sound output: mixer start-up, the feeder thread and the device volume.
+
+    `open()` never raises: with no audio device it logs a warning, `available` is False and
+    `problem` says why (for the status report).
+    """
+
+    def __init__(self, config: AudioConfig, *, mixer=None,  # noqa: ANN001 - pygame.mixer-like
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], datetime] = datetime.now):
+        self.config = config
+        self.problem: str | None = None
+        self._mixer = mixer
+        self._clock = clock
+        self._wall = wall
+        self._channel = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._stream: AudioStream | None = None
+        self._in_flight: list[_InFlight] = []
+        self._last_poll = 0.0
+        self._level_checked = 0.0
+        self._thread: threading.Thread | None = None
+        self.on_chunk: Callable[[float, float, float], None] | None = None  # pts, secs, start
+
+    @property
+    def available(self) -> bool:
+        return self._channel is not None
+
+    def open(self, feeder: bool = True) -> AudioOutput:
+        """Start the mixer (s16 stereo 48 kHz, exactly) and the feeder; report a missing device.
+
+        `feeder=False` leaves the feeding to the caller's `service(now)` (tests, benchmarks).
+        """
+        if not self.config.enabled:
+            self.problem = "audio is disabled in the config"
+            return self
+        if self._mixer is None:
+            import pygame.mixer
+
+            self._mixer = pygame.mixer
+        try:
+            if self._mixer.get_init():
+                self._mixer.quit()  # pygame.init() opened it with other settings
+            # allowedchanges=0: SDL converts for the device, so our bytes always mean s16/48k/2.
+            self._mixer.init(frequency=RATE, size=-16, channels=CHANNELS, buffer=MIXER_BUFFER,
+                             allowedchanges=0)
+            self._mixer.set_reserved(1)  # keep channel 0 for us
+            self._channel = self._mixer.Channel(0)
+        except Exception as exc:  # pygame.error, or a driver that fails its own way
+            self.problem = f"no audio device ({exc}); playing without sound"
+            log.warning("%s", self.problem)
+            return self
+        log.info("audio output: %s Hz, %s channels", RATE, CHANNELS)
+        if feeder:
+            self._thread = threading.Thread(target=self._run, name="audio-feeder", daemon=True)
+            self._thread.start()
+        return self
+
+    def service(self, now: float) -> float:
+        """One turn of the feeder: returns the seconds until the next turn is useful."""
+        with self._lock:
+            return self._service(now)
+
+    def set_config(self, config: AudioConfig) -> None:
+        """Apply new volume / quiet hours (enabling or disabling sound needs a restart)."""
+        self.config = config
+        self._level_checked = 0.0
+        self._wake.set()
+
+    def level(self) -> float:
+        """The device level now: master volume times any quiet-hours factor."""
+        return device_level(self.config, self._wall())
+
+    def status(self) -> dict[str, object]:
+        return {"audio": self.available, "problem": self.problem}
+
+    def play(self, stream: AudioStream, media_start: float, at: float) -> None:
+        """Give `stream` the floor: media time `media_start` is heard at monotonic `at`."""
+        if not self.available:
+            return
+        with stream._cond:
+            stream._align = (media_start, at)
+        with self._lock:
+            self._drop_in_flight()
+            self._stream = stream
+        self._wake.set()
+
+    def stop(self, stream: AudioStream) -> None:
+        """Silence `stream` at once if it has the floor."""
+        if not self.available:
+            return
+        with self._lock:
+            if self._stream is stream:
+                self._drop_in_flight()
+                self._stream = None
+
+    def close(self) -> None:
+        """Stop the feeder and release the device."""
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._channel is not None:
+            self._channel.stop()
+            self._channel = None
+            self._mixer.quit()
+
+    # -- the feeder thread -------------------------------------------------------------------
+
+    def _drop_in_flight(self) -> None:
+        self._channel.stop()
+        if self._in_flight and self._stream is not None:
+            self._stream._set_in_flight([])
+        self._in_flight = []
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            delay = self.service(self._clock())
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _service(self, now: float) -> float:
+        """Observe the channel, keep two chunks in flight; return how long to sleep."""
+        if now - self._level_checked > 1.0:
+            self._level_checked = now
+            self._apply_volume()
+        stream = self._stream
+        if stream is None:
+            return 1.0
+        self._observe(now)
+        self._feed(stream, now)
+        stream._set_in_flight(self._in_flight)
+        self._last_poll = now
+        if not self._in_flight:
+            return 0.02 if not stream.finished else 1.0
+        # Wake just after the playing chunk should end, to see the queued one start.
+        first = self._in_flight[0]
+        return min(max(first.start + first.seconds - now + 0.002, 0.002), 0.05)
+
+    def _apply_volume(self) -> None:
+        stream = self._stream
+        item = stream.volume if stream is not None else 1.0
+        self._channel.set_volume(max(0.0, min(1.0, self.level() * item)))
+
+    def _observe(self, now: float) -> None:
+        if not self._in_flight:
+            return
+        if not self._channel.get_busy():
+            self._in_flight = []  # all played: an underrun, or the end
+        elif len(self._in_flight) == 2 and self._channel.get_queue() is None:
+            done = self._in_flight.pop(0)
+            current = self._in_flight[0]
+            # It started when the previous chunk ran out, which we saw in (last poll, now].
+            current.start = min(max(done.start + done.seconds, self._last_poll), now)
+            if self.on_chunk:
+                self.on_chunk(current.pts, current.seconds, current.start)
+
+    def _feed(self, stream: AudioStream, now: float) -> None:
+        nbytes = int(CHUNK_SECONDS * RATE) * FRAME_BYTES
+        while len(self._in_flight) < 2:
+            chunk = stream._take(nbytes, now)
+            if chunk is None:
+                return
+            pts, data = chunk
+            sound = self._mixer.Sound(buffer=data)
+            seconds = len(data) / FRAME_BYTES / RATE
+            if not self._in_flight:
+                self._apply_volume()
+                self._channel.play(sound)
+                start = now
+                if self.on_chunk:
+                    self.on_chunk(pts, seconds, start)
+            else:
+                self._channel.queue(sound)
+                prev = self._in_flight[-1]
+                start = prev.start + prev.seconds
+            stream.samples_out += len(data) // FRAME_BYTES
+            self._in_flight.append(_InFlight(pts, seconds, start, sound))
+
+
+class AudioDecoder:
+    """A thread that decodes the first audio track of a file into an AudioStream.
+
+    `loop` repeats the file (timestamps running on by the container's duration, as the video
+    decoder does) until `until` (media time) or until stopped. Damaged packets are skipped;
+    anything fatal ends the stream early.
+    """
+
+    def __init__(self, path: Path, stream: AudioStream, *, loop: bool = False,
+                 until: float | None = None, on_error: Callable[[str], None] | None = None):
+        self.path = path
+        self.stream = stream
+        self.loop = loop
+        self.until = until
+        self.on_error = on_error
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"audio:{path.name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.stream.close()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import av
+
+        offset = 0.0
+        try:
+            while not self._stopped.is_set():
+                with open_media(self.path) as container:
+                    if not container.streams.audio:
+                        return
+                    length = container.duration / 1_000_000 if container.duration else None
+                    end = self._decode(container, offset, av)
+                if not self.loop or end is None or end <= offset:
+                    return
+                offset += length or end - offset
+                if self.until is not None and offset >= self.until:
+                    return
+        except Exception as exc:  # a file that stops being readable half-way
+            message = f"{self.path}: audio decoding stopped: {exc}"
+            log.warning("%s", message)
+            if self.on_error:
+                self.on_error(message)
+        finally:
+            self.stream.end()
+
+    def _decode(self, container, offset: float, av) -> float | None:  # noqa: ANN001
+        """Decode one pass; returns the media time reached (None when told to stop)."""
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="stereo", rate=RATE)
+        end: float | None = offset
+        for frame in decode_frames(container, stream, self.path, on_error=self.on_error):
+            for out in resampler.resample(frame):
+                end = self._write(out, offset, end)
+                if end is None:
+                    return None
+        return end
+
+    def _write(self, frame, offset: float, last_end: float | None) -> float | None:  # noqa: ANN001
+        data = bytes(frame.planes[0])[:frame.samples * FRAME_BYTES]
+        pts = frame.time if frame.time is not None else (last_end or 0.0)
+        pts += offset
+        if self.until is not None and pts >= self.until:
+            return None
+        if not self.stream.write(pts, data) or self._stopped.is_set():
+            return None
+        return pts + frame.samples / RATE
+
+
+class AudioTrack:
+    """A sound file played over a still item (a spoken announcement, music under a picture).
+
+    Use it from an image or text slide: `prepare()` (raises MediaError naming the file) while the
+    previous item shows, `start(now)` when the slide appears, `close()` when it is gone.
+    `loop` repeats the file until `duration` seconds; `finished` turns True at its end.
+    """
+
+    def __init__(self, path: Path, output: AudioOutput | None, *, volume: float = 1.0,
+                 loop: bool = False, duration: float | None = None,
+                 on_error: Callable[[str], None] | None = None):
+        self.path = path
+        self.output = output
+        self.volume = volume
+        self.loop = loop
+        self.duration = duration
+        self.on_error = on_error
+        self._stream: AudioStream | None = None
+        self._decoder: AudioDecoder | None = None
+        self._start_pts = 0.0
+
+    def prepare(self) -> None:
+        """Check the file and start decoding ahead; silent (no error) when there is no device."""
+        info = probe_media(self.path)
+        if not info.has_audio:
+            raise MediaError(f"{self.path}: has no audio track")
+        if self.output is None or not self.output.available or self._stream is not None:
+            return
+        self._stream = AudioStream(self.volume)
+        self._decoder = AudioDecoder(self.path, self._stream, loop=self.loop,
+                                     until=self.duration, on_error=self.on_error)
+        self._decoder.start()
+        self._stream.wait_ready(2.0)
+
+    def start(self, now: float) -> None:
+        if self._stream is None:
+            return
+        self.output.play(self._stream, self._start_pts, now)
+
+    @property
+    def finished(self) -> bool:
+        return self._stream is None or self._stream.finished
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self.output.stop(self._stream)
+        if self._decoder is not None:
+            self._decoder.stop()
+            self._decoder = None

@@ -1,0 +1,348 @@
+"""VideoSlide on clips encoded by the tests: timing by timestamps, duration and loop, fit and
+rotation, damaged files, and the first frame ready at the switch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pygame
+import pytest
+
+from player.render.probe import MediaError, probe_media
+from player.render.video import Placement, VideoSlide, place
+from tests.render.clips import (
+    corrupt_middle,
+    frame_picture,
+    is_flash,
+    make_clip,
+    read_frame_number,
+    truncate,
+)
+
+SIZE = (320, 192)  # the clips are 160x96: an exact 2x scale with contain
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(autouse=True)
+def screen():
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    yield
+    pygame.display.quit()
+
+
+@pytest.fixture(autouse=True)
+def no_decoder_threads():
+    yield
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("video:", "audio:"))]
+    assert not alive, f"decoder threads left running: {alive}"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("clips") / "one.mp4", 1.0, audio=False)
+
+
+def settle(slide: VideoSlide, media: float) -> None:
+    """Wait (without a time limit of our own) until the decoder has the frame for `media`."""
+    event = threading.Event()
+    while True:
+        slide._fetch()
+        if slide._video_done or (slide._pending is not None and slide._pending.pts > media):
+            return
+        if slide._pending is not None:  # due already: show it so the decoder can go on
+            return
+        event.wait(0.005)
+
+
+def shown_at(slide: VideoSlide, canvas: pygame.Surface, t0: float, media: float) -> int:
+    settle(slide, media)
+    slide.draw(canvas, t0 + media)
+    return read_frame_number(canvas)
+
+
+def play_through(slide: VideoSlide, canvas: pygame.Surface, t0: float, step: float = 1 / 30,
+                 limit: float = 30.0) -> list[int]:
+    numbers = []
+    k = 0
+    while not slide.natural_end(t0 + k * step + 0.001) and k * step < limit:
+        numbers.append(shown_at(slide, canvas, t0, k * step + 0.001))
+        k += 1
+    return numbers
+
+
+def test_frames_are_shown_by_their_timestamps(clip):
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(100.0)
+        numbers = [shown_at(slide, canvas, 100.0, k / 30 + 0.001) for k in range(30)]
+        assert numbers == list(range(30))
+        assert slide.frames == 30 and slide.late_frames == 0
+    finally:
+        slide.close()
+
+
+def test_late_frames_are_dropped_not_queued(clip):
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        slide.draw(canvas, 0.0)
+        # The loop stalled for a third of a second: each draw shows the newest frame that is due
+        # and drops the older ones (the queue is short, so it may take a few draws to catch up).
+        number = None
+        while number != 10:
+            number = shown_at(slide, canvas, 0.0, 10 / 30 + 0.001)
+        assert slide.late_frames >= 5
+        assert slide.frames + slide.late_frames == 11
+        assert shown_at(slide, canvas, 0.0, 11 / 30 + 0.001) == 11
+    finally:
+        slide.close()
+
+
+def test_variable_frame_rate_follows_each_timestamp(tmp_path):
+    times = [0.0, 0.1, 0.15, 0.5, 0.52, 0.9]
+    clip = make_clip(tmp_path / "vfr.mkv", 1.0, frame_times=times, audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        for n, t in enumerate(times):
+            assert shown_at(slide, canvas, 0.0, t + 0.001) == n
+            if n + 1 < len(times):
+                middle = (t + times[n + 1]) / 2
+                assert shown_at(slide, canvas, 0.0, middle) == n
+                assert slide.next_change(middle) == pytest.approx(times[n + 1], abs=1e-6)
+    finally:
+        slide.close()
+
+
+def test_first_frame_is_ready_before_the_switch(clip):
+    canvas = pygame.Surface(SIZE)
+    canvas.fill((255, 0, 0))
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        # Decoding starts when the slide is made; the loop's prepare() finds the frame waiting.
+        assert slide._decoder.first.wait(30)
+        slide.prepare()
+        slide.start(5.0)
+        slide.draw(canvas, 5.0)
+        assert canvas.get_at((SIZE[0] // 2, SIZE[1] - 2))[:3] != (255, 0, 0)
+        assert read_frame_number(canvas) == 0
+        assert slide.frames == 1
+    finally:
+        slide.close()
+
+
+def test_plays_the_whole_clip_then_ends(clip):
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0)
+        assert numbers == list(range(30))
+        assert slide.natural_end(1.0)
+        assert slide.next_change(1.0) is None
+    finally:
+        slide.close()
+
+
+def test_duration_cuts_the_clip(clip):
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), duration=0.5)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0)
+        assert numbers == list(range(15))
+        assert slide.natural_end(0.5)
+    finally:
+        slide.close()
+
+
+def test_longer_duration_holds_the_last_frame(tmp_path):
+    clip = make_clip(tmp_path / "short.mp4", 0.5, audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), duration=1.0)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0)
+        assert numbers[:15] == list(range(15))
+        assert set(numbers[15:]) == {14}
+        assert len(numbers) == 30
+    finally:
+        slide.close()
+
+
+def test_loop_repeats_a_short_clip_to_fill_the_duration(tmp_path):
+    clip = make_clip(tmp_path / "short.mp4", 0.5, audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), loop=True, duration=1.2)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0)
+        assert numbers == (list(range(15)) * 3)[:36]
+        assert slide.natural_end(1.2)
+        assert slide.late_frames == 0
+    finally:
+        slide.close()
+
+
+@pytest.mark.parametrize("fit, expected", [
+    ("contain", Placement(320, 120, 0, 36)),
+    ("cover", Placement(512, 192, -96, 0)),
+    ("stretch", Placement(320, 192, 0, 0)),
+])
+def test_fit_modes(fit, expected):
+    assert place((1920, 720), SIZE, fit) == expected
+
+
+def test_contain_letterboxes_with_the_background(tmp_path):
+    clip = make_clip(tmp_path / "wide.mp4", 0.2, size=(320, 96), audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 200))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        slide.draw(canvas, 0.0)
+        assert canvas.get_at((5, 5))[:3] == (0, 0, 200)
+        assert canvas.get_at((5, SIZE[1] - 5))[:3] == (0, 0, 200)
+        assert canvas.get_at((5, SIZE[1] // 2))[:3] != (0, 0, 200)
+    finally:
+        slide.close()
+
+
+@pytest.mark.parametrize("rotation, grey_side", [(90, "right"), (270, "left"), (180, "top")])
+def test_rotation_metadata_is_honoured(tmp_path, rotation, grey_side):
+    # Frame 0 is black with a grey strip along its stored bottom edge; turned upright the strip
+    # moves to the side the display matrix says.
+    clip = make_clip(tmp_path / "rotated.mp4", 0.2, rotation=rotation, audio=False)
+    assert probe_media(clip).rotation == rotation
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 200))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        slide.draw(canvas, 0.0)
+        placed = slide._decoder.placement
+        if rotation in (90, 270):
+            assert (placed.width, placed.height) == (115, 192)  # 96x160 upright, scaled
+        rect = pygame.Rect(placed.x, placed.y, placed.width, placed.height)
+        inner = canvas.subsurface(rect)
+        w, h = inner.get_size()
+        spots = {"left": (1, h // 2), "right": (w - 2, h // 2), "top": (w // 2, 1),
+                 "bottom": (w // 2, h - 2)}
+        grey = inner.get_at(spots[grey_side])[:3]
+        assert all(100 < c < 160 for c in grey), (grey_side, grey)
+        for side, spot in spots.items():
+            if side != grey_side:
+                assert max(inner.get_at(spot)[:3]) < 60, (side, inner.get_at(spot))
+    finally:
+        slide.close()
+
+
+def test_truncated_file_plays_what_it_can(tmp_path):
+    clip = make_clip(tmp_path / "full.mp4", 2.0, audio=False)
+    broken = truncate(clip, 0.5, tmp_path / "truncated.mp4")
+    errors: list[str] = []
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", broken, SIZE, "contain", (0, 0, 0), on_error=errors.append)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0)
+        assert 5 < len(set(numbers)) < 60
+        assert numbers == sorted(numbers)
+        assert slide.natural_end(len(numbers) / 30 + 1)
+    finally:
+        slide.close()
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".ts"])
+def test_garbage_in_the_middle_is_survived(tmp_path, suffix):
+    clip = make_clip(tmp_path / f"full{suffix}", 3.0, size=(320, 192), audio=True)
+    broken = corrupt_middle(clip, target=tmp_path / f"broken{suffix}")
+    errors: list[str] = []
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", broken, SIZE, "contain", (0, 0, 0), on_error=errors.append)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0, step=0.1)
+        assert numbers[0] == 0
+        assert slide.frames > 5
+        assert slide.natural_end(len(numbers) * 0.1 + 5)
+    finally:
+        slide.close()
+
+
+def test_zero_length_file_is_refused_by_name(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    slide = VideoSlide("v", empty, SIZE, "contain", (0, 0, 0))
+    with pytest.raises(MediaError, match="empty.mp4"):
+        slide.prepare()
+    slide.close()
+
+
+@pytest.mark.parametrize("content", [b"not a video at all\n" * 100, None])
+def test_unreadable_file_is_refused_by_name(tmp_path, content):
+    path = tmp_path / "clip.mp4"
+    if content is not None:
+        path.write_bytes(content)
+    slide = VideoSlide("v", path, SIZE, "contain", (0, 0, 0))
+    with pytest.raises(MediaError, match="clip.mp4"):
+        slide.prepare()
+    with pytest.raises(MediaError):
+        probe_media(path)
+    slide.close()
+
+
+def test_close_before_start_stops_the_decoder(clip):
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    slide.close()
+    slide.close()  # twice is harmless
+
+
+def test_crossfade_draws_two_videos_in_one_frame(clip, tmp_path):
+    other = make_clip(tmp_path / "other.mp4", 0.5, flashes=[0.0], audio=False)
+    canvas = pygame.Surface(SIZE)
+    old = VideoSlide("a", clip, SIZE, "contain", (0, 0, 0))
+    new = VideoSlide("b", other, SIZE, "contain", (0, 0, 0))
+    try:
+        old.prepare()
+        old.start(0.0)
+        new.prepare()
+        new.start(0.5)
+        old.draw(canvas, 0.5)
+        assert not is_flash(canvas)
+        layer = pygame.Surface(SIZE)
+        new.draw(layer, 0.5)
+        assert is_flash(layer)
+    finally:
+        old.close()
+        new.close()
+
+
+def test_probe_reports_streams_and_duration(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", 1.0, audio=True)
+    info = probe_media(clip)
+    assert info.has_video and info.has_audio
+    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    assert (info.width, info.height) == (160, 96)
+    assert info.duration == pytest.approx(1.0, abs=0.1)
+    assert info.rotation == 0
+
+
+def test_frame_picture_round_trip():
+    picture = frame_picture(0b10100101, 160, 96)
+    surface = pygame.image.frombuffer(picture.tobytes(), (160, 96), "RGB")
+    assert read_frame_number(surface) == 0b10100101
