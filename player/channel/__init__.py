@@ -1,0 +1,1 @@
+"""Centre side of content distribution: keys, signatures and publishing channels."""

@@ -1,0 +1,170 @@
+"""Publishing a channel: a source folder (playlist.yaml + media) -> a signed channel folder.
+
+The channel folder is served as-is by any static web server. Objects are written first, then the
+signature, then manifest.json, each by atomic rename, so a server never serves a manifest whose
+objects are missing. Objects are named by their sha256 and never change, so unchanged files are
+stored once across all versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from player.channel import keys
+from player.channel.durable import copy_atomic, sha256_file, write_atomic
+from player.core.manifest import (
+    FileEntry,
+    Manifest,
+    ManifestError,
+    manifest_bytes,
+    parse_manifest,
+    path_problem,
+)
+from player.core.problems import LoadError
+
+log = logging.getLogger(__name__)
+
+PLAYLIST_NAME = "playlist.yaml"
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.json.sig"
+OBJECTS_DIR = "objects"
+
+
+class PublishError(Exception):
+    """The source folder cannot be published; `problems` lists every reason found."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    manifest: Manifest
+    new_objects: int
+    new_bytes: int
+    warnings: tuple[str, ...] = ()
+
+
+def playlist_media(playlist: Path) -> tuple[str, ...]:
+    """The files the playlist references, validated as `check` does (raises LoadError):
+    the YAML, then every picture and clip opened."""
+    from player.content import check_media
+    from player.core.playlist import load_playlist
+
+    loaded = load_playlist(playlist)
+    errors = [p for p in check_media(loaded) if p.severity == "error"]
+    if errors:
+        raise LoadError(errors)
+    return tuple(loaded.media_files())
+
+
+def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_in: timedelta,
+            *, now: datetime | None = None,
+            list_media: Callable[[Path], Sequence[str]] = playlist_media) -> PublishResult:
+    """Publish `src` as the next version of `channel` in `out`.
+
+    Raises LoadError for a broken playlist and PublishError for unsafe paths or a foreign `out`.
+    """
+    now = (now or datetime.now(UTC)).replace(microsecond=0)  # the manifest keeps seconds
+    playlist = src / PLAYLIST_NAME
+    problems: list[str] = []
+    _check_file(src, PLAYLIST_NAME, problems)
+    if problems:
+        raise PublishError(problems)
+    paths = [PLAYLIST_NAME] + sorted(set(list_media(playlist)) - {PLAYLIST_NAME})
+    for path in paths[1:]:
+        _check_file(src, path, problems)
+    previous, warnings = _previous_manifest(out, channel, key, problems)
+    if problems:
+        raise PublishError(problems)
+
+    objects = out / OBJECTS_DIR
+    objects.mkdir(parents=True, exist_ok=True)
+    entries, new_objects, new_bytes = [], 0, 0
+    for path in paths:
+        sha, size = sha256_file(src / path)
+        target = objects / sha
+        if not (target.is_file() and target.stat().st_size == size):
+            try:
+                copy_atomic(src / path, target, sha)
+            except ValueError as exc:
+                raise PublishError([str(exc)]) from None
+            new_objects += 1
+            new_bytes += size
+        entries.append(FileEntry(path, sha, size))
+
+    manifest = Manifest(channel=channel, version=(previous.version + 1 if previous else 1),
+                        issued=now, expires=now + expires_in, playlist=PLAYLIST_NAME,
+                        files=tuple(entries))
+    data = manifest_bytes(manifest)
+    try:
+        if parse_manifest(data) != manifest:
+            raise ManifestError("the manifest does not read back as written")
+    except ManifestError as exc:
+        raise PublishError([f"{MANIFEST_NAME}: {exc}"]) from None
+    # Signature before manifest: a player polls manifest.json, so it sees the new version only
+    # once its signature is in place.
+    write_atomic(out / SIGNATURE_NAME, keys.sign(key, data))
+    write_atomic(out / MANIFEST_NAME, data)
+    log.info("published %s version %d: %d files, %d new objects (%d bytes)", channel,
+             manifest.version, len(entries), new_objects, new_bytes)
+    return PublishResult(manifest, new_objects, new_bytes, tuple(warnings))
+
+
+def _check_file(src: Path, path: str, problems: list[str]) -> None:
+    """A referenced file must be a regular file reached through no symlink, inside `src`."""
+    problem = path_problem(path)
+    if problem:
+        problems.append(f"{path}: {problem}")
+        return
+    current = src
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except OSError as exc:
+            problems.append(f"{path}: cannot read {current} ({exc.strerror})")
+            return
+        if stat.S_ISLNK(mode):
+            problems.append(f"{path}: {current} is a symbolic link; publish real files only "
+                            "(a link could point outside the folder)")
+            return
+        if i < len(parts) - 1 and not stat.S_ISDIR(mode):
+            problems.append(f"{path}: {current} is not a folder")
+            return
+    if not stat.S_ISREG(mode):
+        problems.append(f"{path}: {current} is not a regular file")
+
+
+def _previous_manifest(out: Path, channel: str, key: Ed25519PrivateKey,
+                       problems: list[str]) -> tuple[Manifest | None, list[str]]:
+    path = out / MANIFEST_NAME
+    if not path.exists():
+        return None, []
+    try:
+        data = path.read_bytes()
+        previous = parse_manifest(data)
+    except (OSError, ManifestError) as exc:
+        problems.append(f"{path}: cannot read the previous version ({exc}); fix or remove it")
+        return None, []
+    if previous.channel != channel:
+        problems.append(f'{out} holds channel "{previous.channel}", not "{channel}"')
+        return None, []
+    warnings = []
+    try:
+        signature = (out / SIGNATURE_NAME).read_bytes()
+    except OSError:
+        signature = b""
+    if not keys.verify([key.public_key()], data, signature):
+        warnings.append(f"version {previous.version} was not signed by this key: players that "
+                        "pin the old key will refuse the new version")
+    return previous, warnings

@@ -1,0 +1,1 @@
+"""Player side of content distribution: pull, verify, store and switch releases."""

@@ -1,0 +1,67 @@
+"""The sync state kept in `<state_dir>/sync-state.json`, for `status` and across restarts.
+
+Keys: `current_version`, `last_attempt`, `last_success` (ISO 8601 UTC), `last_result`
+(`updated`, `unchanged`, `failed`, `refused`), `bytes_pending`, `last_bytes`, `last_error`,
+`highest_version` (rollback protection even if the store is wiped of its releases) and `etags`
+(per source, only for manifests fully handled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from player.channel.durable import write_atomic
+
+log = logging.getLogger(__name__)
+
+STATE_NAME = "sync-state.json"
+
+
+def read_sync_state(state_dir: Path) -> dict[str, Any]:
+    """The last saved sync state, with `current_version` taken from the store itself."""
+    from player.sync.store import current_release
+
+    state = _read(Path(state_dir) / STATE_NAME)
+    current = current_release(Path(state_dir))
+    state["current_version"] = current[0] if current else None
+    for key in ("last_attempt", "last_success", "last_result", "last_error"):
+        state.setdefault(key, None)
+    state.setdefault("bytes_pending", 0)
+    return state
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s is unreadable (%s); starting with an empty sync state", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class SyncState:
+    """The state file, updated key by key and written durably on each update."""
+
+    def __init__(self, state_dir: Path):
+        self.path = Path(state_dir) / STATE_NAME
+        self._lock = threading.Lock()
+        self._data = _read(self.path)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            return self._data.get(key, default)
+
+    def update(self, **values: Any) -> None:
+        with self._lock:
+            self._data.update(values)
+            data = json.dumps(self._data, indent=1, sort_keys=True).encode("utf-8")
+            try:
+                write_atomic(self.path, data)
+            except OSError as exc:  # a full or read-only disk must not stop the sync itself
+                log.warning("cannot save the sync state to %s: %s", self.path, exc)

@@ -1,0 +1,357 @@
+"""One sync pass: ask the sources, verify, download what is missing, switch `current`.
+
+The order of checks follows the channel rules: the signature on the raw manifest bytes with the
+pinned keys before anything is parsed; the channel name; the version (equal: nothing to do, lower:
+a rollback, refused and reported); the expiry (blocks new content, never the content playing);
+then the disk-space guard, the downloads (each object's size and sha256 verified) and only then
+the atomic switch.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from player.channel import keys
+from player.core.config import SyncConfig
+from player.core.manifest import Manifest, ManifestError, format_time, parse_manifest
+from player.core.problems import LoadError
+from player.sync.fetch import FetchError, RateLimiter, Stopped
+from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
+from player.sync.state import SyncState
+from player.sync.store import Release, Store
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[str, str, str, dict], None]
+Progress = Callable[[int, int], None]
+Source = HttpSource | FolderSource
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass did. `result`: updated, unchanged, failed, refused, stopped, busy or idle
+    (no source had a channel and nothing is installed yet)."""
+
+    result: str
+    version: int | None = None
+    bytes: int = 0
+    error: str | None = None
+    waited: bool = False
+    release: Release | None = None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    source: Source
+    fetched: ManifestFetch
+    manifest: Manifest
+
+
+def default_playlist_check(playlist: Path) -> None:
+    """Load the release's playlist the way the render loop will (raises LoadError)."""
+    try:
+        from player.core.playlist import load_playlist
+    except ImportError:  # a build without the playlist module: publishing validated it already
+        return
+    load_playlist(playlist)
+
+
+class Syncer:
+    """Runs sync passes for one state folder; used by the worker thread and `sync --once`."""
+
+    def __init__(self, sync: SyncConfig, state_dir: Path, sources: Sequence[Source], *,
+                 on_event: EventSink | None = None, stop: threading.Event | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 disk_usage: Callable[[Path], Any] = shutil.disk_usage,
+                 check_playlist: Callable[[Path], None] = default_playlist_check,
+                 attempts: int = 4, retry_wait: float = 2.0):
+        self.config = sync
+        self.store = Store(state_dir)
+        self.state = SyncState(state_dir)
+        self.sources = list(sources)
+        self.stop_event = stop or threading.Event()
+        self.now = now
+        self.disk_usage = disk_usage
+        self.check_playlist = check_playlist
+        self.attempts = attempts
+        self.retry_wait = retry_wait
+        self._on_event = on_event
+        self._reported: set[tuple[str, str]] = set()
+        self.public_keys = self._parse_keys(sync.public_keys)
+
+    def _parse_keys(self, texts: Sequence[str]) -> list[Ed25519PublicKey]:
+        parsed = []
+        for text in texts:
+            try:
+                parsed.append(keys.parse_public_key(text))
+            except keys.KeyFileError as exc:
+                self.report("error", "config_bad", f"sync.public_keys: {exc}", {})
+        return parsed
+
+    def report(self, severity: str, event: str, message: str, details: dict) -> None:
+        """Log and pass on an event, once until the next successful pass (offline for days
+        must not mean thousands of identical events)."""
+        getattr(log, "warning" if severity != "info" else "info")("%s: %s", event, message)
+        key = (event, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        if self._on_event:
+            try:
+                self._on_event(severity, event, message, details)
+            except Exception:  # a broken sink must not stop the sync
+                log.exception("the event sink failed")
+
+    def prepare(self, verify: bool = True) -> None:
+        """Create the store, clear interrupted work and (with `verify`) re-hash every object."""
+        with self.store.locked() as mine:
+            if not mine:
+                log.info("another process is syncing %s; not tidying it", self.store.root)
+                return
+            self.store.prepare()
+            bad = self.store.verify_objects(self.stop_event.is_set) if verify else []
+        if bad:
+            self.report("error", "file_bad", f"{len(bad)} stored file(s) were damaged on disk and "
+                        "will be downloaded again", {"objects": bad[:20]})
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()
+
+    # One pass --------------------------------------------------------------------------------
+
+    def run_once(self, progress: Progress | None = None, conditional: bool = True,
+                 local_only: bool = False) -> PassResult:
+        """One pass over the sources; never raises for network, content or disk problems."""
+        sources = [s for s in self.sources if isinstance(s, FolderSource) or not local_only]
+        if not local_only:
+            self.state.update(last_attempt=format_time(self.now()))
+        if not self.public_keys:
+            return self._failed("no usable key in sync.public_keys: unsigned content is never "
+                                "accepted", "config_bad")
+        self._pending: Manifest | None = None
+        with self.store.locked() as mine:
+            if not mine:
+                return PassResult("busy", error="another sync of this state folder is running")
+            result = self._locked_pass(sources, progress, conditional)
+        if local_only and result.result in ("idle", "unchanged"):
+            return result
+        self._save(result)
+        return result
+
+    def _locked_pass(self, sources: Sequence[Source], progress: Progress | None,
+                     conditional: bool) -> PassResult:
+        try:
+            return self._run(sources, progress, conditional)
+        except Stopped:
+            return PassResult("stopped", error="stopped")
+        except FetchError as exc:
+            return self._failed(str(exc), "sync_failed")
+        except _DiskLow as exc:
+            return self._failed(str(exc.strerror), "disk_low")
+        except OSError as exc:
+            event = "disk_low" if exc.errno == errno.ENOSPC else "sync_failed"
+            return self._failed(f"{exc.filename or 'store'}: {exc.strerror or exc}", event)
+
+    def _run(self, sources: Sequence[Source], progress: Progress | None,
+             conditional: bool) -> PassResult:
+        current = self.store.current()
+        candidates, errors, waited = [], [], False
+        for source in sources:
+            try:
+                candidate = self._ask(source, current, conditional)
+            except SourceUnavailable as exc:
+                log.debug("%s", exc)
+                continue
+            except FetchError as exc:
+                errors.append(str(exc))
+                continue
+            if candidate is None:
+                continue
+            if isinstance(candidate, ManifestFetch):  # unchanged since the last pass
+                waited = waited or candidate.waited
+                continue
+            waited = waited or candidate.fetched.waited
+            candidates.append(candidate)
+        if not candidates:
+            if errors:
+                return self._failed("; ".join(errors), "sync_failed", waited=waited)
+            if current is None:
+                return PassResult("idle", waited=waited)
+            return PassResult("unchanged", current.version, waited=waited)
+        best = max(candidates, key=lambda c: c.manifest.version)
+        return self._apply(best, current, progress, waited)
+
+    def _ask(self, source: Source, current: Release | None,
+             conditional: bool) -> _Candidate | ManifestFetch | None:
+        etags = self.state.get("etags") or {}
+        etag = etags.get(source.name) if conditional and current is not None else None
+        fetched = source.fetch_manifest(etag)
+        if fetched.raw is None:
+            return fetched
+        if not keys.verify(self.public_keys, fetched.raw, fetched.signature):
+            # The publisher replaces the signature and the manifest one after the other: a
+            # reader may catch one of each. Ask once more before calling it an attack.
+            fetched = source.fetch_manifest(None)
+            if fetched.raw is None or not keys.verify(self.public_keys, fetched.raw,
+                                                      fetched.signature):
+                self.report("error", "signature_bad", f"{source.name}: the manifest is not signed "
+                            "by a pinned key; ignored", {"source": source.name})
+                return None
+        try:
+            manifest = parse_manifest(fetched.raw)
+        except ManifestError as exc:
+            self.report("error", "manifest_bad", f"{source.name}: signed manifest is invalid: "
+                        f"{exc}", {"source": source.name})
+            return None
+        expected = self.config.channel or (current.manifest.channel if current else "")
+        if expected and manifest.channel != expected:
+            self.report("error", "channel_mismatch", f'{source.name}: channel "{manifest.channel}"'
+                        f' is not this player\'s channel "{expected}"', {"source": source.name})
+            return None
+        return _Candidate(source, fetched, manifest)
+
+    def _apply(self, best: _Candidate, current: Release | None, progress: Progress | None,
+               waited: bool) -> PassResult:
+        manifest, name = best.manifest, best.source.name
+        highest = max(int(self.state.get("highest_version") or 0),
+                      current.version if current else 0)
+        if manifest.version < highest:
+            self.report("error", "rollback_refused", f"{name}: offers version {manifest.version}, "
+                        f"older than version {highest} already accepted; refused",
+                        {"source": name, "offered": manifest.version, "accepted": highest})
+            self._remember_etag(best)
+            return PassResult("refused", manifest.version, error="rollback refused", waited=waited)
+        expired = manifest.is_expired(self.now())
+        if current is not None and manifest.version == current.version:
+            if expired:
+                self.report("warning", "manifest_expired", f"{name}: version {manifest.version} "
+                            f"expired at {format_time(manifest.expires)}; still playing it, "
+                            "waiting for a newer one", {"source": name})
+            self._remember_etag(best)
+            return PassResult("unchanged", manifest.version, waited=waited)
+        if expired and manifest.version > highest:
+            self.report("error", "manifest_expired", f"{name}: version {manifest.version} expired "
+                        f"at {format_time(manifest.expires)}; not installed", {"source": name})
+            self._remember_etag(best)
+            return PassResult("refused", manifest.version, error="manifest expired", waited=waited)
+        fetched = self._download(best, progress)
+        return self._switch(best, fetched, waited)
+
+    def _download(self, best: _Candidate, progress: Progress | None) -> int:
+        manifest = best.manifest
+        self._pending = manifest
+        self.store.collect_garbage(pending=manifest)
+        needed = self.store.bytes_to_fetch(manifest)
+        free = self.disk_usage(self.store.root).free
+        if free - needed < self.config.min_free:
+            raise _DiskLow(needed, free, self.config.min_free)
+        self.state.update(bytes_pending=needed)
+        total, done = needed, 0
+        limiter = RateLimiter(self.config.bandwidth_limit, self.stop_event.wait)
+
+        def on_bytes(count: int) -> None:
+            nonlocal done
+            done += count
+            limiter.consume(count)
+            if progress:
+                progress(done, total)
+
+        if progress and total:
+            progress(0, total)
+        for sha, size in sorted(self.store.missing_objects(manifest).items(), key=lambda i: i[1]):
+            self._fetch_object(best.source, sha, size, on_bytes)
+        return done
+
+    def _fetch_object(self, source: Source, sha: str, size: int,
+                      on_bytes: Callable[[int], None]) -> None:
+        partial = self.store.partial_path(sha)
+        last_error = ""
+        for attempt in range(self.attempts):
+            if attempt and self.stop_event.wait(self.retry_wait * 2 ** (attempt - 1)):
+                raise Stopped()
+            try:
+                digest = source.fetch_object(sha, size, partial, on_bytes, self.stop_event.is_set)
+            except FetchError as exc:
+                last_error = str(exc)
+                log.info("object %s: %s (attempt %d of %d)", sha[:12], exc, attempt + 1,
+                         self.attempts)
+                continue
+            if digest == sha:
+                self.store.install_object(sha)
+                return
+            partial.unlink(missing_ok=True)
+            last_error = f"object {sha[:12]} arrived with the wrong sha256 ({digest[:12]})"
+            self.report("warning", "file_bad", f"{source.name}: {last_error}; discarded",
+                        {"source": source.name, "object": sha})
+        raise FetchError(last_error)
+
+    def _switch(self, best: _Candidate, fetched: int, waited: bool) -> PassResult:
+        manifest = best.manifest
+        release_path = self.store.build_release(manifest, best.fetched.raw or b"",
+                                                best.fetched.signature)
+        release = Release(manifest.version, release_path, manifest)
+        try:
+            self.check_playlist(release.playlist)
+        except Exception as exc:  # LoadError, or a loader bug: either way it would not play
+            if not isinstance(exc, LoadError):
+                log.exception("loading the playlist of version %d failed", manifest.version)
+            shutil.rmtree(release_path, ignore_errors=True)
+            self._remember_etag(best)
+            problems = getattr(exc, "problems", ())
+            first = str(problems[0]) if problems else f"{type(exc).__name__}: {exc}"
+            self.report("error", "release_bad", f"version {manifest.version}: the playlist does "
+                        f"not load ({first}); keeping the current content",
+                        {"version": manifest.version})
+            return PassResult("refused", manifest.version, fetched, "playlist does not load",
+                              waited)
+        self.store.make_current(release_path)
+        self.store.collect_garbage()
+        self._remember_etag(best)
+        self.state.update(highest_version=manifest.version)
+        log.info("release %d from %s is current (%d bytes downloaded)", manifest.version,
+                 best.source.name, fetched)
+        return PassResult("updated", manifest.version, fetched, None, waited, release)
+
+    # Bookkeeping -----------------------------------------------------------------------------
+
+    def _remember_etag(self, candidate: _Candidate) -> None:
+        etags = dict(self.state.get("etags") or {})
+        etags[candidate.source.name] = candidate.fetched.etag
+        self.state.update(etags=etags)
+
+    def _failed(self, message: str, event: str, waited: bool = False) -> PassResult:
+        self.report("error" if event != "sync_failed" else "warning", event, message, {})
+        return PassResult("failed", error=message, waited=waited)
+
+    def _save(self, result: PassResult) -> None:
+        now = format_time(self.now())
+        values: dict[str, Any] = {"last_result": result.result}
+        if result.result in ("updated", "unchanged", "idle"):
+            values.update(last_success=now, last_error=None, bytes_pending=0,
+                          last_bytes=result.bytes)
+            self._reported.clear()
+        elif result.error:
+            values["last_error"] = result.error
+        if result.result in ("failed", "stopped") and self._pending is not None:
+            values["bytes_pending"] = self.store.bytes_to_fetch(self._pending)
+        current = self.store.current()
+        values["current_version"] = current.version if current else None
+        self.state.update(**values)
+
+
+class _DiskLow(OSError):
+    def __init__(self, needed: int, free: int, min_free: int):
+        super().__init__(errno.ENOSPC, f"the new release needs {needed} bytes but only {free} are "
+                         f"free and sync.min_free keeps {min_free}; not downloaded")
+

@@ -1,0 +1,155 @@
+"""The sync worker thread: polls the sources, posts ReleaseReady when new content is current.
+
+Polls every `sync.interval` with jitter (so a fleet does not hit the hub in step), backs off
+exponentially after failures, polls again at once after a hub held the request (`Prefer: wait`),
+and checks local folders (a USB stick) every few seconds, also when watchdog sees them change.
+Outside `sync.hours` only local folders are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from datetime import time as time_of_day
+from pathlib import Path
+
+from player.core.config import Config
+from player.core.messages import ReleaseReady
+from player.sync.fetch import make_session
+from player.sync.sources import FolderSource, make_source
+from player.sync.syncer import PassResult, Syncer
+
+log = logging.getLogger(__name__)
+
+LOCAL_CHECK = 10.0  # seconds between looks at local folders (a stat each)
+FIRST_RETRY = 30.0
+LONG_POLL_WAIT = 25  # seconds a hub may hold a conditional manifest request
+
+
+def in_hours(windows: tuple, moment: time_of_day) -> bool:
+    """True when `moment` falls in one of the (start, end) windows; no windows means always."""
+    if not windows:
+        return True
+    for start, end in windows:
+        if start <= end and start <= moment < end:
+            return True
+        if start > end and (moment >= start or moment < end):
+            return True
+    return False
+
+
+def build_syncer(config: Config, on_event=None, stop: threading.Event | None = None,
+                 **options) -> Syncer:
+    """A Syncer with the sources of `config.sync` (one HTTP session shared by them)."""
+    sync = config.sync
+    session = make_session() if any(s.startswith("http") for s in sync.sources) else None
+    wait = min(LONG_POLL_WAIT, int(sync.interval)) if sync.interval >= 1 else 0
+    sources = [make_source(s, session, sync.timeout, sync.max_manifest_bytes, wait)
+               for s in sync.sources]
+    return Syncer(sync, config.state_dir, sources, on_event=on_event, stop=stop, **options)
+
+
+class SyncWorker(threading.Thread):
+    """Keeps `<state_dir>/current` up to date; posts ReleaseReady(version, playlist) to `outbox`."""
+
+    def __init__(self, config: Config, outbox: queue.Queue,
+                 on_event: Callable[[str, str, str, dict], None] | None = None,
+                 clock: Callable[[], datetime] = datetime.now):
+        super().__init__(name="sync", daemon=True)  # daemon: a held long poll must not block exit
+        self.config = config
+        self.outbox = outbox
+        self.on_event = on_event
+        self.clock = clock
+        self._stopped = threading.Event()
+        self._wake = threading.Event()
+        self._observer = None
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Poll now (a USB stick appeared, a technician asked)."""
+        self._wake.set()
+
+    def run(self) -> None:
+        syncer = None
+        try:
+            syncer = build_syncer(self.config, self.on_event, self._stopped)
+            syncer.prepare()
+            self._watch_folders(syncer)
+            self._loop(syncer)
+        except Exception as exc:  # the screen keeps playing; say why content stopped coming
+            log.exception("the sync worker stopped")
+            if self.on_event:
+                self.on_event("error", "sync_failed", f"the sync worker stopped: {exc}", {})
+        finally:
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join(timeout=5)
+            if syncer is not None:
+                syncer.close()
+
+    def _loop(self, syncer: Syncer) -> None:
+        sync = self.config.sync
+        failures = 0
+        next_poll = time.monotonic()
+        has_local = any(isinstance(s, FolderSource) for s in syncer.sources)
+        while not self._stopped.is_set():
+            due = time.monotonic() >= next_poll
+            full = due and in_hours(sync.hours, self.clock().time())
+            if full or has_local:
+                result = syncer.run_once(local_only=not full)
+                self._post(result)
+                if full:
+                    failures = failures + 1 if result.result == "failed" else 0
+                    next_poll = time.monotonic() + self._delay(result, failures)
+            wait = max(0.05, next_poll - time.monotonic())
+            if has_local:
+                wait = min(wait, LOCAL_CHECK)
+            if due and not full:
+                wait = min(wait, 60.0)  # outside sync hours: look at the clock once a minute
+            if self._wake.wait(wait):
+                self._wake.clear()
+                next_poll = time.monotonic()
+
+    def _delay(self, result: PassResult, failures: int) -> float:
+        sync = self.config.sync
+        if result.waited and result.result != "failed":
+            return 1.0  # the hub held the request until a change or its timeout: ask again
+        base = sync.interval
+        if failures:
+            base = min(sync.interval, FIRST_RETRY * 2 ** (failures - 1))
+        return max(1.0, base * (1 + random.uniform(-sync.jitter, sync.jitter)))
+
+    def _post(self, result: PassResult) -> None:
+        if result.result == "updated" and result.release is not None:
+            self.outbox.put(ReleaseReady(result.release.version, result.release.playlist))
+
+    def _watch_folders(self, syncer: Syncer) -> None:
+        folders = [Path(s.folder) for s in syncer.sources
+                   if isinstance(s, FolderSource) and Path(s.folder).is_dir()]
+        if not folders:
+            return
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:
+            return
+        worker = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                worker.wake()
+
+        observer = Observer()
+        for folder in folders:
+            observer.schedule(Handler(), str(folder), recursive=False)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
