@@ -50,9 +50,12 @@ def kernel_clock_synchronised() -> bool | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         buffer = ctypes.create_string_buffer(512)  # struct timex, zeroed: modes = 0, read only
-        return libc.adjtimex(buffer) != TIME_ERROR
+        state = libc.adjtimex(buffer)
     except (OSError, AttributeError):
         return None
+    if state < 0:  # refused (a seccomp filter without adjtimex): ask systemd-timesyncd instead
+        return None
+    return state != TIME_ERROR
 
 
 class Sampler:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 FORMAT = 1
 SEVERITIES = ("error", "warning", "info")
+MAX_MESSAGE = 1000  # characters; the hub refuses longer texts
 
 
 def iso(moment: datetime | None = None) -> str:
@@ -20,8 +21,8 @@ def event_report(severity: str, event: str, message: str, details: dict | None =
                  time: datetime | None = None) -> dict:
     if severity not in SEVERITIES:
         severity = "error"  # an unknown severity is treated as the one never thinned nor missed
-    report = {"kind": "event", "time": iso(time), "severity": severity, "event": event,
-              "message": message}
+    report = {"kind": "event", "time": iso(time), "severity": severity, "event": event[:100],
+              "message": message[:MAX_MESSAGE]}
     if details:
         report["details"] = details
     return report
