@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
+from player.hub.config import AlertLimits
 from player.hub.fleet import ClusterDetail, ClusterStatus, Fleet, PlayCount
 
 LANGS = ("vi", "en")
@@ -151,6 +152,19 @@ class Page:
         local = datetime.fromtimestamp(timestamp, LOCAL)
         return esc(local.strftime("%d/%m/%Y %H:%M"))
 
+    def day(self, timestamp: float) -> str:
+        return esc(datetime.fromtimestamp(timestamp, LOCAL).strftime("%d/%m %H:%M"))
+
+    def iso(self, text: object) -> str:
+        """An ISO 8601 time from a device, shown in local time (as given when unreadable)."""
+        try:
+            moment = datetime.fromisoformat(str(text))
+        except ValueError:
+            return esc(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return self.when(moment.timestamp())
+
     def ago(self, timestamp: float | None) -> str:
         if timestamp is None:
             return self.text("none")
@@ -248,9 +262,11 @@ def _alerts(page: Page, c: ClusterStatus) -> str:
     return f'<ul class="alerts">{"".join(items)}</ul>'
 
 
-def render_cluster(detail: ClusterDetail, lang: str, now: float) -> str:
+def render_cluster(detail: ClusterDetail, lang: str, now: float,
+                   limits: AlertLimits | None = None) -> str:
     """One cluster: its facts, alerts, screenshot, history plots and proof-of-play counts."""
     page = Page(lang, now)
+    limits = limits or AlertLimits()
     c = detail.status
     back = f'<p><a href="{page.link("/")}">{page.text("all_clusters")}</a></p>'
     head = (f'<article class="card {c.state}"><h2>{esc(c.name)} '
@@ -267,7 +283,8 @@ def render_cluster(detail: ClusterDetail, lang: str, now: float) -> str:
         events = (f'<section><h2>{page.text("errors")}</h2><ul class="events">' + "".join(
             f"<li>{page.when(e.received)} · <b>{esc(e.severity)}</b> {esc(e.event)}: "
             f"{esc(e.message)}</li>" for e in c.events) + "</ul></section>")
-    body = (back + head + shot + _history(page, detail) + _plays(page, detail) + events)
+    body = (back + head + shot + _history(page, detail, limits) + _plays(page, detail)
+            + events)
     return page.document(f"{c.name} – {TEXT[page.lang]['title']}", body,
                          f"/clusters/{quote(c.id)}")
 
@@ -281,46 +298,58 @@ def _extra_facts(page: Page, c: ClusterStatus) -> str:
         rows.append(("device_time", page.when(c.device_time) + note))
     if c.last_sync:
         sync = c.last_sync
-        text = " · ".join(esc(sync[k]) for k in ("time", "result", "error") if sync.get(k))
+        parts = [page.iso(sync["time"])] if sync.get("time") else []
+        parts += [esc(sync[k]) for k in ("result", "error") if sync.get(k)]
+        text = " · ".join(parts)
         rows.append(("last_sync", text))
     if not rows:
         return ""
     return "<dl>" + "".join(f"<dt>{page.text(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
-def _history(page: Page, detail: ClusterDetail) -> str:
+def _history(page: Page, detail: ClusterDetail, limits: AlertLimits) -> str:
     start = page.now - detail.days * 86400
     series = [
-        ("temperature", "°C", [(r[0], r[1]) for r in detail.history]),
-        ("humidity", "%", [(r[0], r[2]) for r in detail.history]),
+        ("temperature", "°C", [(r[0], r[1]) for r in detail.history], limits.max_temperature,
+         None),
+        ("humidity", "%", [(r[0], r[2]) for r in detail.history], limits.max_humidity, (0, 100)),
         ("disk_free_gb", "GB", [(r[0], None if r[3] is None else r[3] / 1e9)
-                                for r in detail.history]),
+                                for r in detail.history], limits.min_disk_free / 1e9, (0, None)),
     ]
     plots = "".join(
         f'<h3 style="font-size:.95rem;margin:.6rem 0 .2rem">{page.text(key)}</h3>'
-        + line_plot(points, start, page.now, unit, page) for key, unit, points in series)
+        + line_plot(points, start, page.now, unit, page, limit, bounds)
+        for key, unit, points, limit, bounds in series)
     return f'<section><h2>{page.text("history", days=detail.days)}</h2>{plots}</section>'
 
 
 def line_plot(points: list[tuple[float, float | None]], start: float, end: float, unit: str,
-              page: Page, width: int = 640, height: int = 150) -> str:
-    """An SVG line over [start, end]; a gap of more than an hour without data breaks the line."""
+              page: Page, limit: float | None = None,
+              bounds: tuple[float | None, float | None] | None = None,
+              width: int = 480, height: int = 170) -> str:
+    """An SVG line over [start, end] with a dashed alert limit; a gap of more than an hour
+    without data breaks the line (the cluster was off or offline)."""
     values = [v for _, v in points if v is not None]
     if not values:
         return f'<p class="muted">{page.text("no_data")}</p>'
     low, high = min(values), max(values)
+    if limit is not None and low - (high - low) <= limit <= high + (high - low) + 1:
+        low, high = min(low, limit), max(high, limit)
     if high - low < 1e-9:
         low, high = low - 1, high + 1
     pad = (high - low) * 0.1
     low, high = low - pad, high + pad
-    left, right, top, bottom = 48, width - 8, 8, height - 22
+    if bounds is not None:
+        low = low if bounds[0] is None else max(low, bounds[0])
+        high = high if bounds[1] is None else min(high, bounds[1])
+    left, right, top, bottom = 56, width - 6, 8, height - 26
     span = max(end - start, 1.0)
 
     def x(t: float) -> float:
         return left + (min(max(t, start), end) - start) / span * (right - left)
 
     def y(v: float) -> float:
-        return bottom - (v - low) / (high - low) * (bottom - top)
+        return bottom - (min(max(v, low), high) - low) / (high - low) * (bottom - top)
 
     lines, current, last_t = [], [], None
     for t, v in points:
@@ -329,26 +358,33 @@ def line_plot(points: list[tuple[float, float | None]], start: float, end: float
                 lines.append(current)
             current = []
         if v is not None:
-            current.append(f"{x(t):.1f},{y(v):.1f}")
+            current.append((x(t), y(v)))
         last_t = t
     if current:
         lines.append(current)
     paths = "".join(
-        f'<polyline fill="none" stroke="#15803d" stroke-width="2" points="{" ".join(seg)}"/>'
-        if len(seg) > 1 else f'<circle r="2.5" fill="#15803d" cx="{seg[0].split(",")[0]}" '
-        f'cy="{seg[0].split(",")[1]}"/>' for seg in lines)
-    label = 'font-size="11" fill="#4b5563"'
+        '<polyline fill="none" stroke="#15803d" stroke-width="2.5" points="'
+        + " ".join(f"{px:.1f},{py:.1f}" for px, py in seg) + '"/>'
+        if len(seg) > 1 else f'<circle r="3" fill="#15803d" cx="{seg[0][0]:.1f}" '
+        f'cy="{seg[0][1]:.1f}"/>' for seg in lines)
+    label = 'font-size="13" fill="#4b5563"'
+    limit_line = ""
+    if limit is not None and low <= limit <= high:
+        limit_line = (f'<line x1="{left}" y1="{y(limit):.1f}" x2="{right}" y2="{y(limit):.1f}" '
+                      f'stroke="#dc2626" stroke-dasharray="6 4"/>')
     axis = (f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#9ca3af"/>'
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#9ca3af"/>'
-            f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" {label}>'
+            f'<text x="{left - 5}" y="{top + 12}" text-anchor="end" {label}>'
             f"{esc(page.number(high))}</text>"
-            f'<text x="{left - 4}" y="{bottom}" text-anchor="end" {label}>'
+            f'<text x="{left - 5}" y="{bottom}" text-anchor="end" {label}>'
             f"{esc(page.number(low))}</text>"
-            f'<text x="{left}" y="{height - 6}" {label}>{page.when(start)}</text>'
-            f'<text x="{right}" y="{height - 6}" text-anchor="end" {label}>{page.when(end)}</text>')
+            f'<text x="{left - 5}" y="{(top + bottom) / 2 + 5:.0f}" text-anchor="end" {label}>'
+            f"{esc(unit)}</text>"
+            f'<text x="{left}" y="{height - 6}" {label}>{page.day(start)}</text>'
+            f'<text x="{right}" y="{height - 6}" text-anchor="end" {label}>{page.day(end)}</text>')
     title = f"{page.number(min(values))}–{page.number(max(values))} {unit}"
     return (f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">'
-            f"<title>{esc(title)}</title>{axis}{paths}</svg>")
+            f"<title>{esc(title)}</title>{axis}{limit_line}{paths}</svg>")
 
 
 def _plays(page: Page, detail: ClusterDetail) -> str:

@@ -220,7 +220,8 @@ class HubHandler(BaseHTTPRequestHandler):
         detail = self.server.view.cluster(cluster, _days(query))
         if detail is None:
             raise HttpError(404, "no such cluster")
-        html = pages.render_cluster(detail, pages.pick_lang(query), self.server.clock())
+        html = pages.render_cluster(detail, pages.pick_lang(query), self.server.clock(),
+                                   self.server.config.alerts)
         self._send_html(200, html, head)
 
     def _post(self) -> None:

@@ -1,31 +1,15 @@
-"""A real hub on 127.0.0.1 (ephemeral port) over a temporary root; no test may leak a thread."""
+"""A real hub on 127.0.0.1 (ephemeral port) over a temporary root."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hubtools import Hub, hub_config_data, write_channel
 
 from player.hub.config import hub_config_from_data
 from player.hub.server import HubServer
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_threads():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5
-    leaked: list = []
-    while time.monotonic() < deadline:
-        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not leaked:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"threads leaked: {leaked}")
+from tests.hub.hubtools import Hub, hub_config_data, write_channel
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import json
 import sqlite3
 
 import pytest
-from hubtools import CLUSTER_TOKEN, OTHER_TOKEN, batch, report
 
 from player.hub.ingest import ReportError, check_report, parse_time
+from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, batch, report
 
 
 def stored_ids(hub) -> set[str]:

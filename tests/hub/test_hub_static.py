@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from hubtools import write_channel
+
+from tests.hub.hubtools import write_channel
 
 
 def raw_get(hub, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:

@@ -1,0 +1,146 @@
+"""The fleet page, the cluster page and the JSON API, rendered by the real hub."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from player.hub.config import HubConfig
+from player.hub.fleet import ClusterStatus, alerts_for
+from tests.hub.hubtools import EVIL_NAME, OTHER_TOKEN, batch, report
+
+EVIL_MESSAGE = '<img src=x onerror="alert(1)"> clip "a&b".mp4'
+
+
+def fill(hub) -> None:
+    now = datetime.now(UTC)
+    hot = report(seq=10, when=now)
+    hot["summary"].update(temperature_celsius=75.5, humidity_percent=91.0,
+                          disk_free_bytes=0.4e9, display_connected=False)
+    hot["player"]["release"] = 2
+    history = [report(seq=i, when=now - timedelta(minutes=30 * (20 - i))) for i in range(1, 10)]
+    for i, sample in enumerate(history):
+        sample["summary"]["temperature_celsius"] = 30 + i
+    plays = [report("play", seq=20 + i, item="thac-ban-gioc.jpg") for i in range(3)]
+    plays.append(report("play", seq=30, item="chua-phat-tich-truc-lam.mp4"))
+    assert hub.post(batch(*history, hot, *plays)).status_code == 200
+    evil = report("event", cluster="cuakhau-2", seq=1, message=EVIL_MESSAGE,
+                  event="<b>decode_failed</b>")
+    answer = hub.post(batch(evil, report(cluster="cuakhau-2", seq=2), cluster="cuakhau-2"),
+                      token=OTHER_TOKEN)
+    assert answer.status_code == 200
+
+
+def test_fleet_page_in_vietnamese_shows_states_and_alerts(hub):
+    fill(hub)
+    page = requests.get(hub.url, timeout=10)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    text = page.text
+    assert '<html lang="vi">' in text
+    assert "Bản Giốc – cổng chính" in text
+    assert "Đang hoạt động" in text and "Chưa báo cáo" in text  # online / never reported
+    assert "Nhiệt độ cao: 75,5 °C (ngưỡng 70 °C)" in text
+    assert "Độ ẩm cao: 91% (ngưỡng 85%)" in text
+    assert "Màn hình bị ngắt kết nối" in text
+    assert "Nội dung cũ: bản 2, bản mới nhất là 3" in text
+    assert "Ổ đĩa sắp đầy" in text
+    assert "<script" not in text.lower()
+
+
+def test_english_switch(hub):
+    fill(hub)
+    text = requests.get(hub.url + "?lang=en", timeout=10).text
+    assert '<html lang="en">' in text
+    assert "Temperature high: 75.5 °C (limit 70 °C)" in text
+    assert "Content out of date: release 2, latest is 3" in text
+    assert 'href="/clusters/bangioc-1?lang=en"' in text
+    assert 'href="/"' in text  # the switch back to Vietnamese
+
+
+def test_html_in_cluster_names_and_error_texts_is_escaped(hub):
+    fill(hub)
+    for url in (hub.url, hub.url + "clusters/cuakhau-2", hub.url + "?lang=en"):
+        text = requests.get(url, timeout=10).text
+        assert "<script>" not in text and "<img src=x" not in text and "<b>decode" not in text
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Cửa khẩu &amp;" in text
+    text = requests.get(hub.url + "clusters/cuakhau-2", timeout=10).text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; clip &quot;a&amp;b&quot;.mp4" in text
+    api = requests.get(hub.url + "api/v1/clusters/cuakhau-2", timeout=10).json()
+    assert api["cluster"]["name"] == EVIL_NAME
+    assert api["cluster"]["events"][0]["message"] == EVIL_MESSAGE
+
+
+def test_cluster_page_has_plots_plays_and_screenshot_link(hub):
+    import base64
+    fill(hub)
+    shot = report("screenshot", seq=40, jpeg_base64=base64.b64encode(b"\xff\xd8jpeg").decode(),
+                  width=480, height=270)
+    assert hub.post(batch(shot)).status_code == 200
+    text = requests.get(hub.url + "clusters/bangioc-1", timeout=10).text
+    assert text.count("<svg") == 3 and "<polyline" in text
+    rows = re.findall(r'<tr><td>([^<]+)</td><td class="n">(\d+)</td>', text)
+    assert ("thac-ban-gioc.jpg", "3") in rows
+    assert ("chua-phat-tich-truc-lam.mp4", "1") in rows
+    assert "/clusters/bangioc-1/screenshot.jpg" in text
+    assert "Diễn biến 7 ngày qua" in text
+    assert "30–39" in text or "30–75,5" in text  # the temperature plot's range
+
+
+def test_json_api_has_the_same_data(hub):
+    fill(hub)
+    fleet = requests.get(hub.url + "api/v1/fleet", timeout=10).json()
+    clusters = {c["id"]: c for c in fleet["clusters"]}
+    assert clusters["bangioc-1"]["state"] == "online"
+    assert clusters["silent-3"]["state"] == "never"
+    codes = [a["code"] for a in clusters["bangioc-1"]["alerts"]]
+    assert codes == ["display", "temperature", "humidity", "disk", "outdated"]
+    assert fleet["latest_releases"] == {"ban-gioc": 3}
+    detail = requests.get(hub.url + "api/v1/clusters/bangioc-1?days=1", timeout=10).json()
+    assert detail["days"] == 1
+    assert len(detail["history"]) == 10  # half-hourly samples stay apart at this scale
+    month = requests.get(hub.url + "api/v1/clusters/bangioc-1?days=30", timeout=10).json()
+    assert 1 < len(month["history"]) < 10  # averaged into wider buckets
+    assert {p["item"]: p["plays"] for p in detail["plays_day"]} == {
+        "thac-ban-gioc.jpg": 3, "chua-phat-tich-truc-lam.mp4": 1}
+
+
+def test_unknown_pages_are_404_without_echoing_the_path(hub):
+    for path in ("clusters/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "nothing<script>",
+                 "api/v1/clusters/ghost"):
+        answer = requests.get(hub.url + path, timeout=10)
+        assert answer.status_code == 404
+        assert "<script>alert" not in answer.text
+
+
+def test_states_follow_the_hub_clock(tmp_path):
+    from player.hub.config import ClusterEntry
+    from player.hub.fleet import FleetView, PublishedVersions
+    from player.hub.ingest import HeartbeatStore, check_batch
+    clock = [1_800_000_000.0]
+    config = HubConfig(clusters={"a": ClusterEntry("a", "t" * 16)})
+    store = HeartbeatStore(tmp_path / "hub.sqlite", clock=lambda: clock[0])
+    try:
+        view = FleetView(config, store, PublishedVersions(tmp_path), clock=lambda: clock[0])
+        assert view.fleet().clusters[0].state == "never"
+        store.store(check_batch("a", [report(cluster="a")]))
+        assert view.fleet().clusters[0].state == "online"
+        clock[0] += 6 * 60
+        assert view.fleet().clusters[0].state == "stale"
+        clock[0] += 30 * 60
+        status = view.fleet().clusters[0]
+        assert status.state == "offline"
+        assert status.alerts[0].code == "offline" and status.alerts[0].severity == "error"
+    finally:
+        store.close()
+
+
+def test_alert_rules_at_their_thresholds():
+    config = HubConfig()
+    calm = ClusterStatus("a", "A", "c", "online", temperature=70.0, humidity=85.0,
+                         disk_free=500e6, display_connected=None, release=3, latest_release=3)
+    assert alerts_for(calm, config) == []
+    no_release = ClusterStatus("a", "A", "c", "online", release=None, latest_release=1)
+    assert [a.code for a in alerts_for(no_release, config)] == ["outdated"]
