@@ -1,0 +1,210 @@
+"""Hot reload: watches the config file, local playlist folders and USB sticks under /media.
+
+Changes are debounced (an editor writes several times; a copy to a stick takes a while) and
+posted to the render loop's queue: `ConfigChanged` only for a config that validates (an invalid
+one is logged, reported and ignored, so the old one stays), `PlaylistChanged` for a playlist
+whose folder changed, and for a playlist on a stick that was plugged in or pulled out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from player.core.config import load_config
+from player.core.messages import ConfigChanged, PlaylistChanged
+from player.core.problems import LoadError
+
+log = logging.getLogger(__name__)
+
+USB_PLAYLISTS = ("signage/playlist.yaml", "playlist.yaml")  # looked for on a stick, in order
+
+
+class Watcher(threading.Thread):
+    """Posts ConfigChanged / PlaylistChanged to `outbox`; `stop()` then `join()`."""
+
+    def __init__(self, config_path: Path, playlist_paths: list[Path], outbox: queue.Queue, *,
+                 media_root: Path = Path("/media"), debounce: float = 1.0,
+                 poll_interval: float = 5.0, board: object | None = None,
+                 ismount: Callable[[str], bool] = os.path.ismount) -> None:
+        super().__init__(name="watch", daemon=True)
+        self.config_path = Path(config_path).absolute()
+        self.playlists = [Path(p).absolute() for p in playlist_paths]
+        self.outbox = outbox
+        self.media_root = media_root
+        self.debounce = debounce
+        self.poll_interval = poll_interval
+        self.board = board  # a StatusBoard, to report a refused config
+        self.ismount = ismount
+        self._stopped = threading.Event()
+        self._kick = threading.Event()
+        self._lock = threading.Lock()
+        self._due: dict[Path, float] = {}  # what changed -> when to act (after the quiet time)
+        self._config_digest = _digest(self.config_path)
+        self._sticks: dict[Path, Path] = {}  # mount point -> playlist found on it
+        self._observer = None
+        self.ready = threading.Event()  # set once the watches are in place
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._kick.set()
+
+    def run(self) -> None:
+        self._observer = self._start_observer()
+        self._sticks = self._scan_media()
+        self.ready.set()
+        next_poll = time.monotonic() + self.poll_interval
+        try:
+            while not self._stopped.is_set():
+                now = time.monotonic()
+                if now >= next_poll:
+                    self._poll_media()
+                    next_poll = now + self.poll_interval
+                for target in self._take_due(now):
+                    self._act(target)
+                with self._lock:
+                    wake = min([next_poll, *self._due.values()])
+                self._kick.wait(max(0.0, wake - time.monotonic()))
+                self._kick.clear()
+        finally:
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join(5)
+
+    def changed(self, target: Path) -> None:
+        """Note a change of the config file or of a playlist (acted on after the quiet time)."""
+        with self._lock:
+            self._due[target] = time.monotonic() + self.debounce
+        self._kick.set()
+
+    def _start_observer(self):
+        handler = _Handler(self)
+        folders = {self.config_path.parent: False}
+        for playlist in self.playlists:
+            folder = playlist if playlist.is_dir() else playlist.parent
+            folders[folder] = True
+        for factory in (Observer, PollingObserver):
+            observer = factory()
+            try:
+                for folder, recursive in folders.items():
+                    if folder.is_dir():
+                        observer.schedule(handler, str(folder), recursive=recursive)
+                    else:
+                        log.warning("cannot watch %s: no such folder", folder)
+                observer.start()
+                return observer
+            except OSError as exc:  # inotify watch or instance limits
+                log.warning("file watching with %s failed (%s); polling instead",
+                            factory.__name__, exc)
+        return None
+
+    def _take_due(self, now: float) -> list[Path]:
+        with self._lock:
+            due = [target for target, when in self._due.items() if when <= now]
+            for target in due:
+                del self._due[target]
+        return due
+
+    def _act(self, target: Path) -> None:
+        if target == self.config_path:
+            self._config_changed()
+        else:
+            log.info("playlist %s changed on disk; reloading at the next item", target)
+            self.outbox.put(PlaylistChanged(target))
+
+    def _config_changed(self) -> None:
+        digest = _digest(self.config_path)
+        if digest == self._config_digest:
+            return  # touched or rewritten with the same bytes
+        try:
+            load_config(self.config_path, must_exist=True)
+        except (LoadError, OSError) as exc:
+            log.error("the changed config %s is refused, the old one stays:\n%s",
+                      self.config_path, exc)
+            if self.board is not None:
+                self.board.event("error", "config_invalid",
+                                 f"{self.config_path} refused: {str(exc).splitlines()[0]}",
+                                 {"problems": str(exc).splitlines()[:20]})
+            self._config_digest = digest
+            return
+        self._config_digest = digest
+        log.info("config %s changed; applying at the next item", self.config_path)
+        self.outbox.put(ConfigChanged(self.config_path))
+
+    def _scan_media(self) -> dict[Path, Path]:
+        """Mounted sticks (`/media/X` or `/media/user/X`) that carry a playlist."""
+        found: dict[Path, Path] = {}
+        try:
+            candidates = [p for p in self.media_root.iterdir() if p.is_dir()]
+            candidates += [q for p in list(candidates) if not self.ismount(str(p))
+                           for q in p.iterdir() if q.is_dir()]
+        except OSError:
+            return found
+        for mount in candidates:
+            if not self.ismount(str(mount)):
+                continue
+            for name in USB_PLAYLISTS:
+                if (mount / name).is_file():
+                    found[mount] = mount / name
+                    break
+        return found
+
+    def _poll_media(self) -> None:
+        sticks = self._scan_media()
+        for mount, playlist in sticks.items():
+            if self._sticks.get(mount) != playlist:
+                log.info("USB stick at %s carries %s", mount, playlist)
+                self.outbox.put(PlaylistChanged(playlist))
+        for mount, playlist in self._sticks.items():
+            if mount not in sticks:
+                log.info("USB stick at %s was removed", mount)
+                self.outbox.put(PlaylistChanged(playlist))  # the loop finds it gone
+        self._sticks = sticks
+
+
+class _Handler(FileSystemEventHandler):
+    """Maps file events to the config file or to the playlist whose folder they touch."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if not raw:
+                continue
+            path = Path(os.fsdecode(raw))
+            if _is_scratch(path):
+                continue
+            if path == self.watcher.config_path:
+                self.watcher.changed(path)
+                continue
+            for playlist in self.watcher.playlists:
+                folder = playlist if playlist.is_dir() else playlist.parent
+                if path == folder or folder in path.parents:
+                    self.watcher.changed(playlist)
+
+
+def _is_scratch(path: Path) -> bool:
+    """Editor and copy leftovers (.swp, ~, .#x, .part) never trigger a reload."""
+    name = path.name
+    return (name.startswith((".#", "~")) or name.endswith(("~", ".swp", ".swx", ".part", ".tmp"))
+            or (name.startswith(".") and name not in (".", "..")))
+
+
+def _digest(path: Path) -> bytes | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None

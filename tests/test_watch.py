@@ -1,0 +1,97 @@
+import queue
+import threading
+import time
+
+import pytest
+
+from player.core.messages import ConfigChanged, PlaylistChanged
+from player.health.board import StatusBoard
+from player.watch import Watcher
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    config = tmp_path / "etc" / "player.yaml"
+    config.parent.mkdir()
+    config.write_text("cluster: bangioc-1\n")
+    playlist = tmp_path / "content" / "playlist.yaml"
+    (playlist.parent / "media").mkdir(parents=True)
+    playlist.write_text("items: []\n")
+    media = tmp_path / "media"
+    media.mkdir()
+    outbox: queue.Queue = queue.Queue()
+    board = StatusBoard()
+    watcher = Watcher(config, [playlist], outbox, media_root=media, debounce=0.3,
+                      poll_interval=0.1, board=board, ismount=lambda p: p.endswith("stick"))
+    watcher.start()
+    assert watcher.ready.wait(10)
+    yield config, playlist, media, outbox, board
+    watcher.stop()
+    watcher.join(10)
+    assert not watcher.is_alive()
+    assert not [t for t in threading.enumerate() if "watch" in t.name.lower() and t.is_alive()]
+
+
+def next_message(outbox: queue.Queue, timeout: float = 20):
+    return outbox.get(timeout=timeout)
+
+
+def quiet(outbox: queue.Queue, seconds: float = 1.0) -> bool:
+    try:
+        outbox.get(timeout=seconds)
+        return False
+    except queue.Empty:
+        return True
+
+
+def test_a_valid_config_change_is_posted_once_after_a_burst(setup):
+    config, _, _, outbox, _ = setup
+    for n in range(5):
+        config.write_text(f"cluster: bangioc-{n}\n")
+    assert next_message(outbox) == ConfigChanged(config)
+    assert quiet(outbox)
+
+
+def test_an_invalid_config_is_refused_and_reported_and_a_fix_goes_through(setup):
+    config, _, _, outbox, board = setup
+    config.write_text("cluster: bangioc-1\nhelth: {}\n")
+    deadline = time.monotonic() + 20
+    while not board.drain()[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outbox.empty()
+    config.write_text("cluster: bangioc-2\n")
+    assert next_message(outbox) == ConfigChanged(config)
+
+
+def test_editor_style_replace_by_rename_is_seen(setup):
+    config, _, _, outbox, _ = setup
+    temp = config.with_name(".player.yaml.swp")
+    temp.write_text("cluster: renamed\n")
+    temp.replace(config)
+    assert next_message(outbox) == ConfigChanged(config)
+
+
+def test_touching_without_a_change_posts_nothing(setup):
+    config, _, _, outbox, _ = setup
+    config.write_text(config.read_text())
+    assert quiet(outbox)
+
+
+def test_a_playlist_or_its_media_changing_posts_playlist_changed(setup):
+    _, playlist, _, outbox, _ = setup
+    (playlist.parent / "media" / "new.jpg").write_bytes(b"jpeg")
+    assert next_message(outbox) == PlaylistChanged(playlist)
+    playlist.write_text("items: [1]\n")
+    assert next_message(outbox) == PlaylistChanged(playlist)
+
+
+def test_a_usb_stick_with_a_playlist_plugged_in_and_pulled_out(setup):
+    _, _, media, outbox, _ = setup
+    stick = media / "signage" / "stick"
+    (stick / "signage").mkdir(parents=True)
+    (stick / "signage" / "playlist.yaml").write_text("items: []\n")
+    assert next_message(outbox) == PlaylistChanged(stick / "signage" / "playlist.yaml")
+    (stick / "signage" / "playlist.yaml").unlink()
+    assert next_message(outbox) == PlaylistChanged(stick / "signage" / "playlist.yaml")
