@@ -64,6 +64,8 @@ class AudioStream:
         self._in_flight: list[_InFlight] = []
         self._latency = MIXER_BUFFER / RATE
         self._played_any = False
+        self._active = False  # has the floor on the output
+        self._first_pts = 0.0
         self.samples_out = 0  # handed to the mixer so far (for status and benchmarks)
 
     # -- the decoder side ------------------------------------------------------------------
@@ -106,19 +108,23 @@ class AudioStream:
     def position(self, now: float) -> float | None:
         """The media time heard at monotonic `now`, or None when the stream is not playing."""
         with self._cond:
+            if not self._active:
+                return None
             if not self._in_flight:
                 if self._played_any and not self._eof_played():
                     # An underrun: the speaker is silent at the end of what was handed out, and
                     # the picture waits there with it.
                     return self._next_pts
                 return None
-            elapsed = now - self._in_flight[0].start - self._latency
+            elapsed = now - self._in_flight[0].start
+            mixed = self._in_flight[-1].pts + self._in_flight[-1].seconds
             for chunk in self._in_flight:
                 if elapsed <= chunk.seconds:
-                    return chunk.pts + max(elapsed, 0.0)
+                    mixed = chunk.pts + max(elapsed, 0.0)
+                    break
                 elapsed -= chunk.seconds
-            last = self._in_flight[-1]
-            return last.pts + last.seconds
+            # SDL mixes a buffer ahead of the speaker; nothing is heard before the first sample.
+            return max(mixed - self._latency, self._first_pts)
 
     @property
     def finished(self) -> bool:
@@ -153,11 +159,11 @@ class AudioStream:
                         break  # end this chunk here; the next one starts at the jump
                     expected = pts
                 elif gap > GAP_TOLERANCE:
-                    pad = min(int(gap * RATE) * FRAME_BYTES, nbytes - len(out))
+                    pad = min(round(gap * RATE) * FRAME_BYTES, nbytes - len(out))
                     out += bytes(pad)
                     continue
                 elif gap < -GAP_TOLERANCE:
-                    cut = int(-gap * RATE) * FRAME_BYTES
+                    cut = round(-gap * RATE) * FRAME_BYTES
                     self._pop_front(cut)
                     continue
                 take = min(nbytes - len(out), len(data))
@@ -181,8 +187,15 @@ class AudioStream:
     def _set_in_flight(self, chunks: list[_InFlight]) -> None:
         with self._cond:
             self._in_flight = list(chunks)
-            if chunks:
+            if chunks and not self._played_any:
                 self._played_any = True
+                self._first_pts = chunks[0].pts
+
+    def _set_active(self, active: bool) -> None:
+        with self._cond:
+            self._active = active
+            if not active:
+                self._in_flight = []
 
 
 def in_hours(window: tuple, moment) -> bool:  # noqa: ANN001 - (time, time), time
@@ -292,6 +305,7 @@ class AudioOutput:
         with self._lock:
             self._drop_in_flight()
             self._stream = stream
+            stream._set_active(True)
         self._wake.set()
 
     def stop(self, stream: AudioStream) -> None:
@@ -318,9 +332,10 @@ class AudioOutput:
     # -- the feeder thread -------------------------------------------------------------------
 
     def _drop_in_flight(self) -> None:
+        """Silence the channel and take the floor from the current stream."""
         self._channel.stop()
-        if self._in_flight and self._stream is not None:
-            self._stream._set_in_flight([])
+        if self._stream is not None:
+            self._stream._set_active(False)
         self._in_flight = []
 
     def _run(self) -> None:

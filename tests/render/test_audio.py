@@ -1,0 +1,310 @@
+"""The audio output: start-up with and without a device, the sample clock, continuity of the
+PCM handed out, device volume with quiet hours, and sound reaching a real SDL driver."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from player.core.config import AudioConfig, config_from_data
+from player.render.audio import (
+    FRAME_BYTES,
+    RATE,
+    AudioOutput,
+    AudioStream,
+    AudioTrack,
+    device_level,
+)
+from player.render.probe import MediaError
+from player.render.video import VideoSlide
+from tests.render.clips import FakeMixer, make_clip
+
+pytestmark = pytest.mark.timeout(60)
+SIZE = (160, 96)
+
+
+@pytest.fixture(autouse=True)
+def no_audio_threads():
+    yield
+    alive = [t.name for t in threading.enumerate()
+             if t.name.startswith(("video:", "audio:", "audio-feeder"))]
+    assert not alive, f"audio threads left running: {alive}"
+
+
+def pcm(seconds: float, value: int = 1000) -> bytes:
+    return np.full(int(seconds * RATE) * 2, value, dtype="<i2").tobytes()
+
+
+class Device:
+    """An AudioOutput on a FakeMixer, fed by hand with a clock the test moves."""
+
+    def __init__(self, config: AudioConfig | None = None, rate: float = 1.0,
+                 wall: datetime = datetime(2026, 5, 1, 12, 0)):
+        config = config or AudioConfig(volume=1.0)
+        self.now = 100.0
+        self.rate = rate  # the sound card's speed against the monotonic clock
+        self.mixer = FakeMixer()
+        self.output = AudioOutput(config, mixer=self.mixer, clock=lambda: self.now,
+                                  wall=lambda: wall).open(feeder=False)
+
+    def run(self, seconds: float, step: float = 0.005) -> None:
+        for _ in range(int(round(seconds / step))):
+            self.output.service(self.now)
+            self.mixer.channel.advance(step * self.rate)
+            self.now += step
+        self.output.service(self.now)
+
+
+# -- start-up ------------------------------------------------------------------------------
+
+def test_no_audio_device_plays_silent_and_says_so():
+    output = AudioOutput(AudioConfig(), mixer=FakeMixer(fail="Audio target 'x' not available"))
+    output.open()
+    assert not output.available
+    assert "no audio device" in output.problem and "not available" in output.problem
+    assert output.status() == {"audio": False, "problem": output.problem}
+    stream = AudioStream()
+    output.play(stream, 0.0, 0.0)
+    assert stream.position(1.0) is None
+    output.close()
+
+
+def test_no_audio_device_with_the_real_mixer(monkeypatch):
+    monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-driver")
+    pygame.mixer.quit()
+    output = AudioOutput(AudioConfig()).open()
+    try:
+        assert not output.available
+        assert output.problem
+    finally:
+        output.close()
+
+
+def test_disabled_in_config_opens_nothing():
+    mixer = FakeMixer()
+    output = AudioOutput(AudioConfig(enabled=False), mixer=mixer).open()
+    assert not output.available and mixer.settings is None
+    assert "disabled" in output.problem
+
+
+def test_video_without_audio_device_runs_on_the_monotonic_clock(tmp_path):
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    clip = make_clip(tmp_path / "a.mp4", 0.5, beeps=[0.1])
+    output = AudioOutput(AudioConfig(), mixer=FakeMixer(fail="no device")).open()
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), audio=output)
+    try:
+        slide.prepare()
+        slide.start(10.0)
+        assert slide.media_time(10.25) == pytest.approx(0.25)
+    finally:
+        slide.close()
+        output.close()
+        pygame.display.quit()
+
+
+# -- the stream: continuity of what is handed out --------------------------------------------
+
+def test_take_pads_holes_and_cuts_overlaps():
+    stream = AudioStream()
+    stream._align = (0.0, 0.0)
+    stream.write(0.0, pcm(0.05, 1))
+    stream.write(0.07, pcm(0.05, 2))  # a 20 ms hole: silence
+    stream.write(0.11, pcm(0.05, 3))  # 10 ms overlapping the previous: cut
+    pts, data = stream._take(int(0.2 * RATE) * FRAME_BYTES, 0.0)
+    samples = np.frombuffer(data, dtype="<i2")[::2]
+    assert pts == 0.0
+    assert len(samples) == int(0.16 * RATE)
+    ms = RATE // 1000
+    assert set(samples[:50 * ms]) == {1}
+    assert set(samples[50 * ms:70 * ms]) == {0}
+    assert set(samples[70 * ms:120 * ms]) == {2}
+    assert set(samples[120 * ms:]) == {3}
+
+
+def test_first_chunk_is_aligned_to_the_picture():
+    stream = AudioStream()
+    stream._align = (5.0, 100.0)  # media 5.0 is due at monotonic 100.0
+    stream.write(5.0, pcm(0.5))
+    # The feeder gets to it 30 ms late: 30 ms of sound are skipped, not played late.
+    pts, data = stream._take(int(0.1 * RATE) * FRAME_BYTES, 100.03)
+    assert pts == pytest.approx(5.03)
+
+
+def test_writer_blocks_when_full_and_is_released_by_close():
+    stream = AudioStream(max_seconds=0.1)
+    assert stream.write(0.0, pcm(0.1))
+    results = []
+    writer = threading.Thread(target=lambda: results.append(stream.write(0.1, pcm(0.1))))
+    writer.start()
+    stream.close()
+    writer.join(5)
+    assert results == [False]
+
+
+# -- the clock from samples handed out --------------------------------------------------------
+
+def test_position_follows_the_samples_played():
+    device = Device()
+    stream = AudioStream()
+    for i in range(20):
+        stream.write(i * 0.05, pcm(0.05))
+    stream.end()
+    device.output.play(stream, 0.0, device.now)
+    device.run(0.5)
+    latency = 1024 / RATE
+    assert stream.position(device.now) == pytest.approx(0.5 - latency, abs=0.006)
+    assert len(device.mixer.channel.out) == pytest.approx(0.5 * RATE * FRAME_BYTES, rel=0.02)
+    device.run(0.6)
+    assert stream.finished
+    assert stream.position(device.now) is None
+    assert stream.samples_out == int(1.0 * RATE)
+
+
+def test_a_slow_sound_card_slows_the_video_with_it(tmp_path):
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    clip = make_clip(tmp_path / "tone.mp4", 3.0, continuous_tone=True)
+    device = Device(rate=0.98)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), audio=device.output)
+    try:
+        slide.prepare()
+        slide._stream.wait_ready(10)
+        slide.start(device.now)
+        t0 = device.now
+        for _ in range(200):  # 2 s, waiting for the decoder so no underrun muddles the figure
+            slide._stream.wait_ready(10)
+            device.run(0.01)
+        media = slide.media_time(device.now)
+        # The picture runs by the card's clock (2% slow), not by the monotonic one.
+        assert media == pytest.approx(0.98 * (device.now - t0) - 1024 / RATE, abs=0.012)
+        assert abs(media - (device.now - t0)) > 0.03
+    finally:
+        slide.close()
+        device.output.close()
+        pygame.display.quit()
+
+
+def test_a_new_stream_takes_the_floor():
+    device = Device()
+    first, second = AudioStream(), AudioStream()
+    first.write(0.0, pcm(1.0, 1))
+    second.write(0.0, pcm(1.0, 2))
+    device.output.play(first, 0.0, device.now)
+    device.run(0.2)
+    device.output.play(second, 0.0, device.now)
+    device.run(0.3)
+    played = np.frombuffer(bytes(device.mixer.channel.out), dtype="<i2")[::2]
+    assert played[0] == 1 and played[-1] == 2
+    assert first.position(device.now) is None
+    device.output.stop(second)
+    assert second.position(device.now) is None
+
+
+# -- volume ----------------------------------------------------------------------------------
+
+def quiet_config(volume: int = 80) -> AudioConfig:
+    return config_from_data({"audio": {"volume": volume, "quiet_hours": [
+        {"hours": "21:00-06:00", "volume": 25}, {"hours": "12:00-13:00", "volume": 0}]}},
+        "player.yaml").audio
+
+
+@pytest.mark.parametrize("hour, level", [(8, 0.8), (22, 0.2), (3, 0.2), (12, 0.0), (13, 0.8)])
+def test_quiet_hours_lower_the_device_level(hour, level):
+    assert device_level(quiet_config(), datetime(2026, 1, 1, hour, 0)) == pytest.approx(level)
+
+
+def test_disabled_audio_has_no_level():
+    assert device_level(AudioConfig(enabled=False), datetime(2026, 1, 1, 8)) == 0.0
+
+
+def test_channel_volume_is_master_times_item_times_quiet():
+    device = Device(quiet_config(80), wall=datetime(2026, 1, 1, 22, 30))
+    stream = AudioStream(volume=0.5)
+    stream.write(0.0, pcm(0.3))
+    device.output.play(stream, 0.0, device.now)
+    device.run(0.05)
+    assert device.mixer.channel.volume == pytest.approx(0.8 * 0.25 * 0.5)
+
+
+# -- real SDL drivers ----------------------------------------------------------------------------
+
+def test_video_sound_reaches_the_disk_driver(tmp_path, monkeypatch):
+    out_file = tmp_path / "sound.raw"
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
+    monkeypatch.setenv("SDL_DISKAUDIOFILE", str(out_file))
+    monkeypatch.setenv("SDL_DISKAUDIODELAY", "0")
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    clip = make_clip(tmp_path / "tone.mp4", 0.6, continuous_tone=True)
+    output = AudioOutput(AudioConfig(volume=1.0)).open()
+    assert output.available, output.problem
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), audio=output)
+    try:
+        slide.prepare()
+        slide._stream.wait_ready(10)
+        slide.start(time.monotonic())
+        done = threading.Event()
+        while not slide.natural_end(now := time.monotonic()):
+            slide.draw(pygame.display.get_surface(), now)
+            done.wait(max(0.0, min(0.02, (slide.next_change(now) or now + 0.02) - now)))
+        assert slide._stream.samples_out == pytest.approx(0.6 * RATE, rel=0.05)
+    finally:
+        slide.close()
+        output.close()
+        pygame.display.quit()
+    samples = np.frombuffer(out_file.read_bytes(), dtype="<i2")
+    assert np.abs(samples).max() > 5000  # the tone, not silence
+
+
+def test_audio_track_over_a_still_item(tmp_path):
+    sound = make_clip(tmp_path / "speech.m4a", 0.3, video=False, continuous_tone=True)
+    device = Device()
+    track = AudioTrack(sound, device.output, volume=0.7)
+    track.prepare()
+    try:
+        track._stream.wait_ready(10)
+        track.start(device.now)
+        while not track._stream._eof:
+            track._stream.wait_ready(1)
+            device.run(0.05)
+        device.run(0.5)
+        assert track.finished
+        assert device.mixer.channel.volume == pytest.approx(0.7)
+        # AAC rounds up to whole 1024-sample frames.
+        assert track._stream.samples_out == pytest.approx(0.3 * RATE, abs=1100)
+    finally:
+        track.close()
+
+
+def test_audio_track_loops_to_fill_its_duration(tmp_path):
+    sound = make_clip(tmp_path / "chime.m4a", 0.2, video=False, continuous_tone=True)
+    device = Device()
+    track = AudioTrack(sound, device.output, loop=True, duration=0.7)
+    track.prepare()
+    try:
+        track.start(device.now)
+        for _ in range(100):
+            track._stream.wait_ready(1)
+            device.run(0.02)
+            if track.finished:
+                break
+        assert track.finished
+        assert track._stream.samples_out == pytest.approx(0.7 * RATE, rel=0.05)
+    finally:
+        track.close()
+
+
+def test_audio_track_refuses_a_file_without_sound(tmp_path):
+    silent = make_clip(tmp_path / "silent.mp4", 0.2, audio=False)
+    with pytest.raises(MediaError, match="silent.mp4"):
+        AudioTrack(silent, None).prepare()
+    with pytest.raises(MediaError, match="missing.mp3"):
+        AudioTrack(Path(tmp_path / "missing.mp3"), None).prepare()
+
