@@ -1,0 +1,109 @@
+"""The display power schedule: screen-off hours, and the commands that turn a screen off/on.
+
+The render loop asks `screen_off(now)` (then blanks and mutes) and calls `apply(off)` each
+frame; a command runs once per change, without a shell, in the background with a time limit,
+so a slow `cec-ctl` never stalls the picture.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import datetime
+from datetime import time as clock_time
+
+from player.core.config import PowerConfig
+
+log = logging.getLogger(__name__)
+
+COMMAND_TIMEOUT = 15.0
+
+
+def in_window(moment: clock_time, start: clock_time, end: clock_time) -> bool:
+    """`start <= moment < end`; a window whose end is before its start wraps past midnight."""
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+class PowerSchedule:
+    """Whether the screen should be off now, and the on/off commands run once per change."""
+
+    def __init__(self, config: PowerConfig,
+                 popen: Callable[..., subprocess.Popen] = subprocess.Popen,
+                 timeout: float = COMMAND_TIMEOUT,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.popen = popen
+        self.timeout = timeout
+        self.monotonic = monotonic
+        self.off: bool | None = None  # None: nothing applied yet
+        self._process: subprocess.Popen | None = None
+        self._command = ""
+        self._deadline = 0.0
+
+    def screen_off(self, now: datetime) -> bool:
+        """True inside any of `power.off_hours` (local wall-clock time of `now`)."""
+        moment = now.time()
+        return any(in_window(moment, start, end) for start, end in self.config.off_hours)
+
+    def apply(self, off: bool) -> bool:
+        """Run the off or on command if the state changed; returns True on a change."""
+        self._reap()
+        if off == self.off:
+            return False
+        self.off = off
+        log.info("screen %s (power schedule)", "off" if off else "on")
+        command = self.config.off_command if off else self.config.on_command
+        if command:
+            self._launch(command)
+        return True
+
+    def close(self) -> None:
+        """Wait briefly for a running command, then end it."""
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=min(self.timeout, 3.0))
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._reap()
+
+    def _launch(self, command: str) -> None:
+        if self._process is not None and self._process.poll() is None:
+            log.warning("power command %r still running; ending it for the newer one",
+                        self._command)
+            self._process.kill()
+            self._process.wait()
+        self._reap()
+        try:
+            args = shlex.split(command)
+            self._process = self.popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, close_fds=True)
+        except (OSError, ValueError) as exc:
+            log.error("power command %r cannot run: %s", command, exc)
+            self._process = None
+            return
+        self._command = command
+        self._deadline = self.monotonic() + self.timeout
+
+    def _reap(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        code = process.poll()
+        if code is None:
+            if self.monotonic() < self._deadline:
+                return
+            log.error("power command %r took over %.0f s; ended", self._command, self.timeout)
+            process.kill()
+            process.wait()
+        elif code != 0:
+            error = process.stderr.read(2000).decode(errors="replace").strip()
+            log.error("power command %r failed (exit %d): %s", self._command, code, error)
+        if process.stderr:
+            process.stderr.close()
+        self._process = None
