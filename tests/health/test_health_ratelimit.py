@@ -19,6 +19,7 @@ def test_repeats_are_held_back_then_counted():
     log = logging.getLogger("test.ratelimit")
     log.addHandler(handler)
     log.propagate = False
+    log.setLevel(logging.INFO)
     try:
         for _ in range(100):  # a render loop meeting the same broken file
             log.warning("cannot decode %s: %s", "media/a.mp4", "invalid data")
