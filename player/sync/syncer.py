@@ -135,6 +135,7 @@ class Syncer:
         """One pass over the sources; never raises for network, content or disk problems."""
         sources = [s for s in self.sources if isinstance(s, FolderSource) or not local_only]
         if not local_only:
+            self.store.state_dir.mkdir(parents=True, exist_ok=True)
             self.state.update(last_attempt=format_time(self.now()))
         if not self.public_keys:
             return self._failed("no usable key in sync.public_keys: unsigned content is never "
@@ -152,6 +153,7 @@ class Syncer:
     def _locked_pass(self, sources: Sequence[Source], progress: Progress | None,
                      conditional: bool) -> PassResult:
         try:
+            self.store.prepare()
             return self._run(sources, progress, conditional)
         except Stopped:
             return PassResult("stopped", error="stopped")

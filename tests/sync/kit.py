@@ -49,8 +49,9 @@ def yaml_check(playlist: Path) -> None:
 
 
 def sync_config(key: Ed25519PrivateKey, sources: list[str], **changes) -> SyncConfig:
+    changes.setdefault("min_free", 0)
     return dataclasses.replace(SyncConfig(), sources=tuple(sources),
-                               public_keys=(keys.public_key_text(key),), min_free=0, **changes)
+                               public_keys=(keys.public_key_text(key),), **changes)
 
 
 def device_config(state_dir: Path, sync: SyncConfig) -> Config:
