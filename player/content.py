@@ -70,29 +70,18 @@ def choose_playlist(config: Config, explicit: Path | None) -> tuple[Playlist, in
     return empty_playlist(), None, errors or ["no playlist configured and no release synced"]
 
 
-def check_media(playlist: Playlist) -> list[Problem]:
-    """Problems with the media files' contents (pictures decodable, videos openable)."""
-    from player.render.images import verify_image
+def media_check(path: Path, kind: str) -> str | None:
+    """Why a media file cannot be played (decoded, not just present), or None."""
+    if kind == "image":
+        from player.render.images import verify_image
 
-    problems = []
-    file = str(playlist.path)
-    entries = [(f"items[{i}]", item) for i, item in enumerate(playlist.items)]
-    entries += [(f"interrupts[{i}]", it.item) for i, it in enumerate(playlist.interrupts)]
-    entries += [(key, item) for key, item in (("emergency", playlist.emergency),
-                                              ("fallback", playlist.fallback)) if item]
-    checked: dict[str, str | None] = {}
-    for key, item in entries:
-        for field, name, kind in (("image", item.source, "image"), ("video", item.source, "video"),
-                                  ("audio", item.audio, "audio"),
-                                  ("style.background_image", item.style.background_image, "image")):
-            if not name or (field in ("image", "video") and item.kind != field):
-                continue
-            if name not in checked:
-                path = playlist.folder / name
-                checked[name] = verify_image(path) if kind == "image" else _probe(path, kind)
-            if checked[name]:
-                problems.append(Problem(file, item.line, f"{key}.{field}", f'"{name}": {checked[name]}'))
-    return problems
+        return verify_image(path)
+    return _probe(path, kind)
+
+
+def load_checked(path: Path) -> Playlist:
+    """Load a playlist and look inside every media file: what `check` and `publish` accept."""
+    return load_playlist(path, media_check)
 
 
 def _probe(path: Path, kind: str) -> str | None:

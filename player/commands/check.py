@@ -16,9 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.content import check_fonts, check_media
+    from player.content import check_fonts, load_checked
     from player.core.config import Config, load_config
-    from player.core.playlist import load_playlist
     from player.core.problems import LoadError, Problem
 
     problems: list[Problem] = []
@@ -33,11 +32,11 @@ def main(args: argparse.Namespace) -> int:
     paths = list(args.playlists) or ([config.playlist] if config.playlist else [])
     for path in paths:
         try:
-            playlist = load_playlist(path)
+            playlist = load_checked(path)
         except LoadError as exc:
             problems += list(exc.problems)
             continue
-        found = list(playlist.warnings) + check_media(playlist) + check_fonts(
+        found = list(playlist.warnings) + check_fonts(
             playlist, config.fonts.cjk, config.fonts.cjk_index)
         problems += found
         if not args.quiet and not any(p.severity == "error" for p in found):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path, PurePosixPath
@@ -163,27 +164,34 @@ TOP_KEYS = ("name", "languages", "align", "defaults", "items", "overlays", "inte
             "emergency", "fallback")
 
 
-def load_playlist(path: Path) -> Playlist:
-    """Read and validate a playlist file; raises LoadError listing every problem."""
+MediaCheck = Callable[[Path, str], "str | None"]
+
+
+def load_playlist(path: Path, media_check: MediaCheck | None = None) -> Playlist:
+    """Read and validate a playlist file; raises LoadError listing every problem.
+
+    `media_check(file, kind)` (kind: image, video, audio, background_image) may look inside each
+    media file and return why it is unusable; `check` and `publish` pass one that decodes.
+    """
     path = Path(path)
     data = read_yaml(path)
-    return playlist_from_data(data, path)
+    return playlist_from_data(data, path, media_check)
 
 
-def check_playlist(path: Path) -> list[Problem]:
+def check_playlist(path: Path, media_check: MediaCheck | None = None) -> list[Problem]:
     """Every problem (errors and warnings) in a playlist file, sorted by line."""
     try:
-        playlist = load_playlist(path)
+        playlist = load_playlist(path, media_check)
     except LoadError as exc:
         return sorted(exc.problems, key=lambda p: p.line or 0)
     return sorted(playlist.warnings, key=lambda p: p.line or 0)
 
 
-def playlist_from_data(data: Any, path: Path) -> Playlist:
+def playlist_from_data(data: Any, path: Path, media_check: MediaCheck | None = None) -> Playlist:
     problems = ProblemList(str(path))
     top = Fields(data, "", problems, 1)
     top.check_keys(TOP_KEYS)
-    reader = _ItemReader(path.parent, problems)
+    reader = _ItemReader(path.parent, problems, media_check)
     reader.languages = top.string_list("languages", ("vi", "en"))
     if not reader.languages:
         top.error("languages", "expected at least one language code, like [vi, en]")
@@ -232,9 +240,11 @@ def nfc(text: str) -> str:
 class _ItemReader:
     """Reads items with the playlist's defaults and checks media paths against its folder."""
 
-    def __init__(self, folder: Path, problems: ProblemList):
+    def __init__(self, folder: Path, problems: ProblemList, media_check: MediaCheck | None = None):
         self.folder = folder
         self.problems = problems
+        self.media_check = media_check
+        self.checked: dict[tuple[str, str], str | None] = {}
         self.languages: tuple[str, ...] = ()
         self.duration = DEFAULT_DURATION
         self.transition = Transition()
@@ -471,6 +481,12 @@ class _ItemReader:
             f.error(key, f"expected a file path relative to the playlist, got {type_name(value)}")
             return None
         problem = media_path_problem(self.folder, value)
+        if problem is None and self.media_check is not None:
+            kind = "image" if key == "background_image" else key
+            if (value, kind) not in self.checked:
+                self.checked[(value, kind)] = self.media_check(self.folder / value, kind)
+            reason = self.checked[(value, kind)]
+            problem = f'"{value}": {reason}' if reason else None
         if problem:
             f.error(key, problem)
             return None

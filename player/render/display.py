@@ -61,6 +61,8 @@ def prepare_environment(config: DisplayConfig, headless: bool) -> None:
     if os.environ.get("SDL_VIDEODRIVER", "x11") in ("x11", "offscreen"):
         os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
+    # SIGTERM and SIGINT go to the player's own handlers (one clean stop path), not to SDL.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
 
 
 def open_display(config: DisplayConfig, headless: bool = False,
