@@ -27,7 +27,6 @@ from player.core.manifest import (
     parse_manifest,
     path_problem,
 )
-from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +53,13 @@ class PublishResult:
 
 
 def playlist_media(playlist: Path) -> tuple[str, ...]:
-    """The files the playlist references, validated as `check` does (raises LoadError):
-    the YAML, then every picture and clip opened."""
-    from player.content import check_media
-    from player.core.playlist import load_playlist
-
-    loaded = load_playlist(playlist)
-    errors = [p for p in check_media(loaded) if p.severity == "error"]
-    if errors:
-        raise LoadError(errors)
-    return tuple(loaded.media_files())
+    """The files the playlist references, validated as `check` validates them (raises
+    LoadError): the YAML and, where the player offers it, every picture and clip opened."""
+    try:
+        from player.content import load_checked as load
+    except ImportError:
+        from player.core.playlist import load_playlist as load
+    return tuple(load(playlist).media_files())
 
 
 def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_in: timedelta,
