@@ -68,6 +68,7 @@ def run(options: RunOptions) -> int:
     from player.render.loop import Player
     from player.render.text import FontSet
 
+    signals = StopSignals()
     config, config_errors = read_config(options.config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     for problem in config_errors:
@@ -98,7 +99,7 @@ def run(options: RunOptions) -> int:
             emergency_file=emergency_path(config), video_factory=make_video_factory(config, board),
             power=make_power(config), on_config=lambda path: reload_config(path, config),
         )
-        install_signal_handlers(player)
+        signals.attach(player)
         start_workers(services, config, inbox, board, options)
 
         def first_frame() -> None:
@@ -140,13 +141,24 @@ def reload_config(path: Path, current: Config) -> str | None:
     return None
 
 
-def install_signal_handlers(player: Any) -> None:
-    def on_signal(signum: int, _frame: Any) -> None:
-        player.stop(f"signal {signal.Signals(signum).name}")
+class StopSignals:
+    """SIGTERM, SIGINT and SIGHUP all take the one clean stop path, even during start-up."""
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self.player: Any = None
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self.on_signal)
+
+    def on_signal(self, signum: int, _frame: Any) -> None:
+        self.reason = f"signal {signal.Signals(signum).name}"
+        if self.player is not None:
+            self.player.stop(self.reason)
+
+    def attach(self, player: Any) -> None:
+        self.player = player
+        if self.reason is not None:
+            player.stop(self.reason)
 
 
 def board_event(board: Any, severity: str, event: str, message: str) -> None:
