@@ -268,11 +268,19 @@ def _health(f: Fields) -> HealthConfig:
     url = f.string("report_url")
     if url and not url.startswith(("http://", "https://")):
         f.error("report_url", f'expected an http:// or https:// address, got "{url}"')
+    intervals = {}
+    for key in ("interval", "upload_interval"):
+        intervals[key] = f.parse(key, parse_duration, getattr(d, key))
+        if intervals[key] < 1:
+            f.error(key, "expected at least 1s")
+    if url and not f.string("token"):
+        f.warn("token", "no token: the hub will refuse the reports (401)")
+    if f.parse("spool_limit", parse_bytes, d.spool_limit) < 1000**2:
+        f.error("spool_limit", "expected at least 1MB (the spool keeps reports through outages)")
     return HealthConfig(
         report_url=url,
         token=f.string("token"),
-        interval=f.parse("interval", parse_duration, d.interval),
-        upload_interval=f.parse("upload_interval", parse_duration, d.upload_interval),
+        **intervals,
         screenshot_interval=f.parse("screenshot_interval", parse_duration, d.screenshot_interval),
         screenshot_width=f.integer("screenshot_width", d.screenshot_width, 64, 3840),
         spool_limit=f.parse("spool_limit", parse_bytes, d.spool_limit),
@@ -306,9 +314,20 @@ def _audio(f: Fields) -> AudioConfig:
 
 
 def _power(f: Fields) -> PowerConfig:
+    import shlex  # only this section needs it
+
     f.check_keys(("off_hours", "off_command", "on_command"))
-    return PowerConfig(off_hours=_hours_list(f, "off_hours"),
-                       off_command=f.string("off_command"), on_command=f.string("on_command"))
+    commands = {}
+    for key in ("off_command", "on_command"):
+        command = f.string(key)
+        try:
+            shlex.split(command)
+        except ValueError as exc:  # an unclosed quote: the command could never run
+            f.error(key, f"cannot split this command into words ({exc}); it runs without a "
+                    "shell, so quote like a shell would but use no pipes or redirections")
+            command = ""
+        commands[key] = command
+    return PowerConfig(off_hours=_hours_list(f, "off_hours"), **commands)
 
 
 __all__ = ["Config", "LoadError", "load_config", "config_from_data"]

@@ -96,6 +96,8 @@ class StatusBoard:
         with self._lock:
             if self._shot_after_error:
                 return True
+            if self.screenshot_interval <= 0:  # 0: only after errors
+                return False
             return self._last_shot is None or now - self._last_shot >= self.screenshot_interval
 
     def screenshot(self, jpeg: bytes, width: int, height: int) -> None:

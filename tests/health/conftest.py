@@ -6,7 +6,7 @@ from tests.health.receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_threads():
+def no_leaked_health_threads():
     before = set(threading.enumerate())
     yield
     leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]

@@ -1,0 +1,44 @@
+import pytest
+
+from player.core.config import config_from_data
+from player.core.problems import LoadError
+
+
+def load(data):
+    return config_from_data(data, "player.yaml")
+
+
+def test_health_and_power_sections():
+    config = load({"health": {
+        "report_url": "https://hub.example.vn/api/heartbeat", "token": "t0k",
+        "interval": "30s", "upload_interval": "2m", "spool_limit": "20MB",
+        "sensors": [{"name": "cabinet", "kind": "humidity", "scale": 0.001,
+                     "path": "/sys/bus/iio/devices/iio:device0/in_humidityrelative_input"}],
+        "max_humidity": 80, "prometheus_textfile": "/run/node-exporter/signage.prom"},
+        "power": {"off_hours": ["23:00-05:30"], "off_command": "vcgencmd display_power 0",
+                  "on_command": "vcgencmd display_power 1"}})
+    h = config.health
+    assert (h.interval, h.upload_interval, h.spool_limit) == (30.0, 120.0, 20 * 1000**2)
+    assert h.sensors[0].kind == "humidity" and h.sensors[0].scale == 0.001
+    assert config.power.off_command == "vcgencmd display_power 0"
+    assert len(config.power.off_hours) == 1
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"health": {"interval": "0s"}}, "health.interval: expected at least 1s"),
+    ({"health": {"report_url": "hub.example.vn"}}, "expected an http:// or https://"),
+    ({"health": {"spool_limit": "10kB"}}, "health.spool_limit: expected at least 1MB"),
+    ({"health": {"sensors": [{"name": "x"}]}}, "a sensor needs a name and a path"),
+    ({"health": {"intervall": "1m"}}, 'did you mean "interval"'),
+    ({"power": {"off_command": "xset 'dpms force off"}}, "power.off_command: cannot split"),
+    ({"power": {"off_hours": ["25:00-06:00"]}}, "not a time of day"),
+])
+def test_health_and_power_errors_name_the_key(section, message):
+    with pytest.raises(LoadError) as info:
+        load(section)
+    assert message in str(info.value)
+
+
+def test_a_report_url_without_token_warns():
+    config = load({"health": {"report_url": "https://hub.example.vn/api/heartbeat"}})
+    assert "no token" in str(config.warnings[0])
