@@ -34,10 +34,10 @@ def format_bytes(count: float) -> str:
 class ProgressBar:
     """Bytes, rate and ETA on one line (rewritten in place on a terminal, every 5 s otherwise)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, clock=time.monotonic):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, clock=time.monotonic):
+        self.stream = stream or sys.stderr
         self.clock = clock
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.start = clock()
         self.shown = -1e9
         self.drawn = False
