@@ -34,6 +34,7 @@ CHUNK_SECONDS = 0.1  # one Sound handed to the channel; two are in flight at mos
 GAP_TOLERANCE = 0.003  # a timestamp gap or overlap below this is rounding, not a hole
 MAX_PAD = 10.0  # a larger hole in the timestamps is a jump, not silence to play
 BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
+CONFIRM_SLACK = 0.008  # the feeder sees a chunk start within ~2 ms unless it is held up
 
 
 @dataclass
@@ -116,7 +117,10 @@ class AudioStream:
                     # the picture waits there with it.
                     return self._next_pts
                 return None
-            elapsed = now - self._in_flight[0].start
+            # Past the end of the playing chunk, the queued one has started only once the feeder
+            # has seen it start; until then the clock waits (a picture early is worse than late).
+            first = self._in_flight[0]
+            elapsed = min(now - first.start, first.seconds + CONFIRM_SLACK)
             mixed = self._in_flight[-1].pts + self._in_flight[-1].seconds
             for chunk in self._in_flight:
                 if elapsed <= chunk.seconds:

@@ -1,0 +1,242 @@
+"""Video playback cost, side by side with FFmpeg and mpv, on a clip this script makes itself.
+
+    python benchmarks/video.py [--seconds 60] [--items 500] [--no-mpv] [--no-x]
+
+1. Encodes a 1080p30 H.264 + AAC clip with the ffmpeg CLI (testsrc2 + a sine).
+2. Baseline: `ffmpeg -i clip -f null -` (decoding alone, unpaced): CPU seconds per frame.
+3. The player: VideoSlide + AudioOutput in real time at 1920x1080 (under Xvfb with the x11
+   driver when Xvfb is there, else the offscreen driver): CPU per frame and late frames.
+4. mpv --vo=x11 on the same clip under the same Xvfb, when mpv is installed.
+5. RSS over many consecutive short video items (open, decode, draw, close).
+Prints every figure and the ratios; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SIZE = (1920, 1080)
+
+
+def cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def make_clip(path: Path, seconds: float, size: tuple[int, int] = SIZE) -> Path:
+    subprocess.run([
+        "ffmpeg", "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={size[0]}x{size[1]}:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-b:v", "6M",
+        "-pix_fmt", "yuv420p", "-g", "60", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+        "-movflags", "+faststart", str(path)], check=True)
+    return path
+
+
+def frame_count(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return stream.frames or int(float(container.duration / 1e6) * 30)
+
+
+def ffmpeg_baseline(path: Path) -> float:
+    """CPU seconds of `ffmpeg -f null` decoding the whole clip."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str] | None:
+    if not shutil.which("Xvfb"):
+        return None
+    display = ":97"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24",
+                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
+    ready = threading.Event()
+    for _ in range(100):
+        if socket.exists():
+            break
+        ready.wait(0.05)
+    return xvfb, display
+
+
+def process_cpu(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def play_player(path: Path, use_x: bool) -> dict[str, float]:
+    """Play the clip in real time as the render loop would; CPU, frames, late frames."""
+    import pygame
+
+    from player.core.config import AudioConfig
+    from player.render.audio import AudioOutput
+    from player.render.video import VideoSlide
+
+    pygame.display.init()
+    flags = pygame.FULLSCREEN if use_x else 0
+    screen = pygame.display.set_mode(SIZE, flags)
+    pygame.mouse.set_visible(False)
+    output = AudioOutput(AudioConfig(volume=1.0)).open()
+    slide = VideoSlide("bench", path, SIZE, "contain", (0, 0, 0), audio=output)
+    slide.prepare()
+    wait = threading.Event()
+    cpu0, t0 = cpu_self(), time.monotonic()
+    slide.start(t0)
+    flips = 0
+    while True:
+        now = time.monotonic()
+        if slide.natural_end(now):
+            break
+        slide.draw(screen, now)
+        pygame.display.flip()
+        flips += 1
+        pygame.event.pump()
+        due = slide.next_change(now) or now + 0.02
+        wait.wait(max(0.0, due - time.monotonic()))
+    cpu, wall = cpu_self() - cpu0, time.monotonic() - t0
+    result = {"cpu": cpu, "wall": wall, "frames": slide.frames, "late": slide.late_frames,
+              "flips": flips, "audio": float(output.available),
+              "driver": pygame.display.get_driver()}
+    slide.close()
+    output.close()
+    pygame.display.quit()
+    return result
+
+
+def play_mpv(path: Path, display: str) -> dict[str, float] | None:
+    if not shutil.which("mpv"):
+        return None
+    env = dict(os.environ, DISPLAY=display)
+    proc = subprocess.Popen(["mpv", "--vo=x11", "--ao=null", "--fs", "--no-config",
+                             "--really-quiet", "--hwdec=no", str(path)], env=env)
+    import psutil
+
+    handle = psutil.Process(proc.pid)
+    last = 0.0
+    t0 = time.monotonic()
+    while proc.poll() is None:
+        try:
+            times = handle.cpu_times()
+            last = times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            break
+        threading.Event().wait(0.2)
+    return {"cpu": last, "wall": time.monotonic() - t0}
+
+
+def rss_over_items(path: Path, items: int) -> tuple[float, float]:
+    """RSS (MB) after a warm-up and after `items` consecutive short video slides."""
+    import psutil
+    import pygame
+
+    from player.render.video import VideoSlide
+
+    pygame.display.init()
+    screen = pygame.display.set_mode(SIZE)
+    proc = psutil.Process()
+    warm = None
+    for n in range(items):
+        slide = VideoSlide(f"v{n}", path, SIZE, "contain", (0, 0, 0))
+        slide.prepare()
+        slide.start(0.0)
+        media = 0.0
+        while not slide.natural_end(media):
+            slide._fetch()
+            while slide._pending is None and not slide._video_done:
+                threading.Event().wait(0.002)
+                slide._fetch()
+            slide.draw(screen, media)
+            media += 1 / 30
+        slide.close()
+        if n == 19:
+            warm = proc.memory_info().rss / 1e6
+    end = proc.memory_info().rss / 1e6
+    pygame.display.quit()
+    return warm or end, end
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="clip length (default 60)")
+    parser.add_argument("--items", type=int, default=500, help="short items for the RSS test")
+    parser.add_argument("--no-mpv", action="store_true")
+    parser.add_argument("--no-x", action="store_true", help="offscreen driver, no Xvfb")
+    args = parser.parse_args()
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ["SDL_FRAMEBUFFER_ACCELERATION"] = "0"  # no llvmpipe OpenGL under X
+    os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+    work = Path(tempfile.mkdtemp(prefix="video-bench-"))
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    clip = make_clip(work / "clip.mp4", args.seconds)
+    frames = frame_count(clip)
+    print(f"clip: 1920x1080 30 fps H.264 6 Mb/s + AAC, {args.seconds:.0f} s, {frames} frames")
+
+    ff = ffmpeg_baseline(clip)
+    print(f"ffmpeg -f null: {ff:.2f} CPU-s, {ff / frames * 1000:.2f} ms/frame")
+
+    xvfb = None if args.no_x else start_xvfb()
+    if xvfb is not None:
+        os.environ["DISPLAY"] = xvfb[1]
+        os.environ["SDL_VIDEODRIVER"] = "x11"
+    else:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    try:
+        x_before = process_cpu(xvfb[0].pid) if xvfb else 0.0
+        player = play_player(clip, xvfb is not None)
+        x_player = process_cpu(xvfb[0].pid) - x_before if xvfb else 0.0
+        per_frame = player["cpu"] / max(player["frames"] + player["late"], 1)
+        print(f"player ({player['driver']}, audio {'on' if player['audio'] else 'off'}): "
+              f"{player['cpu']:.2f} CPU-s over {player['wall']:.1f} s = "
+              f"{player['cpu'] / player['wall'] * 100:.0f}% of one core; "
+              f"{player['frames']} frames shown, {player['late']} late (dropped); "
+              f"{per_frame * 1000:.2f} ms/frame")
+        print(f"  ratio player / ffmpeg CPU per frame: {per_frame / (ff / frames):.2f} "
+              f"(target <= 1.6)")
+        if xvfb:
+            print(f"  Xvfb meanwhile: {x_player:.2f} CPU-s")
+        if xvfb and not args.no_mpv:
+            x_before = process_cpu(xvfb[0].pid)
+            mpv = play_mpv(clip, xvfb[1])
+            x_mpv = process_cpu(xvfb[0].pid) - x_before
+            if mpv:
+                print(f"mpv --vo=x11: {mpv['cpu']:.2f} CPU-s over {mpv['wall']:.1f} s = "
+                      f"{mpv['cpu'] / mpv['wall'] * 100:.0f}% of one core; Xvfb meanwhile "
+                      f"{x_mpv:.2f} CPU-s")
+                print(f"  ratio player / mpv CPU: {player['cpu'] / mpv['cpu']:.2f} (target < 1)")
+            else:
+                print("mpv: not installed, skipped")
+    finally:
+        if xvfb:
+            xvfb[0].terminate()
+            xvfb[0].wait(5)
+    os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    short = make_clip(work / "short.mp4", 0.3)
+    warm, end = rss_over_items(short, args.items)
+    print(f"RSS over {args.items} short 1080p items: {warm:.1f} MB after 20, {end:.1f} MB at "
+          f"the end, growth {end - warm:+.1f} MB (target < 10)")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
