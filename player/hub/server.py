@@ -151,6 +151,9 @@ class HubHandler(BaseHTTPRequestHandler):
     server_version = "signage-hub"
     sys_version = ""
     timeout = 120  # an idle keep-alive connection is closed after this
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK (40 ms a request).
+    disable_nagle_algorithm = True
     server: HubServer
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
