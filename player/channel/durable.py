@@ -26,14 +26,16 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` atomically and durably."""
+def write_atomic(path: Path, data: bytes, mode: int = 0o644, mtime: float | None = None) -> None:
+    """Replace `path` with `data` atomically and durably (with `mtime` set before it shows)."""
     tmp = temp_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        if mtime is not None:
+            os.utime(fd, (mtime, mtime))
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -109,10 +110,23 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
     # Signature before manifest: a player polls manifest.json, so it sees the new version only
     # once its signature is in place.
     write_atomic(out / SIGNATURE_NAME, keys.sign(key, data))
-    write_atomic(out / MANIFEST_NAME, data)
+    write_atomic(out / MANIFEST_NAME, data, mtime=_next_mtime(out / MANIFEST_NAME))
     log.info("published %s version %d: %d files, %d new objects (%d bytes)", channel,
              manifest.version, len(entries), new_objects, new_bytes)
     return PublishResult(manifest, new_objects, new_bytes, tuple(warnings))
+
+
+def _next_mtime(path: Path) -> float | None:
+    """A modification time one second past the old manifest's when a new one would share it.
+
+    Static servers derive ETag and Last-Modified from (whole-second mtime, size); two versions
+    published within one second with equal sizes would look unchanged to a conditional GET.
+    """
+    try:
+        old = int(path.stat().st_mtime)
+    except OSError:
+        return None
+    return float(old + 1) if int(time.time()) <= old else None
 
 
 def _check_file(src: Path, path: str, problems: list[str]) -> None:

@@ -13,6 +13,7 @@ import errno
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,7 +75,7 @@ class Syncer:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  disk_usage: Callable[[Path], Any] = shutil.disk_usage,
                  check_playlist: Callable[[Path], None] = default_playlist_check,
-                 attempts: int = 4, retry_wait: float = 2.0):
+                 attempts: int = 4, retry_wait: float = 2.0, full_check_every: float = 3600.0):
         self.config = sync
         self.store = Store(state_dir)
         self.state = SyncState(state_dir)
@@ -85,6 +86,8 @@ class Syncer:
         self.check_playlist = check_playlist
         self.attempts = attempts
         self.retry_wait = retry_wait
+        self.full_check_every = full_check_every
+        self._last_full: dict[str, float] = {}
         self._on_event = on_event
         self._reported: set[tuple[str, str]] = set()
         self.public_keys = self._parse_keys(sync.public_keys)
@@ -197,10 +200,14 @@ class Syncer:
     def _ask(self, source: Source, current: Release | None,
              conditional: bool) -> _Candidate | ManifestFetch | None:
         etags = self.state.get("etags") or {}
-        etag = etags.get(source.name) if conditional and current is not None else None
-        fetched = source.fetch_manifest(etag)
+        # ETags only save bandwidth: now and then ask in full, so that a server or cache that
+        # wrongly answers 304 cannot hide a new version for ever.
+        fresh = time.monotonic() - self._last_full.get(source.name, -1e18) < self.full_check_every
+        use_etag = conditional and current is not None and fresh
+        fetched = source.fetch_manifest(etags.get(source.name) if use_etag else None)
         if fetched.raw is None:
             return fetched
+        self._last_full[source.name] = time.monotonic()
         if not keys.verify(self.public_keys, fetched.raw, fetched.signature):
             # The publisher replaces the signature and the manifest one after the other: a
             # reader may catch one of each. Ask once more before calling it an attack.

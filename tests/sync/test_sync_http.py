@@ -69,6 +69,16 @@ def test_an_unchanged_poll_is_one_request_and_no_object_bytes(tmp_path, key, ser
     assert "wait=" in server.log[0][1].get("prefer", "wait=") and server.body_bytes == 0
 
 
+def test_a_full_manifest_request_now_and_then_defeats_a_wrong_304(tmp_path, key, server,
+                                                                    published):
+    syncer = make_syncer(tmp_path / "state", key, server.url, full_check_every=0)
+    syncer.run_once()
+    server.reset_counts()
+    assert syncer.run_once().result == "unchanged"
+    assert [(p, h.get("if-none-match"), s) for p, h, s in server.log] == [
+        ("manifest.json", None, 200), ("manifest.json.sig", None, 200)]
+
+
 def test_a_new_version_switches_and_keeps_the_previous(tmp_path, key, server, published):
     syncer = make_syncer(tmp_path / "state", key, server.url)
     syncer.run_once()
