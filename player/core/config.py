@@ -82,6 +82,7 @@ class HealthConfig:
     max_humidity: float = 85.0
     min_disk_free: int = 500 * 1000**2
     prometheus_textfile: str = ""
+    write_interval: float = 300.0  # routine reports wait this long in memory (SD card writes)
 
 
 @dataclass(frozen=True)
@@ -228,14 +229,34 @@ def _hours_list(f: Fields, key: str) -> tuple[HoursWindow, ...]:
 
 
 def _sync(f: Fields) -> SyncConfig:
+    from player.core.manifest import public_key_problem, source_problem
+
     f.check_keys(("sources", "public_keys", "channel", "interval", "jitter", "timeout",
                   "bandwidth_limit", "hours", "min_free", "max_manifest_bytes"))
     d = SyncConfig()
+    lists: dict[str, list[str]] = {"sources": [], "public_keys": []}
+    for key, problem_of in (("sources", source_problem), ("public_keys", public_key_problem)):
+        raw = f.raw(key)
+        entries = f.entries(key) if isinstance(raw, list) else (
+            [(0, raw, f.key_path(key), f.line_of(key))] if raw is not None else [])
+        for _i, entry, path, line in entries:
+            problem = problem_of(entry.strip()) if isinstance(entry, str) else "expected text"
+            if problem:
+                f.problems.error(line, path, problem)
+            else:
+                lists[key].append(entry.strip())
+    if lists["sources"] and not f.has("public_keys"):
+        f.error("sources", "sync.public_keys is needed too: content is accepted only when signed "
+                "by a key listed there (signage-player keygen prints it)")
+    interval = f.parse("interval", parse_duration, d.interval)
+    if interval < 10:
+        f.error("interval", f"expected at least 10s between polls, got {interval:g}s")
+        interval = d.interval
     return SyncConfig(
-        sources=f.string_list("sources"),
-        public_keys=f.string_list("public_keys"),
+        sources=tuple(lists["sources"]),
+        public_keys=tuple(lists["public_keys"]),
         channel=f.string("channel"),
-        interval=f.parse("interval", parse_duration, d.interval),
+        interval=interval,
         jitter=f.number("jitter", d.jitter, 0, 1),
         timeout=f.parse("timeout", parse_duration, d.timeout),
         bandwidth_limit=f.parse("bandwidth_limit", parse_bytes, 0),
@@ -263,7 +284,7 @@ def _sensors(f: Fields) -> tuple[SensorConfig, ...]:
 def _health(f: Fields) -> HealthConfig:
     f.check_keys(("report_url", "token", "interval", "upload_interval", "screenshot_interval",
                   "screenshot_width", "spool_limit", "sensors", "max_temperature", "max_humidity",
-                  "min_disk_free", "prometheus_textfile"))
+                  "min_disk_free", "prometheus_textfile", "write_interval"))
     d = HealthConfig()
     url = f.string("report_url")
     if url and not url.startswith(("http://", "https://")):
@@ -289,6 +310,7 @@ def _health(f: Fields) -> HealthConfig:
         max_humidity=f.number("max_humidity", d.max_humidity, 0, 100),
         min_disk_free=f.parse("min_disk_free", parse_bytes, d.min_disk_free),
         prometheus_textfile=f.string("prometheus_textfile"),
+        write_interval=f.parse("write_interval", parse_duration, d.write_interval),
     )
 
 

@@ -6,6 +6,8 @@ Pure: no I/O. The signature is checked on the raw bytes *before* `parse_manifest
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass
@@ -170,3 +172,25 @@ def manifest_bytes(manifest: Manifest) -> bytes:
         "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in manifest.files],
     }
     return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def public_key_problem(text: str) -> str | None:
+    """Why `text` is not a public key as `keygen` prints it (`ed25519:` + base64 of 32 bytes)."""
+    if not text.startswith("ed25519:"):
+        return f'expected a key like "ed25519:AAAA...=" as keygen prints it, got "{text[:24]}"'
+    try:
+        raw = base64.b64decode(text[len("ed25519:"):], validate=True)
+    except (binascii.Error, ValueError):
+        return "the part after ed25519: is not valid base64 (copied only partly?)"
+    if len(raw) != 32:
+        return f"an Ed25519 public key has 32 bytes, this one has {len(raw)} (copied only partly?)"
+    return None
+
+
+def source_problem(text: str) -> str | None:
+    """Why `text` is not a channel source: an http(s) URL or an absolute folder path."""
+    if text.startswith(("http://", "https://")):
+        return None if len(text) > len("https://") else f'"{text}" has no host'
+    if text.startswith("/"):
+        return None
+    return f'expected an https:// address or an absolute folder path like /media/usb, got "{text}"'
