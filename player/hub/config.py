@@ -21,6 +21,7 @@ limits:
   max_batch_bytes: 2MiB
   max_batch_reports: 500
   max_object_bytes: 4GB
+  history_days: 400             # older reports are deleted
 ```
 """
 
@@ -76,6 +77,7 @@ class Limits:
     max_batch_reports: int = 500
     max_object_bytes: int = 4 * 1000**3
     max_manifest_bytes: int = 4 * 1000**2
+    history_days: int = 400  # reports older than this (by arrival) are deleted
 
 
 @dataclass(frozen=True)
@@ -171,13 +173,14 @@ def _alerts(f: Fields) -> AlertLimits:
 
 def _limits(f: Fields) -> Limits:
     f.check_keys(("max_batch_bytes", "max_batch_reports", "max_object_bytes",
-                  "max_manifest_bytes"))
+                  "max_manifest_bytes", "history_days"))
     d = Limits()
     return Limits(
         max_batch_bytes=f.parse("max_batch_bytes", parse_bytes, d.max_batch_bytes),
         max_batch_reports=f.integer("max_batch_reports", d.max_batch_reports, 1, 100000),
         max_object_bytes=f.parse("max_object_bytes", parse_bytes, d.max_object_bytes),
         max_manifest_bytes=f.parse("max_manifest_bytes", parse_bytes, d.max_manifest_bytes),
+        history_days=f.integer("history_days", d.history_days, 1, 36500),
     )
 
 

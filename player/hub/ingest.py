@@ -34,6 +34,7 @@ SUMMARY_KEYS = ("temperature_celsius", "humidity_percent", "disk_free_bytes", "d
 MAX_ID_LENGTH = 64
 MAX_TEXT = 2000
 MAX_SCREENSHOT_BASE64 = 1_500_000
+PRUNE_EVERY = 6 * 3600  # seconds between deletions of reports past the history limit
 
 
 class BatchError(Exception):
@@ -280,9 +281,11 @@ CREATE TABLE IF NOT EXISTS seen (
 class HeartbeatStore:
     """Reports in one SQLite file (WAL); safe to share between the server's threads."""
 
-    def __init__(self, path: Path, clock=time.time):
+    def __init__(self, path: Path, clock=time.time, history_days: int = 400):
         self.path = path
         self.clock = clock
+        self.history_days = history_days
+        self._pruned = 0.0
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
                                    timeout=30)
@@ -320,6 +323,9 @@ class HeartbeatStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        if now - self._pruned > PRUNE_EVERY:
+            self.prune(now - self.history_days * 86400)
+            self._pruned = now
         if batch.rejected:
             log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
                         len(batch.rejected), batch.rejected[0][1])
@@ -366,6 +372,19 @@ class HeartbeatStore:
             "width=excluded.width, height=excluded.height, jpeg=excluded.jpeg "
             "WHERE excluded.time >= screenshots.time",
             (r.cluster, r.id, r.time, now, r.body["width"], r.body["height"], jpeg))
+
+    def prune(self, before: float) -> int:
+        """Delete reports that arrived before `before` (unix seconds); returns how many."""
+        with self._lock:
+            deleted = 0
+            for table in ("samples", "events", "rejected", "reports"):
+                deleted += self._db.execute(f"DELETE FROM {table} WHERE received < ?",
+                                            (before,)).rowcount
+            deleted += self._db.execute(
+                "DELETE FROM plays WHERE id NOT IN (SELECT id FROM reports)").rowcount
+        if deleted:
+            log.info("deleted %d reports older than the history limit", deleted)
+        return deleted
 
     # -- reading (used by fleet.py) --
 

@@ -92,7 +92,8 @@ class HubServer(ThreadingHTTPServer):
         self.changes = ManifestChanges()
         self.files = ChannelFiles(root)
         (root / "channels").mkdir(parents=True, exist_ok=True)
-        self.store = HeartbeatStore(config.database_path(root), clock)
+        self.store = HeartbeatStore(config.database_path(root), clock,
+                                    config.limits.history_days)
         self.view = FleetView(config, self.store, PublishedVersions(root), clock)
         self.publisher = ChannelPublisher(root, config, self.changes.notify)
         self._connections: set[socket.socket] = set()
