@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -96,6 +100,7 @@ class ChannelServer:
         self.faults: dict[str, Fault] = {}
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, headers, status)
         self.body_bytes = 0
+        self.bytes_by_path: dict[str, int] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         server = self
@@ -134,6 +139,7 @@ class ChannelServer:
         with self.lock:
             self.log.clear()
             self.body_bytes = 0
+            self.bytes_by_path.clear()
 
     # The request handler -----------------------------------------------------------------
 
@@ -191,19 +197,20 @@ class ChannelServer:
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             sent = body if cut is None else body[:cut]
-            self._write(h, sent)
+            self._write(h, path, sent)
             if stall:
                 self.stopping.wait(30)
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def _write(self, h: BaseHTTPRequestHandler, data: bytes) -> None:
+    def _write(self, h: BaseHTTPRequestHandler, path: str, data: bytes) -> None:
         step = 16 * 1024
         for i in range(0, len(data), step):
             chunk = data[i:i + step]
             h.wfile.write(chunk)
             with self.lock:
                 self.body_bytes += len(chunk)
+                self.bytes_by_path[path] = self.bytes_by_path.get(path, 0) + len(chunk)
             if self.rate:
                 time.sleep(len(chunk) / self.rate)
             if self.stopping.is_set():
@@ -224,3 +231,80 @@ def release_tree(playlist: Path) -> dict[str, bytes]:
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX_CONFIG = """
+daemon off;
+{user}
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    log_format short '$request_uri $status $body_bytes_sent "$http_range"';
+    access_log {tmp}/access.log short;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ }}
+    }}
+}}
+"""
+
+
+class NginxError(Exception):
+    """nginx is missing or would not start; the message says why."""
+
+
+class NginxServer:
+    """Debian's nginx serving `root` on a free loopback port, run as a child (daemon off)."""
+
+    def __init__(self, root: Path, tmp: Path):
+        self.root, self.tmp = root, tmp
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def __enter__(self) -> NginxServer:
+        if not os.access(NGINX, os.X_OK):
+            raise NginxError("nginx is not installed (apt install nginx)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        # As root, nginx drops its workers to "nobody", who cannot read a private tmp folder.
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf = self.tmp / "nginx.conf"
+        conf.write_text(NGINX_CONFIG.format(user=user, tmp=self.tmp, port=self.port,
+                                            root=self.root))
+        self.process = subprocess.Popen([NGINX, "-p", str(self.tmp), "-c", str(conf)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()
+                    log = self.tmp / "error.log"
+                    raise NginxError("nginx did not start: " + (
+                        log.read_text() if log.exists() else "no error log")) from None
+                time.sleep(0.05)
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            if self.process.stderr:
+                self.process.stderr.close()
