@@ -1,0 +1,181 @@
+"""Rendering figures for still content, each beside a baseline run on the same machine.
+
+    python benchmarks/render.py [--seconds 60]
+
+1. Switching: frames between the last frame of one item and the first of the next (target 0
+   blank frames) and how late the switch lands after its due time (target under one 60 Hz
+   frame, 16.7 ms), over many switches with crossfade and cut.
+2. Idle CPU of `signage-player run` on a static picture for --seconds (target < 2% of one core),
+   beside an idle Python process as the baseline.
+3. Start to first frame: `run` until it sends READY=1 to a real NOTIFY_SOCKET (target < 2 s),
+   beside `python -c "import pygame"` as the baseline.
+4. Laying out a full-screen bilingual slide at 1920x1080 (target < 100 ms), beside one
+   `Font.render` of the same text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pygame  # noqa: E402
+from PIL import Image  # noqa: E402
+
+DEMO = ROOT / "playlists" / "ban-gioc" / "playlist.yaml"
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_child(command: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one child process."""
+    before, start = child_cpu(), time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, child_cpu() - before
+
+
+def bench_switching(folder: Path, switches: int = 40) -> None:
+    from player.core.playlist import load_playlist
+    from player.render.display import close_display, open_display
+    from player.core.config import DisplayConfig
+    from player.render.loop import Player
+    from player.render.text import FontSet
+
+    for name, color in (("a.jpg", (200, 30, 30)), ("b.jpg", (30, 30, 200))):
+        Image.new("RGB", (1920, 1080), color).save(folder / name)
+    results = {}
+    for transition in ("cut", "crossfade 300ms"):
+        path = folder / "switch.yaml"
+        path.write_text(f"defaults: {{transition: {transition}, duration: 500ms}}\nitems:\n"
+                        "  - {id: a, image: a.jpg}\n  - {id: b, image: b.jpg}\n", encoding="utf-8")
+        display = open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
+        player = Player(display, FontSet.from_config(), load_playlist(path), fallback_text={"en": "x"},
+                        max_fps=60)
+        frames: list[tuple[float, str, tuple]] = []
+        present = display.present
+
+        def capture() -> None:
+            present()
+            frames.append((time.monotonic(), player.current.entry.item.id,
+                           tuple(display.screen.get_at((960, 540)))[:3]))
+
+        display.present = capture
+        lateness = []
+        deadline = time.monotonic() + switches * 0.5
+        while time.monotonic() < deadline:
+            due = player.current.end if player.current else None
+            before = player.current.entry.item.id if player.current else None
+            player.step()
+            if due is not None and player.current.entry.item.id != before:
+                lateness.append(time.monotonic() - due)
+            time.sleep(max(0.0, min(player.next_wake(time.monotonic(), time.time()), 1 / 60)))
+        player.close()
+        close_display()
+        blank = sum(1 for _t, _item, rgb in frames if rgb in ((0, 0, 0), (12, 44, 56)))
+        results[transition] = (len(lateness), blank, statistics.median(lateness) * 1000,
+                               max(lateness) * 1000)
+    for transition, (count, blank, median, worst) in results.items():
+        print(f"switching ({transition}): {count} switches, {blank} blank frames, "
+              f"switch lands {median:.1f} ms after due (median), {worst:.1f} ms worst "
+              f"= {worst / 16.7:.2f} x a 60 Hz frame")
+
+
+def bench_idle_cpu(folder: Path, seconds: float) -> None:
+    Image.new("RGB", (1920, 1080), (40, 90, 60)).save(folder / "still.jpg")
+    playlist = folder / "still.yaml"
+    playlist.write_text("items:\n  - {image: still.jpg, duration: 1h}\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start_cost = timed_child([sys.executable, "-m", "player", "run", "--playlist", str(playlist),
+                              "--headless", "--exit-after", "0.1"], env)[1]
+    wall, cpu = timed_child([sys.executable, "-m", "player", "run", "--playlist", str(playlist),
+                             "--headless", "--exit-after", str(seconds)], env)
+    base_wall, base_cpu = timed_child([sys.executable, "-c", f"import time; time.sleep({seconds})"], env)
+    steady = max(0.0, cpu - start_cost)
+    print(f"static picture, {seconds:.0f} s: run used {cpu:.2f} CPU-s in all, {steady:.3f} CPU-s after "
+          f"start-up = {100 * steady / seconds:.2f}% of one core (idle python: {100 * base_cpu / base_wall:.2f}%)")
+
+
+def bench_first_frame(folder: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    times = []
+    for _ in range(3):
+        path = folder / "notify.sock"
+        path.unlink(missing_ok=True)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(path))
+        sock.settimeout(30)
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "player", "run", "--playlist", str(DEMO),
+                                    "--headless", "--exit-after", "20"],
+                                   env=dict(env, NOTIFY_SOCKET=str(path)),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while b"READY=1" not in sock.recv(4096):
+            pass
+        times.append(time.perf_counter() - start)
+        process.terminate()
+        process.wait()
+        sock.close()
+    base = min(timed_child([sys.executable, "-c", "import pygame"], env)[0] for _ in range(3))
+    print(f"start to first frame (demo playlist, READY=1): {min(times):.2f} s best, "
+          f"{max(times):.2f} s worst; `import pygame` alone: {base:.2f} s; ratio {min(times) / base:.1f}x")
+
+
+def bench_layout() -> None:
+    from player.core.playlist import load_playlist
+    from player.render.display import close_display, open_display
+    from player.core.config import DisplayConfig
+    from player.render.slides import SlideContext, text_slide
+    from player.render.text import FontSet, TextLayout
+
+    display = open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
+    playlist = load_playlist(DEMO)
+    item = playlist.item("welcome")
+    fonts = FontSet.from_config()
+    times = []
+    for _ in range(10):
+        layout = TextLayout(FontSet(fonts.latin, fonts.cjk))  # a cold font cache each time
+        ctx = SlideContext((1920, 1080), layout, playlist.languages, playlist.folder, 0, 80)
+        start = time.perf_counter()
+        text_slide(item, ctx)
+        times.append(time.perf_counter() - start)
+    font = pygame.font.Font(str(fonts.latin.path), 120)
+    start = time.perf_counter()
+    font.render(item.text["vi"], True, (255, 255, 255))
+    base = time.perf_counter() - start
+    close_display()
+    print(f"layout of the full-screen trilingual welcome slide at 1920x1080: {statistics.median(times) * 1000:.1f} ms "
+          f"median, {max(times) * 1000:.1f} ms worst; one Font.render of its first line: {base * 1000:.1f} ms "
+          f"(ratio {statistics.median(times) / base:.0f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="idle CPU measurement length")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, {os.uname().machine}, pygame-ce {pygame.version.ver}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bench_layout()
+        bench_switching(folder)
+        bench_first_frame(folder)
+        bench_idle_cpu(folder, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
