@@ -148,8 +148,8 @@ class Syncer:
             if not mine:
                 return PassResult("busy", error="another sync of this state folder is running")
             result = self._locked_pass(sources, progress, conditional)
-        if local_only and result.result in ("idle", "unchanged"):
-            return result
+        if local_only and result.result != "updated":
+            return result  # checked every few seconds: only news is worth a write to flash
         self._save(result)
         return result
 
@@ -171,7 +171,7 @@ class Syncer:
     def _run(self, sources: Sequence[Source], progress: Progress | None,
              conditional: bool) -> PassResult:
         current = self.store.current()
-        candidates, errors, waited = [], [], False
+        candidates, errors, refusals, waited = [], [], [], False
         for source in sources:
             try:
                 candidate = self._ask(source, current, conditional)
@@ -181,7 +181,8 @@ class Syncer:
             except FetchError as exc:
                 errors.append(str(exc))
                 continue
-            if candidate is None:
+            if isinstance(candidate, str):  # refused, and reported
+                refusals.append(candidate)
                 continue
             if isinstance(candidate, ManifestFetch):  # unchanged since the last pass
                 waited = waited or candidate.waited
@@ -191,6 +192,9 @@ class Syncer:
         if not candidates:
             if errors:
                 return self._failed("; ".join(errors), "sync_failed", waited=waited)
+            if refusals:
+                return PassResult("refused", current.version if current else None,
+                                  error="; ".join(refusals), waited=waited)
             if current is None:
                 return PassResult("idle", waited=waited)
             return PassResult("unchanged", current.version, waited=waited)
@@ -198,7 +202,8 @@ class Syncer:
         return self._apply(best, current, progress, waited)
 
     def _ask(self, source: Source, current: Release | None,
-             conditional: bool) -> _Candidate | ManifestFetch | None:
+             conditional: bool) -> _Candidate | ManifestFetch | str:
+        """A verified candidate, an unchanged answer, or why the manifest was refused."""
         etags = self.state.get("etags") or {}
         # ETags only save bandwidth: now and then ask in full, so that a server or cache that
         # wrongly answers 304 cannot hide a new version for ever.
@@ -214,21 +219,23 @@ class Syncer:
             fetched = source.fetch_manifest(None)
             if fetched.raw is None or not keys.verify(self.public_keys, fetched.raw,
                                                       fetched.signature):
-                self.report("error", "signature_bad", f"{source.name}: the manifest is not signed "
-                            "by a pinned key; ignored", {"source": source.name})
-                return None
+                return self._refuse("signature_bad", f"{source.name}: the manifest is not "
+                                    "signed by a pinned key; ignored", source)
         try:
             manifest = parse_manifest(fetched.raw)
         except ManifestError as exc:
-            self.report("error", "manifest_bad", f"{source.name}: signed manifest is invalid: "
-                        f"{exc}", {"source": source.name})
-            return None
+            return self._refuse("manifest_bad", f"{source.name}: signed manifest is invalid: "
+                                f"{exc}", source)
         expected = self.config.channel or (current.manifest.channel if current else "")
         if expected and manifest.channel != expected:
-            self.report("error", "channel_mismatch", f'{source.name}: channel "{manifest.channel}"'
-                        f' is not this player\'s channel "{expected}"', {"source": source.name})
-            return None
+            return self._refuse("channel_mismatch", f'{source.name}: channel '
+                                f'"{manifest.channel}" is not this player\'s channel "{expected}"',
+                                source)
         return _Candidate(source, fetched, manifest)
+
+    def _refuse(self, event: str, message: str, source: Source) -> str:
+        self.report("error", event, message, {"source": source.name})
+        return message
 
     def _apply(self, best: _Candidate, current: Release | None, progress: Progress | None,
                waited: bool) -> PassResult:

@@ -112,8 +112,9 @@ def test_a_tampered_manifest_is_refused_before_parsing(tmp_path, key, server, pu
     manifest.write_bytes(json.dumps(data).encode())
     events: list = []
     result = make_syncer(tmp_path / "state", key, server.url, events).run_once()
-    assert result.result == "idle"
+    assert result.result == "refused" and "not signed" in result.error
     assert event_names(events) == ["signature_bad"]
+    assert read_sync_state(tmp_path / "state")["last_success"] is None  # never "up to date"
     assert not [p for p, _h, _s in server.log if p.startswith("objects/")]
 
 
@@ -122,7 +123,7 @@ def test_a_manifest_signed_by_another_key_is_refused(tmp_path, key, server, publ
 
     publish_files(tmp_path / "src", server.root, Ed25519PrivateKey.generate(), FILES)
     events: list = []
-    assert make_syncer(tmp_path / "state", key, server.url, events).run_once().result == "idle"
+    assert make_syncer(tmp_path / "state", key, server.url, events).run_once().result == "refused"
     assert event_names(events) == ["signature_bad"]
     assert current_release(tmp_path / "state") is None
 
@@ -255,7 +256,7 @@ def test_a_wrong_channel_is_refused(tmp_path, key, server):
     events: list = []
     syncer = make_syncer(tmp_path / "state", key, server.url, events)
     syncer.config = sync_config(key, [server.url], channel="ban-gioc")
-    assert syncer.run_once().result == "idle"
+    assert syncer.run_once().result == "refused"
     assert event_names(events) == ["channel_mismatch"]
 
 
@@ -310,6 +311,24 @@ def test_the_worker_thread_posts_release_ready_and_stops(tmp_path, key, server, 
     assert not worker.is_alive()
     assert message == ReleaseReady(1, current_release(tmp_path / "state")[1])
     assert message.playlist.read_bytes().startswith(b"name: Test")
+
+
+def test_the_worker_notices_a_usb_stick_channel(tmp_path, key):
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(key, [str(stick)], interval=3600))
+    worker = SyncWorker(config, outbox)
+    worker.start()
+    try:
+        publish_files(tmp_path / "src", stick, key, FILES)
+        message = outbox.get(timeout=30)
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert not worker.is_alive()
+    assert message.version == 1
+    assert (message.playlist.parent / "media" / "big.mp4").read_bytes() == BIG
 
 
 def test_sync_hours_wrap_past_midnight():
