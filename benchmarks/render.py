@@ -51,9 +51,9 @@ def timed_child(command: list[str], env: dict) -> tuple[float, float]:
 
 
 def bench_switching(folder: Path, switches: int = 40) -> None:
+    from player.core.config import DisplayConfig
     from player.core.playlist import load_playlist
     from player.render.display import close_display, open_display
-    from player.core.config import DisplayConfig
     from player.render.loop import Player
     from player.render.text import FontSet
 
@@ -137,13 +137,13 @@ def bench_first_frame(folder: Path) -> None:
 
 
 def bench_layout() -> None:
+    from player.core.config import DisplayConfig
     from player.core.playlist import load_playlist
     from player.render.display import close_display, open_display
-    from player.core.config import DisplayConfig
     from player.render.slides import SlideContext, text_slide
     from player.render.text import FontSet, TextLayout
 
-    display = open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
+    open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
     playlist = load_playlist(DEMO)
     item = playlist.item("welcome")
     fonts = FontSet.from_config()

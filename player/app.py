@@ -96,7 +96,7 @@ def run(options: RunOptions) -> int:
         player = Player(
             display, fonts, playlist, fallback_text=config.fallback, inbox=inbox, board=board,
             notifier=notifier, release=release, max_fps=config.display.max_fps,
-            emergency_file=emergency_path(config), video_factory=make_video_factory(config, board),
+            emergency_file=emergency_path(config), media=make_media(config, board),
             power=make_power(config), on_config=lambda path: reload_config(path, config),
         )
         signals.attach(player)
@@ -192,12 +192,10 @@ def make_power(config: Config) -> Any:
     return PowerSchedule(config.power)
 
 
-def make_video_factory(config: Config, board: Any) -> Any:
-    try:
-        from player.render.videofactory import VideoFactory
-    except ImportError:
-        return None
-    return VideoFactory(config, board)
+def make_media(config: Config, board: Any) -> Any:
+    from player.render.mediaslides import MediaFactory
+
+    return MediaFactory(config, board)
 
 
 def start_workers(services: Services, config: Config, inbox: queue.Queue, board: Any,

@@ -18,7 +18,11 @@ from typing import Any
 from player.core.fields import Fields, type_name
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
-    UnitError, parse_color, parse_duration, parse_hours_range, parse_time_of_day,
+    UnitError,
+    parse_color,
+    parse_duration,
+    parse_hours_range,
+    parse_time_of_day,
 )
 from player.core.yamlfile import read_yaml
 
@@ -471,7 +475,8 @@ class _ItemReader:
                 elif name in WEEKDAYS and len(str(day)) in (3, len(_FULL_DAYS[WEEKDAYS.index(name)])):
                     days.add(WEEKDAYS.index(name))
                 else:
-                    self.problems.error(line, path, f"expected a weekday (mon, tue, ... sun, weekdays, weekend), got {type_name(day)}")
+                    self.problems.error(line, path, "expected a weekday (mon, tue, ... sun, weekdays, "
+                                        f"weekend), got {type_name(day)}")
         hours = w.parse("hours", parse_hours_range, None)
         return Window(start, end, frozenset(days) if days is not None else None, hours)
 

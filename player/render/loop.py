@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ class Player:
                  fallback_text: dict[str, str], inbox: queue.Queue | None = None,
                  board: Any = None, notifier: Any = None, release: int | None = None,
                  max_fps: int = 30, emergency_file: Path | None = None,
-                 video_factory: Callable[..., Any] | None = None,
+                 media: Any = None,
                  power: Any = None, on_config: Callable[[Path], str | None] | None = None,
                  mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
         self.display = display
@@ -72,7 +72,7 @@ class Player:
         self.notifier = notifier
         self.max_fps = max_fps
         self.emergency_file = emergency_file
-        self.video_factory = video_factory
+        self.media = media
         self.power = power
         self.on_config = on_config
         self.mono, self.wall = mono, wall
@@ -125,9 +125,9 @@ class Player:
             self.board.set_playing(playlist.name, release, self.current.entry.item.id if self.current else "")
 
     def video_length(self, item: Item) -> float | None:
-        if self.video_factory is None or not hasattr(self.video_factory, "length"):
+        if self.media is None or item.source is None:
             return None
-        return self.video_factory.length(self.playlist.folder / item.source)
+        return self.media.length(self.playlist.folder / item.source)
 
     def load_new_playlist(self, path: Path, release: int | None) -> None:
         try:
@@ -173,15 +173,18 @@ class Player:
 
     def request(self, item: Item) -> Any:
         if item.kind == "video":
-            if self.video_factory is None:
+            if self.media is None:
                 raise SlideError(f"item {item.id}: video is not supported by this build")
-            return self.video_factory(item, self.ctx)
+            return self.media.video(item, self.ctx)
         return PendingSlide(item, self.ctx, self.executor)
 
     def finish(self, pending: Any) -> Any:
         """Turn a prepared item into a slide ready to draw (main thread)."""
         if isinstance(pending, PendingSlide):
-            return pending.result()
+            slide = pending.result()
+            if pending.item.audio and self.media is not None:
+                slide = self.media.with_sound(slide, pending.item, self.ctx)
+            return slide
         if hasattr(pending, "prepare"):
             pending.prepare()
         return pending
@@ -305,8 +308,8 @@ class Player:
         if self.board is None or shown.entry.role == "fallback":
             return
         self.board.play(shown.entry.item.id, self.release,
-                        datetime.fromtimestamp(shown.wall_start, timezone.utc),
-                        datetime.fromtimestamp(wall, timezone.utc))
+                        datetime.fromtimestamp(shown.wall_start, UTC),
+                        datetime.fromtimestamp(wall, UTC))
 
     # -- emergency -------------------------------------------------------------------------
 
@@ -489,6 +492,8 @@ class Player:
             self.fade.old.slide.close()
         self.discard_upcoming()
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.media is not None:
+            self.media.close()
 
     # -- reporting -------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded]) -> 
     if "image" in pictures:
         base.blit(_surface(pictures["image"]), pictures["image"].position)
     if item.caption:
-        _draw_caption(base, item, ctx)
+        draw_caption(base, item, ctx)
     if item.kind != "text" or not item.text:
         return StillSlide(item, [base], 0)
     pairs = text_for(item.text, ctx.languages)
@@ -142,7 +142,7 @@ def _text_box(ctx: SlideContext) -> pygame.Rect:
     return pygame.Rect(margin_x, top, w - 2 * margin_x, max(16, bottom - top))
 
 
-def _draw_caption(base: pygame.Surface, item: Item, ctx: SlideContext) -> None:
+def draw_caption(base: pygame.Surface, item: Item, ctx: SlideContext) -> None:
     pairs = text_for(item.caption, ctx.languages)
     if not pairs:
         return
@@ -150,7 +150,7 @@ def _draw_caption(base: pygame.Surface, item: Item, ctx: SlideContext) -> None:
     band_h = int(h * (0.10 + 0.04 * (len(pairs) - 1)))
     band = pygame.Rect(0, h - ctx.reserved_bottom - band_h, w, band_h)
     shade = pygame.Surface(band.size, pygame.SRCALPHA)
-    shade.fill((*item.style.caption_background, 170))
+    shade.fill((*item.style.caption_background, 205))
     base.blit(shade, band.topleft)
     blocks = [Block(text, 1.0 if i == 0 else 0.75, item.style.caption_color)
               for i, (_lang, text) in enumerate(pairs)]

@@ -35,7 +35,7 @@ display: {size: 1920x1080, rotation: 90, fit: cover, background: "#102030", driv
 fonts: {cjk: /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc, cjk_index: 2}
 sync:
   sources: ["https://hub.example.vn/channels/ban-gioc/", "/media/usb"]
-  public_keys: ["ed25519:AAAA"]
+  public_keys: ["ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]
   interval: 5m
   bandwidth_limit: 200k
 audio: {volume: 70, quiet_hours: [{hours: "21:00-06:00", volume: 20}]}

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from player.core.playlist import Interrupt, Item, Playlist, Window
 from player.core.schedule import Schedule, next_fire_time, window_active
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:

@@ -3,8 +3,14 @@ from datetime import time
 import pytest
 
 from player.core.units import (
-    UnitError, format_duration, parse_bytes, parse_color, parse_duration, parse_hours_range,
-    parse_size, parse_time_of_day,
+    UnitError,
+    format_duration,
+    parse_bytes,
+    parse_color,
+    parse_duration,
+    parse_hours_range,
+    parse_size,
+    parse_time_of_day,
 )
 
 

@@ -5,12 +5,12 @@ from pathlib import Path
 import pygame
 import pytest
 from PIL import Image
+from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel, solid_image
 
 from player.core.messages import ReleaseReady, StopRequested
 from player.core.playlist import load_playlist
 from player.render.loop import Player
 from player.render.text import FontSet
-from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel, solid_image
 
 RED, BLUE, BG = (255, 0, 0), (0, 0, 255), (12, 44, 56)
 
