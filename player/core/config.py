@@ -13,7 +13,11 @@ from pathlib import Path
 from player.core.fields import Fields, type_name
 from player.core.problems import LoadError, ProblemList
 from player.core.units import (
-    parse_bytes, parse_color, parse_duration, parse_hours_range, parse_size,
+    parse_bytes,
+    parse_color,
+    parse_duration,
+    parse_hours_range,
+    parse_size,
 )
 from player.core.yamlfile import read_yaml
 

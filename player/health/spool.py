@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from player.health.reports import event_report
 log = logging.getLogger(__name__)
 
 ROUTINE_KINDS = ("screenshot", "heartbeat")  # thinned in this order
+PURGE_AT = 2000  # acknowledged rows deleted at once past this many, not at the next write
 THIN_TO = 0.8  # thin down to this share of the limit, so passes (and thinned events) stay rare
+PACK_OVER = 400  # bytes of JSON over which a report is stored compressed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -31,7 +34,7 @@ CREATE TABLE IF NOT EXISTS reports (
     id TEXT NOT NULL,
     kind TEXT NOT NULL,
     time TEXT NOT NULL,
-    size INTEGER NOT NULL,
+    size INTEGER NOT NULL,  -- bytes of the report's JSON (the body may be stored compressed)
     rejected INTEGER NOT NULL DEFAULT 0,
     body TEXT NOT NULL
 );
@@ -63,15 +66,24 @@ class Spool:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = _open(path)
         self._bytes = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM reports").fetchone()[0]
+        # Acknowledged rows are deleted in the next write's transaction, where their pages are
+        # reused at once: one transaction a cycle instead of two (SD card writes). Until then
+        # they are invisible; after a crash they are sent again and the hub acks them again.
+        self._acked: dict[int, tuple[int, str]] = {}  # seq -> (size, kind)
+        self._sent: dict[str, tuple[int, int, str]] = {}  # id -> (seq, size, kind), last batch
 
     def close(self) -> None:
         with self._lock:
+            if self._acked:
+                with self._db:
+                    self._purge()
             self._db.close()
 
     def add(self, reports: Iterable[dict]) -> list[dict]:
         """Store reports (without `id`/`seq`) in one transaction; returns them with both set."""
         stored = []
         with self._lock, self._db:
+            self._purge()
             for report in reports:
                 stored.append(self._insert(report))
             if self._bytes > self.limit:
@@ -83,44 +95,61 @@ class Spool:
     def _insert(self, report: dict) -> dict:
         report = {k: v for k, v in report.items() if k not in ("id", "seq")}
         report_id = str(uuid.uuid4())
-        body = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
         cursor = self._db.execute(
             "INSERT INTO reports (id, kind, time, size, body) VALUES (?, ?, ?, ?, ?)",
-            (report_id, report.get("kind", ""), report.get("time", ""), len(body), body))
-        self._bytes += len(body)
+            (report_id, report.get("kind", ""), report.get("time", ""), len(text), _pack(text)))
+        self._bytes += len(text)
         return {"id": report_id, "seq": cursor.lastrowid, **report}
 
     def batch(self, max_reports: int = 500, max_bytes: int = 2_000_000) -> list[dict]:
         """The oldest reports not yet acknowledged, in seq order, within the batch limits."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, id, size, body FROM reports WHERE rejected = 0 ORDER BY seq LIMIT ?",
-                (max_reports,)).fetchall()
-        reports, total = [], 0
-        for seq, report_id, size, body in rows:
-            if reports and total + size + 100 > max_bytes:
-                break
-            total += size + 100  # room for the id, seq and the JSON around each report
-            reports.append({"id": report_id, "seq": seq, **json.loads(body)})
+                "SELECT seq, id, kind, size, body FROM reports WHERE rejected = 0 "
+                "ORDER BY seq LIMIT ?", (max_reports + len(self._acked),)).fetchall()
+            reports, total, sent = [], 0, {}
+            for seq, report_id, kind, size, body in rows:
+                if seq in self._acked:
+                    continue
+                if len(reports) >= max_reports or (reports and total + size + 100 > max_bytes):
+                    break
+                total += size + 100  # room for the id, seq and the JSON around each report
+                reports.append({"id": report_id, "seq": seq, **_unpack(body)})
+                sent[report_id] = (seq, size, kind)
+            self._sent = sent
         return reports
 
     def delete(self, ids: Iterable[str]) -> int:
         """Forget acknowledged reports; ids the spool does not hold are ignored."""
-        ids = list(ids)
-        if not ids:
-            return 0
-        with self._lock, self._db:
-            deleted = 0
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                size = self._db.execute(
-                    f"SELECT COALESCE(SUM(size), 0) FROM reports WHERE id IN ({marks})",
-                    chunk).fetchone()[0]
-                deleted += self._db.execute(
-                    f"DELETE FROM reports WHERE id IN ({marks})", chunk).rowcount
+        deleted = 0
+        with self._lock:
+            for report_id in ids:
+                known = self._sent.get(report_id) or self._find(report_id)
+                if known is None or known[0] in self._acked:
+                    continue
+                seq, size, kind = known
+                self._acked[seq] = (size, kind)
                 self._bytes -= size
+                deleted += 1
+            if len(self._acked) >= PURGE_AT:  # catching up after an outage: free the space now
+                with self._db:
+                    self._purge()
         return deleted
+
+    def _find(self, report_id: str) -> tuple[int, int, str] | None:
+        row = self._db.execute("SELECT seq, size, kind FROM reports WHERE id = ?",
+                               (report_id,)).fetchone()
+        return tuple(row) if row else None
+
+    def _purge(self) -> None:
+        """Delete the acknowledged rows (inside the caller's transaction)."""
+        seqs = list(self._acked)
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            self._db.execute(f"DELETE FROM reports WHERE seq IN ({','.join('?' * len(chunk))})",
+                             chunk)
+        self._acked.clear()
 
     def reject(self, report_id: str) -> None:
         """Keep a report the hub refuses (schema error) but stop sending it: it blocks nothing."""
@@ -129,9 +158,11 @@ class Spool:
 
     def stats(self) -> SpoolStats:
         with self._lock:
+            acked = list(self._acked)
+            marks = ",".join("?" * len(acked))
             reports, events, rejected, oldest = self._db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(kind = 'event'), 0), COALESCE(SUM(rejected), 0), "
-                "MIN(time) FROM reports").fetchone()
+                f"MIN(time) FROM reports WHERE seq NOT IN ({marks})", acked).fetchone()
             return SpoolStats(reports, self._bytes, events, rejected, self._meta("thinned"), oldest)
 
     def _meta(self, key: str) -> int:
@@ -185,7 +216,7 @@ class _Summary:
         self.first = min(self.first or time, time)
         self.last = max(self.last or time, time)
         if kind == "heartbeat":
-            summary = json.loads(body).get("summary") or {}
+            summary = _unpack(body).get("summary") or {}
             for key, pick in (("temperature_celsius", max), ("humidity_percent", max),
                               ("disk_free_bytes", min), ("memory_available_bytes", min)):
                 value = summary.get(key)
@@ -200,6 +231,20 @@ class _Summary:
                         f"{k}": v for k, v in self.extremes.items()})
         return event_report("warning", "thinned",
                             f"the spool was full: {self.count} routine reports summarised", details)
+
+
+def _pack(text: str) -> str | bytes:
+    """Heartbeats compress about 2.5 times: stored as a zlib BLOB when that is smaller."""
+    if len(text) < PACK_OVER:
+        return text
+    packed = zlib.compress(text.encode("utf-8"), 6)
+    return packed if len(packed) < len(text) else text
+
+
+def _unpack(body: str | bytes) -> dict:
+    if isinstance(body, bytes):
+        body = zlib.decompress(body).decode("utf-8")
+    return json.loads(body)
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -219,6 +264,9 @@ def _open(path: Path) -> sqlite3.Connection:
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     try:
+        # one process owns the spool: the WAL index lives in memory, not in a -shm file
+        # rewritten at every commit (fewer SD card writes); set before WAL is first used
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         # truncate the -wal file back to 1 MB after each checkpoint

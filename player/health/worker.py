@@ -98,6 +98,9 @@ class HealthWorker(threading.Thread):
         self.last_sample: Sample | None = None
         self.spool: Spool | None = None
         self.ticks = 0
+        self._buffer: list[dict] = []  # routine reports waiting for the next spool write
+        self._buffered_errors = 0
+        self._next_write = 0.0
 
     def stop(self) -> None:
         self._stopped.set()
@@ -144,6 +147,7 @@ class HealthWorker(threading.Thread):
     def _loop(self) -> None:
         now = self._monotonic()
         next_sample = next_upload = now
+        self._next_write = now + self.health.write_interval
         last_wake = -WAKE_GAP
         while not self._stopped.is_set():
             now = self._monotonic()
@@ -152,7 +156,7 @@ class HealthWorker(threading.Thread):
                 next_sample = now + self.health.interval
             elif self.board.wake.is_set() and now - last_wake >= WAKE_GAP:
                 last_wake = now
-                self._spool_pending()  # an error event: onto the disk now, not at the next tick
+                self._spool_pending()  # an error event: onto the disk now, not at the next write
             if self.uploader and now >= next_upload and not self._stopped.is_set():
                 next_upload = now + self._upload()
             wait = min(next_sample, next_upload if self.uploader else next_sample)
@@ -177,20 +181,32 @@ class HealthWorker(threading.Thread):
         readings = dict(sample.readings)
         readings.update(self._own_readings(player))
         reports.append(heartbeat_report(sample.summary, readings, player))
-        self._spool(reports, errors)
+        self._note_errors(reports)
+        self._buffer += [self.stamp(r) for r in reports]  # uptime as of now, not of the write
+        self._buffered_errors += errors
+        if self._monotonic() >= self._next_write or errors:
+            self._spool_pending()
         self._write_status(sample, player, readings)
         self.ticks += 1
 
     def _spool_pending(self) -> None:
+        """Write the buffered reports and whatever waits on the board in one transaction."""
         reports, errors = self.board.drain()
+        self._note_errors(reports)
+        reports = sorted(self._buffer + [self.stamp(r) for r in reports], key=lambda r: r["time"])
+        errors += self._buffered_errors
+        self._buffer, self._buffered_errors = [], 0
+        self._next_write = self._monotonic() + self.health.write_interval
         if reports:
             self._spool(reports, errors)
 
-    def _spool(self, reports: list[dict], errors: int) -> list[dict]:
+    def _note_errors(self, reports: list[dict]) -> None:
         self.recent_errors = (self.recent_errors + [
             {"time": r["time"], "event": r["event"], "message": r["message"]}
             for r in reports if r["kind"] == "event" and r["severity"] == "error"
         ])[-RECENT_ERRORS:]
+
+    def _spool(self, reports: list[dict], errors: int) -> list[dict]:
         try:
             return self.spool.add(self.stamp(r) for r in reports)
         except sqlite3.Error as exc:

@@ -32,7 +32,7 @@ def wait_for(condition, what: str, limit: float = 30.0) -> None:
 
 def config(tmp_path: Path, url: str = "", **health) -> Config:
     defaults = dict(report_url=url, token="secret", interval=0.05, upload_interval=0.05,
-                    min_disk_free=0)
+                    min_disk_free=0, write_interval=0)
     defaults.update(health)
     return Config(cluster="bangioc-1", state_dir=tmp_path / "state",
                   health=HealthConfig(**defaults))
@@ -126,7 +126,8 @@ class Loud(HealthWorker):
 state, root, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 board = StatusBoard()
 cfg = Config(cluster="c1", state_dir=state, health=HealthConfig(
-    report_url=url, token="secret", interval=0.05, upload_interval=0.05, min_disk_free=0))
+    report_url=url, token="secret", interval=0.05, upload_interval=0.05, min_disk_free=0,
+    write_interval=0))
 worker = Loud(cfg, board, root)
 worker.start()
 n = 0
@@ -191,3 +192,31 @@ def test_status_file_is_rewritten_only_when_it_changes(tmp_path):
         worker.stop()
         worker.join(10)
     assert json.loads((tmp_path / "state" / "exit.json").read_text())["state"] == "running"
+
+
+def test_routine_reports_are_written_in_batches_errors_at_once_and_all_at_stop(tmp_path):
+    root = make_tree(tmp_path / "sys")
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path, write_interval=3600), board, root)
+    worker.start()
+    try:
+        wait_for(lambda: worker.ticks >= 5, "five ticks")
+        assert worker.spool.stats().reports == 0  # restarted (info) and heartbeats wait
+        board.event("error", "file_bad", "media/x.jpg is not an image")
+        wait_for(lambda: worker.spool.stats().reports >= 7, "the error to be written at once")
+        written = worker.spool.stats().reports
+        start = datetime.now(UTC)
+        board.play("intro", 1, start, start)
+        wait_for(lambda: worker.ticks >= 10, "five more ticks")
+        assert worker.spool.stats().reports == written
+    finally:
+        worker.stop()
+        worker.join(10)
+    spool = Spool(tmp_path / "state" / "reports.sqlite")
+    stored = spool.batch(5000)
+    spool.close()
+    assert len(stored) >= written + 6 and [r for r in stored if r["kind"] == "play"]
+    uptimes = [r["uptime"] for r in stored if r["kind"] == "heartbeat"]
+    assert all(u == 86400.52 for u in uptimes)
+    seqs = [r["seq"] for r in stored]
+    assert seqs == sorted(seqs)

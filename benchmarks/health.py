@@ -1,0 +1,147 @@
+"""Health worker costs: the sampler's CPU, and disk writes a day in steady state.
+
+    python benchmarks/health.py [--ticks 300]
+
+1. CPU: full health ticks (sample + alarms + one spool transaction + status + Prometheus)
+   run back to back; CPU seconds a tick, scaled to a 30 s interval as a share of one core
+   (target: under 1 %). A baseline run side by side (reading /proc/uptime only, the cheapest
+   possible sample) gives the ratio. Done on the real / (whatever this machine exposes) and
+   on a fake Raspberry-Pi-like sysfs tree.
+2. Disk: a HealthWorker in a child process, its clock sped up 300 times (a 60 s interval runs
+   every 0.2 s, spool writes every 5 minutes), 6 proof-of-play records a tick (10 s items),
+   network up (a local receiver) and down (nobody listening). `write_bytes` from
+   /proc/<pid>/io after a warm-up, scaled to a day at the default 60 s interval (budget:
+   20 MB a day for the whole player).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from player.core.config import Config, HealthConfig  # noqa: E402
+from player.health.board import StatusBoard  # noqa: E402
+from player.health.worker import HealthWorker  # noqa: E402
+from tests.health.fakesys import make_tree  # noqa: E402
+from tests.health.receiver import Receiver  # noqa: E402
+
+SPEED = 300.0
+
+
+def cpu_per_tick(root: Path, state: Path, ticks: int) -> float:
+    board = StatusBoard()
+    config = Config(cluster="bench", state_dir=state, health=HealthConfig(
+        min_disk_free=0, prometheus_textfile=str(state / "signage.prom")))
+    worker = HealthWorker(config, board, root)
+    worker._setup()
+    worker.tick()  # warm-up: first psutil call, SQLite pages in cache
+    start = time.process_time()
+    for _ in range(ticks):
+        board.count_frames(300, 0)
+        worker.tick()
+    cost = (time.process_time() - start) / ticks
+    worker.spool.close()
+    return cost
+
+
+def baseline_per_tick(ticks: int) -> float:
+    start = time.process_time()
+    for _ in range(ticks):
+        Path("/proc/uptime").read_text()
+    return (time.process_time() - start) / ticks
+
+
+CHILD = """
+import sys, time
+from datetime import datetime, UTC
+from pathlib import Path
+import player.health.status as status
+import player.health.worker as worker_module
+from player.core.config import Config, HealthConfig
+from player.health.board import StatusBoard
+from player.health.worker import HealthWorker
+
+speed = float(sys.argv[4])
+status.REFRESH /= speed          # status.json refresh, in the same sped-up time
+worker_module.WAKE_GAP /= speed
+state, root, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+board = StatusBoard()
+board.set_playing("programme.yaml", 42, "intro")
+cfg = Config(cluster="bench", state_dir=state, health=HealthConfig(
+    report_url=url, token="secret", interval=60 / speed, upload_interval=60 / speed,
+    write_interval=300 / speed, min_disk_free=0))
+worker = HealthWorker(cfg, board, root)
+worker.start()
+print("started", flush=True)
+n = 0
+while True:
+    now = datetime.now(UTC)
+    board.play(f"item-{n % 12}", 42, now, now)
+    board.count_frames(300, 0)
+    n += 1
+    time.sleep(10 / speed)
+"""
+
+
+def io_write_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    raise RuntimeError("no write_bytes")
+
+
+def writes_per_day(tmp: Path, root: Path, online: bool, seconds: float) -> tuple[float, int]:
+    receiver = Receiver().start()
+    if not online:
+        receiver.stop()  # the port stays unanswered
+    state = tmp / ("online" if online else "offline")
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(state), str(root), receiver.url,
+                              str(SPEED)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        child.stdout.readline()
+        time.sleep(3.0)  # warm-up: first spool pages, first status.json, first upload
+        before, start = io_write_bytes(child.pid), time.monotonic()
+        time.sleep(seconds)
+        after, elapsed = io_write_bytes(child.pid), time.monotonic() - start
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+        receiver.stop()
+    simulated_days = elapsed * SPEED / 86400
+    return (after - before) / simulated_days, len(receiver.reports)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ticks", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time per disk run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR", "/var/tmp")) as folder:
+        tmp = Path(folder)
+        fake = make_tree(tmp / "sys")
+        base = baseline_per_tick(args.ticks)
+        print(f"machine: {os.cpu_count()} cores; {args.ticks} ticks each")
+        for label, root in (("fake Pi sysfs", fake), ("this machine's /", Path("/"))):
+            cost = cpu_per_tick(root, tmp / f"cpu-{label[:4]}", args.ticks)
+            print(f"CPU a tick ({label}): {cost * 1000:.2f} ms = {cost / 30 * 100:.4f} % of one "
+                  f"core at a 30 s interval (target < 1 %); {cost / base:.0f}x the /proc/uptime "
+                  f"baseline ({base * 1e6:.1f} us)")
+        for online in (True, False):
+            per_day, received = writes_per_day(tmp, fake, online, args.seconds)
+            state = "network up" if online else "network down"
+            print(f"disk writes ({state}): {per_day / 1e6:.2f} MB a simulated day at a 60 s "
+                  f"interval (budget 20 MB for the whole player); {received} reports uploaded")
+
+
+if __name__ == "__main__":
+    main()
