@@ -45,10 +45,10 @@ class StatusBoard:
             self._playing = {"playlist": playlist, "release": release, "item": item}
 
     def count_frames(self, shown: int, late: int) -> None:
-        """Add frames shown and late since the last call."""
+        """The render loop's frame counters: totals shown and late since it started."""
         with self._lock:
-            self._frames += shown
-            self._late += late
+            self._frames = shown
+            self._late = late
 
     def set_audio(self, present: bool, reason: str = "") -> None:
         with self._lock:
@@ -91,21 +91,24 @@ class StatusBoard:
             del self._plays[:-MAX_PENDING]
 
     def wants_screenshot(self, now: float | None = None) -> bool:
-        """True when a screenshot is due (`now` is time.monotonic()) or an error just happened."""
+        """True when a screenshot is due; the caller then takes one and passes it to
+        `screenshot()`. `now` is any clock in seconds (time.time() or time.monotonic()), the
+        same one at every call; due every `screenshot_interval` and right after an error."""
         now = self._monotonic() if now is None else now
         with self._lock:
-            if self._shot_after_error:
-                return True
-            if self.screenshot_interval <= 0:  # 0: only after errors
-                return False
-            return self._last_shot is None or now - self._last_shot >= self.screenshot_interval
+            due = self._shot_after_error
+            if self.screenshot_interval > 0:  # 0: only after errors
+                due = due or (self._last_shot is None or now < self._last_shot  # clock set back
+                              or now - self._last_shot >= self.screenshot_interval)
+            if due:
+                self._last_shot = now
+                self._shot_after_error = False
+            return due
 
     def screenshot(self, jpeg: bytes, width: int, height: int) -> None:
         report = screenshot_report(base64.b64encode(jpeg).decode("ascii"), width, height)
         with self._lock:
             self._screenshot = report  # only the newest one waits; older ones are superseded
-            self._last_shot = self._monotonic()
-            self._shot_after_error = False
 
     def snapshot(self) -> dict:
         """The player part of a heartbeat (counters are totals since start)."""

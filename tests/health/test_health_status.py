@@ -93,20 +93,41 @@ def test_status_file_atomic_and_only_on_change(tmp_path):
 
 
 def test_board_screenshots_due_on_interval_and_after_errors():
-    clock = [1000.0]
-    board = StatusBoard(screenshot_interval=900, monotonic=lambda: clock[0])
-    assert board.wants_screenshot()
+    board = StatusBoard(screenshot_interval=900)
+    wall = 1_780_000_000.0  # the render loop passes time.time()
+    assert board.wants_screenshot(wall)
     board.screenshot(b"\xff\xd8jpeg", 480, 270)
-    assert not board.wants_screenshot(1500.0)
-    assert board.wants_screenshot(1900.0)
+    assert not board.wants_screenshot(wall + 1)
+    assert not board.wants_screenshot(wall + 899)
+    assert board.wants_screenshot(wall + 900)
+    assert not board.wants_screenshot(wall + 901)
     board.event("warning", "humidity_high", "wet")
-    assert not board.wants_screenshot(1500.0) and not board.wake.is_set()
+    assert not board.wants_screenshot(wall + 902) and not board.wake.is_set()
     board.event("error", "decode_failed", "bad clip")
-    assert board.wants_screenshot(1500.0) and board.wake.is_set()
+    assert board.wake.is_set()
+    assert board.wants_screenshot(wall + 903)
+    assert not board.wants_screenshot(wall + 904)  # one shot per error, not one per frame
+    assert board.wants_screenshot(wall - 3600)  # the clock was set back: start over
+    board.screenshot(b"\xff\xd8jpeg", 480, 270)
     reports, errors = board.drain()
     assert errors == 1 and [r["kind"] for r in reports].count("screenshot") == 1
     shot = next(r for r in reports if r["kind"] == "screenshot")
     assert shot["jpeg_base64"] == "/9hqcGVn" and shot["width"] == 480
+
+
+def test_board_frame_counters_are_totals():
+    board = StatusBoard()
+    board.count_frames(100, 1)
+    board.count_frames(160, 2)
+    snapshot = board.snapshot()
+    assert (snapshot["frames"], snapshot["late_frames"]) == (160, 2)
+
+
+def test_screenshots_only_after_errors_at_interval_zero():
+    board = StatusBoard(screenshot_interval=0)
+    assert not board.wants_screenshot(5.0)
+    board.event("error", "file_bad", "x")
+    assert board.wants_screenshot(6.0) and not board.wants_screenshot(7.0)
 
 
 def write_config(tmp_path, state_dir) -> str:
