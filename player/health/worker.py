@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import requests
 
 from player.core.config import Config
+from player.core.messages import StopRequested
 from player.health import sysfs
 from player.health.board import StatusBoard
 from player.health.prometheus import TextFile
@@ -78,8 +80,10 @@ class HealthWorker(threading.Thread):
                  session: requests.Session | None = None,
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 outbox: queue.Queue | None = None) -> None:
         super().__init__(name="health", daemon=True)
+        self.outbox = outbox  # the render loop's queue: a display back after a loss restarts
         self.config = config
         self.health = config.health
         self.board = board
@@ -174,6 +178,11 @@ class HealthWorker(threading.Thread):
         found = alarms(sample, self.health, self.alarms)
         for severity, event, message in alarm_events(self.alarms, found):
             self.board.event(severity, event, message)
+            if event == "display_reconnected" and self.outbox is not None:
+                # a TV power-cycled or a cable reseated: its mode may differ, and a fresh
+                # process (systemd restarts it) sets the display up again at the right size
+                self.outbox.put(StopRequested("display reconnected: restarting to set it up again",
+                                              restart=True))
         self.alarms = found
         reports, errors = self.board.drain()
         player = self.board.snapshot()

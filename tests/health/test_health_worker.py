@@ -1,5 +1,6 @@
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from player.core.config import Config, HealthConfig
+from player.core.messages import StopRequested
 from player.health.board import StatusBoard
 from player.health.spool import Spool
 from player.health.status import read_status, unhealthy
@@ -46,9 +48,10 @@ def kinds(receiver, kind, event=None):
 def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver):
     root = make_tree(tmp_path / "sys", connector="disconnected")
     board = StatusBoard()
+    outbox = queue.Queue()
     worker = HealthWorker(config(tmp_path, receiver.url,
                                  prometheus_textfile=str(tmp_path / "prom" / "player.prom")),
-                          board, root)
+                          board, root, outbox=outbox)
     board.set_playing("programme.yaml", 42, "intro")
     board.set_display("kmsdrm", (1920, 1080))
     board.set_audio(True)
@@ -68,6 +71,8 @@ def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver
         worker.stop()
         worker.join(10)
     assert not worker.is_alive()
+    assert outbox.get_nowait() == StopRequested(
+        "display reconnected: restarting to set it up again", restart=True)
     restarted = kinds(receiver, "event", "restarted")[0]
     assert restarted["severity"] == "info" and "first start" in restarted["message"]
     bad = kinds(receiver, "event", "file_bad")
@@ -113,6 +118,7 @@ import sys, time
 from pathlib import Path
 from datetime import datetime, UTC
 from player.core.config import Config, HealthConfig
+from player.core.messages import StopRequested
 from player.health.board import StatusBoard
 from player.health.worker import HealthWorker
 
