@@ -105,6 +105,8 @@ class HealthWorker(threading.Thread):
         self._buffer: list[dict] = []  # routine reports waiting for the next spool write
         self._buffered_errors = 0
         self._next_write = 0.0
+        self._last_failure = ""
+        self.uploader: Uploader | None = None
 
     def stop(self) -> None:
         self._stopped.set()
@@ -116,16 +118,23 @@ class HealthWorker(threading.Thread):
         except (OSError, sqlite3.Error) as exc:
             log.error("health reports are off: cannot use the state folder %s: %s",
                       self.state_dir, exc)
+            self._close()
             return
         try:
             self._loop()
         except Exception:
             log.exception("health worker failed; reports stop until the player restarts")
         finally:
-            self._spool_pending()
+            try:
+                self._spool_pending()
+            finally:
+                self._close()
+
+    def _close(self) -> None:
+        if self.spool is not None:
             self.spool.close()
-            if self.uploader:
-                self.uploader.session.close()
+        if self.uploader is not None:
+            self.uploader.session.close()
 
     def _setup(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -156,7 +165,7 @@ class HealthWorker(threading.Thread):
         while not self._stopped.is_set():
             now = self._monotonic()
             if now >= next_sample:
-                self.tick()
+                self._safe_tick()
                 next_sample = now + self.health.interval
             elif self.board.wake.is_set() and now - last_wake >= WAKE_GAP:
                 last_wake = now
@@ -169,6 +178,16 @@ class HealthWorker(threading.Thread):
                 self._stopped.wait(max(0.0, wait - self._monotonic()))
             else:
                 self.board.wake.wait(max(0.0, wait - self._monotonic()))
+
+    def _safe_tick(self) -> None:
+        """A tick whose unexpected failure is logged (once per kind) and does not end reports."""
+        try:
+            self.tick()
+        except Exception as exc:  # the next sample may well work (a sensor that came back)
+            kind = f"{type(exc).__name__}: {exc}"
+            if kind != self._last_failure:
+                log.exception("health sample failed")
+                self._last_failure = kind
 
     def tick(self) -> None:
         """One sample: alarms, a heartbeat with the pending reports, status files."""

@@ -226,3 +226,34 @@ def test_routine_reports_are_written_in_batches_errors_at_once_and_all_at_stop(t
     assert all(u == 86400.52 for u in uptimes)
     seqs = [r["seq"] for r in stored]
     assert seqs == sorted(seqs)
+
+
+def test_a_failing_sample_is_logged_and_the_worker_goes_on(tmp_path, caplog):
+    root = make_tree(tmp_path / "sys")
+    calls = []
+
+    def flaky_statvfs(path):
+        calls.append(path)
+        if len(calls) <= 2:
+            raise RuntimeError("sensor bus hiccup")
+        return os.statvfs(path)
+
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path), board, root, statvfs=flaky_statvfs)
+    worker.start()
+    try:
+        wait_for(lambda: worker.ticks >= 2, "ticks after the failures")
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert caplog.text.count("health sample failed") == 1
+
+
+def test_an_unusable_state_folder_turns_reports_off_cleanly(tmp_path, caplog):
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the folder should be")
+    worker = HealthWorker(config(tmp_path), StatusBoard(), make_tree(tmp_path / "sys"))
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert "health reports are off" in caplog.text
