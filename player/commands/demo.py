@@ -110,7 +110,7 @@ def write_player_config(setup: DemoSetup, hub_url: str, report_every: str = "10s
                  "channel": CHANNEL, "interval": "30s"},
         "health": {"report_url": f"{hub_url}api/v1/heartbeats", "token": setup.cluster_token,
                    "interval": report_every, "upload_interval": report_every,
-                   "screenshot_interval": report_every},
+                   "write_interval": report_every, "screenshot_interval": report_every},
     }, allow_unicode=True, sort_keys=False), encoding="utf-8")
     load_config(path, must_exist=True)
     return path

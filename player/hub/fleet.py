@@ -200,11 +200,12 @@ class FleetView:
             "SELECT s.*, r.clock_synced FROM samples s JOIN reports r ON r.id = s.id "
             "WHERE s.cluster=? ORDER BY s.received DESC, s.seq DESC LIMIT 1", (cid,))
         shot = self.store.query("SELECT time FROM screenshots WHERE cluster=?", (cid,))
+        latest_body = self.store.query("SELECT body FROM latest WHERE cluster=?", (cid,))
         last_seen = seen[0]["received"] if seen else None
         values: dict = {}
         if sample:
             row = sample[0]
-            body = json.loads(row["body"])
+            body = json.loads(latest_body[0]["body"]) if latest_body else {}
             values = dict(
                 device_time=row["time"], clock_synced=bool(row["clock_synced"]),
                 temperature=row["temperature"], humidity=row["humidity"],

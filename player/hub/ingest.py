@@ -257,7 +257,9 @@ CREATE TABLE IF NOT EXISTS reports (
 CREATE TABLE IF NOT EXISTS samples (
     id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
     temperature REAL, humidity REAL, disk_free REAL, disk_total REAL, display INTEGER,
-    playlist TEXT, release INTEGER, item TEXT, body TEXT NOT NULL);
+    playlist TEXT, release INTEGER, item TEXT);
+CREATE TABLE IF NOT EXISTS latest (
+    cluster TEXT PRIMARY KEY, id TEXT, seq INTEGER, received REAL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS samples_cluster_time ON samples(cluster, time);
 CREATE INDEX IF NOT EXISTS samples_cluster_seq ON samples(cluster, seq);
 CREATE TABLE IF NOT EXISTS events (
@@ -342,12 +344,19 @@ class HeartbeatStore:
             summary = body.get("summary") or {}
             player = body.get("player") or {}
             display = summary.get("display_connected")
-            db.execute("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+            db.execute("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
                 r.id, r.cluster, r.seq, r.time, now, summary.get("temperature_celsius"),
                 summary.get("humidity_percent"), summary.get("disk_free_bytes"),
                 summary.get("disk_total_bytes"), None if display is None else int(display),
-                player.get("playlist"), player.get("release"), player.get("item"),
-                json.dumps(body)))
+                player.get("playlist"), player.get("release"), player.get("item")))
+            # The whole report (readings, sync state) only for the newest heartbeat: history
+            # needs the few numbers above, and a year of full reports would be gigabytes.
+            db.execute(
+                "INSERT INTO latest VALUES (?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
+                "id=excluded.id, seq=excluded.seq, received=excluded.received, "
+                "body=excluded.body WHERE excluded.received > latest.received "
+                "OR excluded.seq >= latest.seq",
+                (r.cluster, r.id, r.seq, now, json.dumps(body)))
         elif r.kind == "event":
             db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", (
                 r.id, r.cluster, r.seq, r.time, now, body["severity"], body["event"],
