@@ -51,11 +51,9 @@ class HttpSource:
         self.wait = int(wait)
 
     def fetch_manifest(self, etag: str | None = None) -> ManifestFetch:
-        headers = {}
-        if etag:
+        headers = {"Prefer": f"wait={self.wait}"} if self.wait else {}
+        if etag:  # a hub holds only a conditional request, until the manifest changes
             headers["If-None-Match"] = etag
-            if self.wait:
-                headers["Prefer"] = f"wait={self.wait}"
         response = self._get(MANIFEST_NAME, headers, extra_wait=self.wait if etag else 0)
         waited = "Preference-Applied" in response.headers
         if response.status_code == 304:

@@ -199,6 +199,9 @@ class Syncer:
                 return PassResult("idle", waited=waited)
             return PassResult("unchanged", current.version, waited=waited)
         best = max(candidates, key=lambda c: c.manifest.version)
+        if errors and best.manifest.version <= (current.version if current else 0):
+            # A stick holding the current version must not hide that the hub is unreachable.
+            return self._failed("; ".join(errors), "sync_failed", waited=waited)
         return self._apply(best, current, progress, waited)
 
     def _ask(self, source: Source, current: Release | None,
