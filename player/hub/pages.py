@@ -48,6 +48,7 @@ TEXT = {
         "alert_disk": "Ổ đĩa sắp đầy: còn {value} (tối thiểu {limit})",
         "alert_outdated": "Nội dung cũ: bản {release}, bản mới nhất là {latest}",
         "none": "chưa có", "error": "Lỗi", "not_found": "Không tìm thấy",
+        "zone": "giờ Việt Nam",
     },
     "en": {
         "title": "Signage clusters – Trùng Khánh",
@@ -75,6 +76,7 @@ TEXT = {
         "alert_disk": "Disk nearly full: {value} free (minimum {limit})",
         "alert_outdated": "Content out of date: release {release}, latest is {latest}",
         "none": "none", "error": "Error", "not_found": "Not found",
+        "zone": "times in Vietnam time, UTC+7",
     },
 }
 
@@ -189,7 +191,8 @@ class Page:
                 f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
                 f'<header><h1>{self.text("title")}</h1><a href="{switch}" hreflang="{other}">'
                 f'{self.text("switch")}</a><small>{self.text("subtitle")} · '
-                f'{self.text("updated")} {self.when(self.now)}</small></header>'
+                f'{self.text("updated")} {self.when(self.now)} ({self.text("zone")})</small>'
+                f"</header>'
                 f"<main>{body}</main></body></html>\n")
 
 
