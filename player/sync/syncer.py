@@ -296,7 +296,9 @@ class Syncer:
                       on_bytes: Callable[[int], None]) -> None:
         partial = self.store.partial_path(sha)
         last_error = ""
-        for attempt in range(self.attempts):
+        # A local folder read does not get better by waiting; the next look at it will do.
+        attempts = 1 if isinstance(source, FolderSource) else self.attempts
+        for attempt in range(attempts):
             if attempt and self.stop_event.wait(self.retry_wait * 2 ** (attempt - 1)):
                 raise Stopped()
             try:
@@ -304,7 +306,7 @@ class Syncer:
             except FetchError as exc:
                 last_error = str(exc)
                 log.info("object %s: %s (attempt %d of %d)", sha[:12], exc, attempt + 1,
-                         self.attempts)
+                         attempts)
                 continue
             if digest == sha:
                 self.store.install_object(sha)

@@ -67,14 +67,17 @@ class SyncWorker(threading.Thread):
         self.clock = clock
         self._stopped = threading.Event()
         self._wake = threading.Event()
+        self._full_requested = threading.Event()
         self._observer = None
 
     def stop(self) -> None:
         self._stopped.set()
         self._wake.set()
 
-    def wake(self) -> None:
-        """Poll now (a USB stick appeared, a technician asked)."""
+    def wake(self, full: bool = True) -> None:
+        """Poll now; `full=False` looks at local folders only (a stick's files changed)."""
+        if full:
+            self._full_requested.set()
         self._wake.set()
 
     def run(self) -> None:
@@ -116,7 +119,9 @@ class SyncWorker(threading.Thread):
                 wait = min(wait, 60.0)  # outside sync hours: look at the clock once a minute
             if self._wake.wait(wait):
                 self._wake.clear()
-                next_poll = time.monotonic()
+                if self._full_requested.is_set():
+                    self._full_requested.clear()
+                    next_poll = time.monotonic()
 
     def _delay(self, result: PassResult, failures: int) -> float:
         sync = self.config.sync
@@ -145,7 +150,7 @@ class SyncWorker(threading.Thread):
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:
-                worker.wake()
+                worker.wake(full=False)  # a copy to the stick must not make the hub busy
 
         observer = Observer()
         for folder in folders:
