@@ -192,7 +192,7 @@ class Page:
                 f'<header><h1>{self.text("title")}</h1><a href="{switch}" hreflang="{other}">'
                 f'{self.text("switch")}</a><small>{self.text("subtitle")} · '
                 f'{self.text("updated")} {self.when(self.now)} ({self.text("zone")})</small>'
-                f"</header>'
+                "</header>"
                 f"<main>{body}</main></body></html>\n")
 
 
