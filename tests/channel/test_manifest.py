@@ -110,3 +110,19 @@ def test_bad_file_entries_are_refused(entry, where):
 def test_garbage_is_refused_not_crashed_on(text):
     with pytest.raises(ManifestError):
         parse_manifest(text)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+@given(st.dictionaries(st.sampled_from(["format", "channel", "version", "issued", "expires",
+                                        "playlist", "files"]), json_values))
+def test_any_json_is_parsed_or_refused_with_manifest_error(data):
+    try:
+        parse_manifest(json.dumps(data).encode())
+    except ManifestError:
+        pass

@@ -348,3 +348,30 @@ def test_no_pinned_key_means_nothing_is_accepted(tmp_path, key, server, publishe
     assert result.result == "failed" and "public_keys" in result.error
     assert event_names(events) == ["config_bad"] and server.log == []
 
+
+
+def test_a_disk_that_fills_up_mid_download_is_reported(tmp_path, key, server, published):
+    import errno
+
+    class FullDisk:
+        """A source whose every write fails as on a full disk."""
+
+        def __init__(self, inner):
+            self.inner, self.name = inner, inner.name
+
+        def fetch_manifest(self, etag=None):
+            return self.inner.fetch_manifest(etag)
+
+        def fetch_object(self, *args):
+            raise OSError(errno.ENOSPC, "No space left on device", "partial")
+
+        def close(self):
+            self.inner.close()
+
+    events: list = []
+    syncer = make_syncer(tmp_path / "state", key, server.url, events)
+    syncer.sources = [FullDisk(syncer.sources[0])]
+    result = syncer.run_once()
+    assert result.result == "failed" and "No space left" in result.error
+    assert event_names(events) == ["disk_low"]
+    assert current_release(tmp_path / "state") is None
