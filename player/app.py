@@ -73,7 +73,7 @@ def run(options: RunOptions) -> int:
     logging.getLogger().setLevel(config.log_level.upper())
     for problem in config_errors:
         log.error("config: %s (running on defaults for this key)", problem)
-    board = make_board()
+    board = make_board(config)
     for problem in config_errors:
         board_event(board, "error", "config_bad", f"config refused: {problem}")
     playlist, release, errors = choose_playlist(config, options.playlist)
@@ -166,12 +166,12 @@ def board_event(board: Any, severity: str, event: str, message: str) -> None:
         board.event(severity, event, message, {})
 
 
-def make_board() -> Any:
+def make_board(config: Config) -> Any:
     try:
         from player.health.board import StatusBoard
     except ImportError:
         return None
-    return StatusBoard()
+    return StatusBoard(screenshot_interval=config.health.screenshot_interval)
 
 
 def make_notifier() -> Any:
