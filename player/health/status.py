@@ -158,6 +158,20 @@ def unhealthy(status: dict | None, now: datetime | None = None) -> list[str]:
     return reasons
 
 
+def one_line(status: dict) -> str:
+    """A short summary for systemd's STATUS= (shown by `systemctl status`)."""
+    p = status.get("player") or {}
+    parts = [f"playing {p.get('playlist') or 'nothing'}"
+             + (f" release {p['release']}" if p.get("release") is not None else "")]
+    alarms = status.get("alarms") or {}
+    if alarms:
+        parts.append("alarms: " + ", ".join(sorted(alarms)))
+    waiting = (status.get("spool") or {}).get("reports") or 0
+    if waiting > 100:  # a few waiting between uploads is normal; many means the hub is away
+        parts.append(f"{waiting} reports waiting")
+    return "; ".join(parts)
+
+
 def summary_text(status: dict | None, sync_state: dict | None = None,
                  now: datetime | None = None) -> str:
     """The readable summary `signage-player status` prints."""

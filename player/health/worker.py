@@ -27,6 +27,7 @@ from player.health.status import (
     StatusFile,
     alarm_events,
     alarms,
+    one_line,
     stale_after,
     write_atomic,
 )
@@ -81,8 +82,10 @@ class HealthWorker(threading.Thread):
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
                  monotonic: Callable[[], float] = time.monotonic,
-                 outbox: queue.Queue | None = None) -> None:
+                 outbox: queue.Queue | None = None, notifier: object | None = None) -> None:
         super().__init__(name="health", daemon=True)
+        self.notifier = notifier  # a player.sdnotify.Notifier: STATUS= for `systemctl status`
+        self._status_line = ""
         self.outbox = outbox  # the render loop's queue: a display back after a loss restarts
         self.config = config
         self.health = config.health
@@ -206,6 +209,8 @@ class HealthWorker(threading.Thread):
         reports, errors = self.board.drain()
         player = self.board.snapshot()
         player["errors"] = errors
+        if not player["last_sync"]:
+            player["last_sync"] = self._sync_summary()
         readings = dict(sample.readings)
         readings.update(self._own_readings(player))
         reports.append(heartbeat_report(sample.summary, readings, player))
@@ -216,6 +221,21 @@ class HealthWorker(threading.Thread):
             self._spool_pending()
         self._write_status(sample, player, readings)
         self.ticks += 1
+
+    def _sync_summary(self) -> dict:
+        """The sync worker's saved state, when nothing was posted to the board."""
+        try:
+            from player.sync.state import read_sync_state
+        except ImportError:
+            return {}
+        try:
+            state = read_sync_state(self.state_dir)
+        except (OSError, ValueError):
+            return {}
+        if not state.get("last_attempt"):
+            return {}
+        return {"time": state.get("last_attempt"), "result": state.get("last_result"),
+                "bytes": state.get("last_bytes"), "error": state.get("last_error")}
 
     def _spool_pending(self) -> None:
         """Write the buffered reports and whatever waits on the board in one transaction."""
@@ -289,6 +309,10 @@ class HealthWorker(threading.Thread):
                       "oldest": stats.oldest},
             "upload": dict(self.upload_state),
         }
+        line = one_line(status)
+        if self.notifier is not None and line != self._status_line:
+            self.notifier.status(line)
+            self._status_line = line
         try:
             self.status_file.update(status)
             if self.textfile:

@@ -40,6 +40,16 @@ def config(tmp_path: Path, url: str = "", **health) -> Config:
                   health=HealthConfig(**defaults))
 
 
+class FakeNotifier:
+    """The Notifier interface, recording STATUS lines (the real one is tested on a socket)."""
+
+    def __init__(self):
+        self.lines = []
+
+    def status(self, text: str) -> None:
+        self.lines.append(text)
+
+
 def kinds(receiver, kind, event=None):
     return [r for r in receiver.reports
             if r["kind"] == kind and (event is None or r.get("event") == event)]
@@ -49,9 +59,10 @@ def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver
     root = make_tree(tmp_path / "sys", connector="disconnected")
     board = StatusBoard()
     outbox = queue.Queue()
+    notifier = FakeNotifier()
     worker = HealthWorker(config(tmp_path, receiver.url,
                                  prometheus_textfile=str(tmp_path / "prom" / "player.prom")),
-                          board, root, outbox=outbox)
+                          board, root, outbox=outbox, notifier=notifier)
     board.set_playing("programme.yaml", 42, "intro")
     board.set_display("kmsdrm", (1920, 1080))
     board.set_audio(True)
@@ -71,6 +82,8 @@ def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver
         worker.stop()
         worker.join(10)
     assert not worker.is_alive()
+    assert "playing programme.yaml release 42; alarms: display_disconnected" in notifier.lines
+    assert notifier.lines[-1] == "playing programme.yaml release 42"
     assert outbox.get_nowait() == StopRequested(
         "display reconnected: restarting to set it up again", restart=True)
     restarted = kinds(receiver, "event", "restarted")[0]
@@ -257,3 +270,22 @@ def test_an_unusable_state_folder_turns_reports_off_cleanly(tmp_path, caplog):
     worker.join(10)
     assert not worker.is_alive()
     assert "health reports are off" in caplog.text
+
+
+def test_last_sync_comes_from_the_sync_state_file_when_not_posted(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "sync-state.json").write_text(json.dumps({
+        "last_attempt": "2026-05-01T07:55:00Z", "last_result": "unchanged", "last_bytes": 0,
+        "last_error": None}))
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path), board, make_tree(tmp_path / "sys"))
+    worker.start()
+    try:
+        wait_for(lambda: worker.ticks >= 1, "a tick")
+    finally:
+        worker.stop()
+        worker.join(10)
+    sync = read_status(state / "status.json")["player"]["last_sync"]
+    assert sync == {"time": "2026-05-01T07:55:00Z", "result": "unchanged", "bytes": 0,
+                    "error": None}
