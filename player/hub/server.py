@@ -189,6 +189,11 @@ class HubHandler(BaseHTTPRequestHandler):
         except sqlite3.Error as exc:
             log.error("the database refused a write: %s", exc)
             self._send_error(503, "the hub cannot store reports right now; send them later")
+        except OSError as exc:  # a full or read-only disk while storing an upload
+            log.error("%s %s: %s", self.command, self.path, exc)
+            self.close_connection = True
+            self._send_error(507 if exc.errno == 28 else 500,
+                             f"the hub cannot write: {exc.strerror or exc}")
 
     def _get(self, head: bool) -> None:
         url = urlsplit(self.path)
