@@ -11,13 +11,18 @@ import hashlib
 import logging
 import os
 import re
+import socket
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,61 @@ class RateLimiter:
             raise Stopped()
 
 
+class Aborted(Exception):  # noqa: N818
+    """A new connection refused by `abort_session`: deliberately not an OSError, which urllib3
+    would retry."""
+
+
+class AbortableAdapter(HTTPAdapter):
+    """An HTTPAdapter whose open connections another thread can cut (`abort`).
+
+    A hub may hold a manifest request for many seconds; stopping the player must not wait
+    for it. Shutting the socket down makes the blocked read return at once.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._live: weakref.WeakSet = weakref.WeakSet()
+        self._aborted = threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        live, aborted = self._live, self._aborted
+
+        def tracked(base: type) -> type:
+            def connect(conn) -> None:
+                if aborted.is_set():  # not an OSError: urllib3 must not retry it
+                    raise Aborted("the sync is stopping")
+                base.connect(conn)
+                live.add(conn)
+            return type(f"Tracked{base.__name__}", (base,), {"connect": connect})
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("TrackedPool", (HTTPConnectionPool,),
+                         {"ConnectionCls": tracked(HTTPConnection)}),
+            "https": type("TrackedHTTPSPool", (HTTPSConnectionPool,),
+                          {"ConnectionCls": tracked(HTTPSConnection)}),
+        }
+
+    def abort(self) -> None:
+        """Cut open connections and refuse new ones (the session is done with)."""
+        self._aborted.set()
+        for conn in list(self._live):
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def abort_session(session: requests.Session) -> None:
+    """Cut every connection `session` has open (from any thread)."""
+    for adapter in session.adapters.values():
+        if isinstance(adapter, AbortableAdapter):
+            adapter.abort()
+
+
 def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
     """A session whose connection errors and 5xx answers are retried with backoff and jitter."""
     retry = Retry(total=retries, connect=retries, read=retries, status=retries,
@@ -70,7 +130,7 @@ def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
                   status_forcelist=RETRY_STATUS, allowed_methods=frozenset({"GET"}),
                   respect_retry_after_header=True, raise_on_status=False)
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = AbortableAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # Compressed bodies would break byte offsets and sizes: ask for the bytes as stored.
@@ -168,7 +228,7 @@ def http_opener(session: requests.Session, url: str, size: int,
         headers = {"Range": f"bytes={offset}-{size - 1}"} if offset else {}
         try:
             response = session.get(url, headers=headers, stream=True, timeout=timeout)
-        except requests.RequestException as exc:
+        except (requests.RequestException, Aborted) as exc:
             raise FetchError(f"{url}: {exc}") from None
         start = _start_of(response, offset, url)
         return start, _stream(response)

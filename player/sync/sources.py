@@ -16,7 +16,16 @@ from urllib.parse import urljoin
 import requests
 
 from player.channel.keys import MAX_SIGNATURE_FILE
-from player.sync.fetch import CHUNK, FetchError, http_opener, make_session, read_capped, receive
+from player.sync.fetch import (
+    CHUNK,
+    Aborted,
+    FetchError,
+    abort_session,
+    http_opener,
+    make_session,
+    read_capped,
+    receive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +85,16 @@ class HttpSource:
     def close(self) -> None:
         self.session.close()
 
+    def abort(self) -> None:
+        """Cut a request in progress (a held long poll, a stalled transfer) from another thread."""
+        abort_session(self.session)
+
     def _get(self, name: str, headers: dict[str, str], extra_wait: float = 0) -> requests.Response:
         url = urljoin(self.base, name)
         try:
             return self.session.get(url, headers=headers, stream=True,
                                     timeout=(self.timeout, self.timeout + extra_wait))
-        except requests.RequestException as exc:
+        except (requests.RequestException, Aborted) as exc:
             raise FetchError(f"{url}: {exc}") from None
 
     def _expect_ok(self, response: requests.Response, name: str) -> None:
@@ -127,6 +140,9 @@ class FolderSource:
         return receive(partial, size, open_at, on_bytes, should_stop)
 
     def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
         pass
 
     @staticmethod

@@ -131,6 +131,12 @@ class Syncer:
         for source in self.sources:
             source.close()
 
+    def stop(self) -> None:
+        """Ask a pass in progress to end now (from another thread); partial files are kept."""
+        self.stop_event.set()
+        for source in self.sources:
+            source.abort()
+
     # One pass --------------------------------------------------------------------------------
 
     def run_once(self, progress: Progress | None = None, conditional: bool = True,
@@ -161,6 +167,8 @@ class Syncer:
         except Stopped:
             return PassResult("stopped", error="stopped")
         except FetchError as exc:
+            if self.stop_event.is_set():  # cut on purpose by stop()
+                return PassResult("stopped", error="stopped")
             return self._failed(str(exc), "sync_failed")
         except _DiskLow as exc:
             return self._failed(str(exc.strerror), "disk_low")
@@ -189,6 +197,8 @@ class Syncer:
                 continue
             waited = waited or candidate.fetched.waited
             candidates.append(candidate)
+        if self.stop_event.is_set():
+            return PassResult("stopped", error="stopped")
         if not candidates:
             if errors:
                 return self._failed("; ".join(errors), "sync_failed", waited=waited)

@@ -69,10 +69,15 @@ class SyncWorker(threading.Thread):
         self._wake = threading.Event()
         self._full_requested = threading.Event()
         self._observer = None
+        self._syncer: Syncer | None = None
 
     def stop(self) -> None:
+        """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
         self._stopped.set()
         self._wake.set()
+        syncer = self._syncer
+        if syncer is not None:
+            syncer.stop()
 
     def wake(self, full: bool = True) -> None:
         """Poll now; `full=False` looks at local folders only (a stick's files changed)."""
@@ -84,6 +89,9 @@ class SyncWorker(threading.Thread):
         syncer = None
         try:
             syncer = build_syncer(self.config, self.on_event, self._stopped)
+            self._syncer = syncer
+            if self._stopped.is_set():
+                return
             syncer.prepare()
             self._watch_folders(syncer)
             self._loop(syncer)

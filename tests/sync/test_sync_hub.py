@@ -55,3 +55,36 @@ def test_long_poll_on_the_hub(tmp_path, key, hub):
         assert news.result == "updated" and news.version == 2 and news.waited
     finally:
         syncer.close()
+
+
+def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
+    import queue
+
+    from player.sync.worker import LONG_POLL_WAIT, SyncWorker
+    from tests.sync.kit import device_config
+
+    channel = tmp_path / "hub" / "channels" / "ban-gioc"
+    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
+    holding = threading.Event()
+    hub_wait = hub.changes.wait
+
+    def wait(timeout: float) -> None:  # the hub's own wait, noting that a request is held
+        holding.set()
+        hub_wait(timeout)
+
+    hub.changes.wait = wait
+    events: list = []
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(
+        key, [hub.url + "channels/ban-gioc/"], interval=3600))
+    worker = SyncWorker(config, outbox, lambda *e: events.append(e))
+    worker.start()
+    try:
+        assert outbox.get(timeout=20).version == 1
+        worker.wake()  # poll again now: the hub holds this conditional request
+        assert holding.wait(20)
+    finally:
+        worker.stop()
+        worker.join(LONG_POLL_WAIT * 0.6)  # far less than the hold: the request was cut
+    assert not worker.is_alive()
+    assert not [e for e in events if e[1] == "sync_failed"]  # stopping is not a failure
