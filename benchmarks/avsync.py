@@ -92,7 +92,8 @@ def main() -> int:
     values = [o for _, o in offsets]
     minute = [o for b, o in offsets if b < 60]
     last_minute = [o for b, o in offsets if b >= args.seconds - 60]
-    print(f"flashes matched: {len(offsets)} of {len(times)}; late frames: {late}")
+    print(f"flashes matched: {len(offsets)} of {len(times)}; late frames: {late}; "
+          f"audio underruns: {output.underruns}")
     print(f"offset picture - sound: mean {statistics.mean(values) * 1000:+.1f} ms, "
           f"max |offset| {max(abs(v) for v in values) * 1000:.1f} ms, "
           f"stdev {statistics.pstdev(values) * 1000:.1f} ms (target: under 40 ms)")

@@ -35,6 +35,8 @@ GAP_TOLERANCE = 0.003  # a timestamp gap or overlap below this is rounding, not 
 MAX_PAD = 10.0  # a larger hole in the timestamps is a jump, not silence to play
 BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
 CONFIRM_SLACK = 0.008  # the feeder sees a chunk start within ~2 ms unless it is held up
+WATCH_BEFORE = 0.015  # start polling the channel this long before a chunk should end
+POLL = 0.002
 
 
 @dataclass
@@ -247,6 +249,7 @@ class AudioOutput:
         self._level_checked = 0.0
         self._thread: threading.Thread | None = None
         self.on_chunk: Callable[[float, float, float], None] | None = None  # pts, secs, start
+        self.underruns = 0  # times the channel ran dry before the stream's end
 
     @property
     def available(self) -> bool:
@@ -362,9 +365,10 @@ class AudioOutput:
         self._last_poll = now
         if not self._in_flight:
             return 0.02 if not stream.finished else 1.0
-        # Wake just after the playing chunk should end, to see the queued one start.
+        # Watch closely around the moment the playing chunk should end: the queued one starting
+        # is the only sign of the card's own clock, which may run a little fast or slow.
         first = self._in_flight[0]
-        return min(max(first.start + first.seconds - now + 0.002, 0.002), 0.05)
+        return min(max(first.start + first.seconds - now - WATCH_BEFORE, POLL), 0.05)
 
     def _apply_volume(self) -> None:
         stream = self._stream
@@ -375,6 +379,9 @@ class AudioOutput:
         if not self._in_flight:
             return
         if not self._channel.get_busy():
+            if self._stream is not None and not self._stream._eof_played():
+                self.underruns += 1
+                log.debug("audio underrun at %.3f", self._in_flight[-1].pts)
             self._in_flight = []  # all played: an underrun, or the end
         elif len(self._in_flight) == 2 and self._channel.get_queue() is None:
             done = self._in_flight.pop(0)

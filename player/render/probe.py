@@ -73,8 +73,8 @@ def probe_media(path: Path) -> MediaInfo:
         return MediaInfo(
             path=path, format=container.format.name, duration=duration,
             has_video=video is not None, has_audio=audio is not None,
-            video_codec=video.codec_context.name if video is not None else None,
-            audio_codec=audio.codec_context.name if audio is not None else None,
+            video_codec=video.codec_context.codec.canonical_name if video is not None else None,
+            audio_codec=audio.codec_context.codec.canonical_name if audio is not None else None,
             width=video.codec_context.width if video is not None else 0,
             height=video.codec_context.height if video is not None else 0,
             rotation=rotation, frame_rate=float(rate) if rate else None)

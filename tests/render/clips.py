@@ -19,6 +19,13 @@ import numpy as np
 RATE = 48000
 BEEP_HZ = 1000.0
 BEEP_SECONDS = 0.05
+# Fast settings so the tests spend their time playing, not encoding.
+ENCODER_OPTIONS = {
+    "libx264": {"preset": "ultrafast", "tune": "zerolatency"},
+    "libx265": {"preset": "ultrafast", "x265-params": "log-level=error"},
+    "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"},
+    "libsvtav1": {"preset": "12"},
+}
 
 
 def frame_picture(number: int, width: int, height: int, flash: bool = False) -> np.ndarray:
@@ -92,8 +99,7 @@ def make_clip(path: Path, seconds: float = 2.0, *, fps: int = 30, size: tuple[in
             vstream.width, vstream.height = width, height
             vstream.pix_fmt = "yuv420p"
             vstream.time_base = Fraction(1, 1000) if frame_times is not None else Fraction(1, fps)
-            if codec == "libx264":
-                vstream.options = {"preset": "ultrafast", "tune": "zerolatency"}
+            vstream.options = ENCODER_OPTIONS.get(codec, {})
             if rotation:
                 vstream.set_display_rotation(rotation)
         astream = None

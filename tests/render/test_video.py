@@ -332,6 +332,25 @@ def test_crossfade_draws_two_videos_in_one_frame(clip, tmp_path):
         new.close()
 
 
+@pytest.mark.parametrize("codec, suffix, audio_codec, name", [
+    ("libx265", ".mkv", "aac", "hevc"),
+    ("libvpx-vp9", ".webm", "libopus", "vp9"),
+    ("libsvtav1", ".mkv", "libopus", "av1"),
+    ("mpeg2video", ".ts", "mp2", "mpeg2video"),
+])
+def test_other_codecs_and_containers(tmp_path, codec, suffix, audio_codec, name):
+    clip = make_clip(tmp_path / f"clip{suffix}", 0.5, codec=codec, audio_codec=audio_codec)
+    assert probe_media(clip).video_codec == name
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        assert play_through(slide, canvas, 0.0) == list(range(15))
+    finally:
+        slide.close()
+
+
 def test_probe_reports_streams_and_duration(tmp_path):
     clip = make_clip(tmp_path / "a.mp4", 1.0, audio=True)
     info = probe_media(clip)
