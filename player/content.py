@@ -67,7 +67,10 @@ def choose_playlist(config: Config, explicit: Path | None) -> tuple[Playlist, in
             continue
         log.info("playing %s from %s", playlist.name, origin)
         return playlist, release, errors
-    return empty_playlist(), None, errors or ["no playlist configured and no release synced"]
+    if not errors:
+        log.info("no release synced yet and no local playlist: showing the fallback slide "
+                 "until the first release arrives")
+    return empty_playlist(), None, errors
 
 
 def media_check(path: Path, kind: str) -> str | None:
