@@ -299,6 +299,8 @@ class Player:
             self.next_interrupt = self.schedule.next_interrupt(fire)
             self.interrupted = current.entry if role == "loop" else self.interrupted
             self.show(self.schedule.interrupt_entry(interrupt, fire), now, wall)
+        elif self.pending is not None and role == "fallback":
+            self.show(self.next_entry(wall), now, wall)  # nothing was playing: no boundary to wait for
         elif (current.end is not None and now >= current.end) or current.slide.natural_end(now):
             self.show(self.next_entry(wall), now, wall)
         if self.next_interrupt and wall >= self.next_interrupt[0] and self.current.entry.role != "interrupt":
