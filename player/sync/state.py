@@ -21,16 +21,20 @@ log = logging.getLogger(__name__)
 STATE_NAME = "sync-state.json"
 
 
+PUBLIC_KEYS = ("current_version", "last_attempt", "last_success", "last_result",
+               "bytes_pending", "last_bytes", "last_error")
+
+
 def read_sync_state(state_dir: Path) -> dict[str, Any]:
-    """The last saved sync state, with `current_version` taken from the store itself."""
+    """The sync state for `status` and heartbeats: PUBLIC_KEYS, in that order, with
+    `current_version` read from the store itself (None when nothing is installed)."""
     from player.sync.store import current_release
 
-    state = _read(Path(state_dir) / STATE_NAME)
+    saved = _read(Path(state_dir) / STATE_NAME)
     current = current_release(Path(state_dir))
+    state: dict[str, Any] = {key: saved.get(key) for key in PUBLIC_KEYS}
     state["current_version"] = current[0] if current else None
-    for key in ("last_attempt", "last_success", "last_result", "last_error"):
-        state.setdefault(key, None)
-    state.setdefault("bytes_pending", 0)
+    state["bytes_pending"] = saved.get("bytes_pending") or 0
     return state
 
 
