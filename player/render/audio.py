@@ -115,9 +115,9 @@ class AudioStream:
                 return None
             if not self._in_flight:
                 if self._played_any and not self._eof_played():
-                    # An underrun: the speaker is silent at the end of what was handed out, and
-                    # the picture waits there with it.
-                    return self._next_pts
+                    # An underrun: the speaker fell silent at the end of what was handed out,
+                    # and the picture waits there with it.
+                    return max((self._next_pts or 0.0) - self._latency, self._first_pts)
                 return None
             # Past the end of the playing chunk, the queued one has started only once the feeder
             # has seen it start; until then the clock waits (a picture early is worse than late).
@@ -246,6 +246,7 @@ class AudioOutput:
         self._stream: AudioStream | None = None
         self._in_flight: list[_InFlight] = []
         self._last_poll = 0.0
+        self._idle_seen = False
         self._level_checked = 0.0
         self._thread: threading.Thread | None = None
         self.on_chunk: Callable[[float, float, float], None] | None = None  # pts, secs, start
@@ -363,6 +364,8 @@ class AudioOutput:
         self._feed(stream, now)
         stream._set_in_flight(self._in_flight)
         self._last_poll = now
+        if self._idle_seen:
+            return POLL
         if not self._in_flight:
             return 0.02 if not stream.finished else 1.0
         # Watch closely around the moment the playing chunk should end: the queued one starting
@@ -379,11 +382,18 @@ class AudioOutput:
         if not self._in_flight:
             return
         if not self._channel.get_busy():
+            if not self._idle_seen:
+                # pygame starts the queued Sound from SDL's "finished" callback, so for a moment
+                # the channel looks idle between two chunks: look again before believing it.
+                self._idle_seen = True
+                return
+            self._idle_seen = False
             if self._stream is not None and not self._stream._eof_played():
                 self.underruns += 1
                 log.debug("audio underrun at %.3f", self._in_flight[-1].pts)
             self._in_flight = []  # all played: an underrun, or the end
-        elif len(self._in_flight) == 2 and self._channel.get_queue() is None:
+        self._idle_seen = False
+        if len(self._in_flight) == 2 and self._channel.get_queue() is None:
             done = self._in_flight.pop(0)
             current = self._in_flight[0]
             # It started when the previous chunk ran out, which we saw in (last poll, now].

@@ -49,6 +49,24 @@ class Display:
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotation), (0, 0))
         pygame.display.flip()
 
+    def present_area(self, rect: object) -> None:
+        """Put one rectangle of the canvas on the screen (the ticker band): far cheaper than a
+        whole frame when nothing else moves."""
+        import pygame
+
+        rect = pygame.Rect(rect)
+        if self.rotation == 0:
+            if self.canvas is not self.screen:
+                self.screen.blit(self.canvas, rect, rect)
+            pygame.display.update(rect)
+            return
+        width, height = self.logical_size
+        x, y, w, h = rect
+        target = {90: (height - y - h, x), 180: (width - x - w, height - y - h), 270: (y, width - x - w)}
+        part = pygame.transform.rotate(self.canvas.subsurface(rect), -self.rotation)
+        destination = self.screen.blit(part, target[self.rotation])
+        pygame.display.update(destination)
+
 
 def prepare_environment(config: DisplayConfig, headless: bool) -> None:
     """Set SDL's environment before pygame is initialised."""

@@ -92,6 +92,7 @@ class Player:
         self.last_frame = 0.0
         self.frame_due = 0.0
         self.screen_off = False
+        self.full_frame = False
         self.warned: set[str] = set()
         self.use_playlist(playlist, release)
 
@@ -120,6 +121,7 @@ class Player:
         self.schedule = Schedule(playlist, fallback, self.video_length)
         self.next_interrupt = self.schedule.next_interrupt(self.wall())
         self.discard_upcoming()
+        self.full_frame = False
         self.warned.clear()
         if self.board is not None:
             self.board.set_playing(playlist.name, release, self.current.entry.item.id if self.current else "")
@@ -253,6 +255,7 @@ class Player:
         self.current = Showing(entry, slide, now, end, wall)
         slide.start(now)
         self.frame_due = now
+        self.full_frame = False
         if old is not None:
             self.record_play(old, wall)
             if self.fade is not None:
@@ -370,9 +373,25 @@ class Player:
             if self.clock:
                 self.clock.draw(canvas, wall)
 
+    def only_ticker_moves(self, now: float, wall: float) -> bool:
+        """True when the last full frame is still right everywhere but in the ticker band."""
+        current = self.current
+        if (self.ticker is None or self.fade is not None or self.screen_off or current is None
+                or not self.full_frame or current.entry.role == "emergency"):
+            return False
+        change = current.slide.next_change(self.last_frame)
+        if current.slide.animated and (change is None or change <= now):
+            return False
+        return not (self.clock and int(wall // 60) != int(self.last_wall // 60))
+
     def render(self, now: float, wall: float) -> None:
-        self.compose(self.display.canvas, now, wall)
-        self.display.present()
+        if self.only_ticker_moves(now, wall):
+            self.ticker.draw(self.display.canvas, now)
+            self.display.present_area(self.ticker.rect)
+        else:
+            self.compose(self.display.canvas, now, wall)
+            self.display.present()
+            self.full_frame = True
         interval = 1.0 / self.max_fps
         if self.last_frame and self.animating(now) and now - self.frame_due > interval:
             self.late += 1
@@ -453,6 +472,7 @@ class Player:
         if off != self.screen_off:
             self.screen_off = off
             self.power.apply(off)
+            self.full_frame = False
             self.frame_due = self.mono()
             self.last_frame = 0.0
 

@@ -280,3 +280,31 @@ def test_screenshot_taken_for_the_board(tmp_path, display, fonts):
         assert board.frames[0] == 1
     finally:
         player.close()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_ticker_only_frames_match_full_frames(tmp_path, fonts, rotation):
+    path = make_playlist(tmp_path, """items:
+  - {id: a, image: media/red.png, duration: 1m}
+overlays:
+  ticker: {text: {vi: Chào mừng quý khách đến Thác Bản Giốc, en: Welcome}, speed: 150}
+""")
+    display = offscreen((320, 180), rotation=rotation)
+    clock = Clock()
+    player = make_player(display, fonts, path, clock)
+    try:
+        player.step()
+        full_draws = []
+        present = display.present
+        display.present = lambda: (full_draws.append(1), present())[1]
+        for _ in range(5):
+            clock.advance(1 / 30)
+            player.step()
+        assert not full_draws  # only the ticker band was redrawn
+        partial = pygame.image.tobytes(display.screen, "RGB")
+        player.full_frame = False
+        player.render(clock.t, clock.wall())
+        assert full_draws and pygame.image.tobytes(display.screen, "RGB") == partial
+    finally:
+        player.close()
+        close_display()
