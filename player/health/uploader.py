@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 
 import requests
 
@@ -51,7 +52,7 @@ class Uploader:
     """Posts batches of reports with the cluster's token (one `requests.Session`, passed in)."""
 
     def __init__(self, url: str, token: str, cluster: str, session: requests.Session | None = None,
-                 timeout: float = 30.0):
+                 timeout: float | tuple[float, float] = 30.0):
         self.url = url
         self.token = token
         self.cluster = cluster
@@ -60,13 +61,17 @@ class Uploader:
         self.max_reports = MAX_REPORTS
         self.sent_total = 0
 
-    def upload_all(self, spool: Spool, max_batches: int = 20) -> int:
-        """Upload until the spool is empty or `max_batches` went; returns reports acknowledged.
+    def upload_all(self, spool: Spool, max_batches: int = 20,
+                   stop: threading.Event | None = None) -> int:
+        """Upload until the spool is empty, `max_batches` went or `stop` is set; returns the
+        number of reports acknowledged.
 
         Raises UploadError when a batch fails (what was acknowledged before stays deleted).
         """
         acked = 0
         for _ in range(max_batches):
+            if stop is not None and stop.is_set():
+                break
             batch = spool.batch(self.max_reports, MAX_BYTES)
             if not batch:
                 break

@@ -107,13 +107,24 @@ class HealthWorker(threading.Thread):
         self.ticks = 0
         self._buffer: list[dict] = []  # routine reports waiting for the next spool write
         self._buffered_errors = 0
+        self._buffer_lock = threading.RLock()
+        self._closed = False
         self._next_write = 0.0
         self._last_failure = ""
         self.uploader: Uploader | None = None
 
     def stop(self) -> None:
+        """Stop sampling; what waits in memory is written to the spool here and now, so a
+        join() that gives up on a slow upload loses nothing."""
         self._stopped.set()
         self.board.wake.set()
+        with self._buffer_lock:
+            if self.spool is None or self._closed:
+                return
+            try:
+                self._spool_pending()
+            except sqlite3.Error as exc:  # the worker's own final write tries again
+                log.warning("cannot write pending reports at stop: %s", exc)
 
     def run(self) -> None:
         try:
@@ -134,8 +145,10 @@ class HealthWorker(threading.Thread):
                 self._close()
 
     def _close(self) -> None:
-        if self.spool is not None:
-            self.spool.close()
+        with self._buffer_lock:
+            self._closed = True
+            if self.spool is not None:
+                self.spool.close()
         if self.uploader is not None:
             self.uploader.session.close()
 
@@ -152,8 +165,9 @@ class HealthWorker(threading.Thread):
         self.textfile = TextFile(Path(path)) if path else None
         self.uploader = None
         if self.health.report_url:
+            # short timeouts: a stop must not wait long for a hub that does not answer
             self.uploader = Uploader(self.health.report_url, self.health.token, self.config.cluster,
-                                     self._session, timeout=min(30.0, self.health.interval))
+                                     self._session, timeout=(5.0, 20.0))
         self.backoff = Backoff(base=min(30.0, self.health.upload_interval), cap=1800.0)
         severity, message, details = previous_exit(self.state_dir, boot)
         self.board.event(severity, "restarted", message, {"previous": details} if details else None)
@@ -215,8 +229,9 @@ class HealthWorker(threading.Thread):
         readings.update(self._own_readings(player))
         reports.append(heartbeat_report(sample.summary, readings, player))
         self._note_errors(reports)
-        self._buffer += [self.stamp(r) for r in reports]  # uptime as of now, not of the write
-        self._buffered_errors += errors
+        with self._buffer_lock:
+            self._buffer += [self.stamp(r) for r in reports]  # uptime as of now, not at write
+            self._buffered_errors += errors
         if self._monotonic() >= self._next_write or errors:
             self._spool_pending()
         self._write_status(sample, player, readings)
@@ -239,14 +254,16 @@ class HealthWorker(threading.Thread):
 
     def _spool_pending(self) -> None:
         """Write the buffered reports and whatever waits on the board in one transaction."""
-        reports, errors = self.board.drain()
-        self._note_errors(reports)
-        reports = sorted(self._buffer + [self.stamp(r) for r in reports], key=lambda r: r["time"])
-        errors += self._buffered_errors
-        self._buffer, self._buffered_errors = [], 0
-        self._next_write = self._monotonic() + self.health.write_interval
-        if reports:
-            self._spool(reports, errors)
+        with self._buffer_lock:  # the worker and stop() (another thread) both write
+            reports, errors = self.board.drain()
+            self._note_errors(reports)
+            reports = sorted(self._buffer + [self.stamp(r) for r in reports],
+                             key=lambda r: r["time"])
+            errors += self._buffered_errors
+            self._buffer, self._buffered_errors = [], 0
+            self._next_write = self._monotonic() + self.health.write_interval
+            if reports:
+                self._spool(reports, errors)
 
     def _note_errors(self, reports: list[dict]) -> None:
         self.recent_errors = (self.recent_errors + [
@@ -266,7 +283,7 @@ class HealthWorker(threading.Thread):
     def _upload(self) -> float:
         """Upload what is waiting; returns the seconds until the next try."""
         try:
-            self.uploader.upload_all(self.spool, max_batches=10)
+            self.uploader.upload_all(self.spool, max_batches=10, stop=self._stopped)
         except UploadError as exc:
             delay = self.backoff.next_delay()
             if self.upload_state["error"] != str(exc):

@@ -291,3 +291,35 @@ def test_last_sync_comes_from_the_sync_state_file_when_not_posted(tmp_path):
     sync = read_status(state / "status.json")["player"]["last_sync"]
     assert sync == {"time": "2026-05-01T07:55:00Z", "result": "unchanged", "bytes": 0,
                     "error": None}
+
+
+def test_stop_writes_pending_reports_even_while_an_upload_hangs(tmp_path):
+    import socket
+
+    silent = socket.socket()  # accepts connections (backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/heartbeat"
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path, url, write_interval=3600, interval=3600), board,
+                          make_tree(tmp_path / "sys"))
+    board.event("error", "file_bad", "x.jpg is not an image")  # written and sent at once
+    worker.start()
+    try:
+        silent.settimeout(20)
+        connection, _ = silent.accept()  # the worker is now waiting for an answer
+        start = datetime.now(UTC)
+        board.play("intro", 1, start, start)
+        worker.stop()  # returns at once, whatever the upload does
+        assert worker.is_alive()  # still waiting for the silent hub
+        kinds_now = [r["kind"] for r in worker.spool.batch(100)]
+        assert "play" in kinds_now  # on disk now
+        connection.close()  # the hub goes away: the upload fails and the thread ends
+    finally:
+        silent.close()
+        worker.join(30)
+    assert not worker.is_alive()
+    spool = Spool(tmp_path / "state" / "reports.sqlite")
+    kinds_stored = [r["kind"] for r in spool.batch(5000)]
+    spool.close()
+    assert "play" in kinds_stored and "heartbeat" in kinds_stored
