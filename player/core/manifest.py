@@ -123,7 +123,7 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise ManifestError("expires: must be after issued")
     files = _parse_files(data.get("files"))
     playlist = data.get("playlist")
-    if not any(f.path == playlist for f in files):
+    if not isinstance(playlist, str) or not any(f.path == playlist for f in files):
         raise ManifestError(f"playlist: {playlist!r} is not one of the files")
     return Manifest(channel, version, issued, expires, playlist, files)
 
@@ -142,7 +142,7 @@ def _parse_files(value: object) -> tuple[FileEntry, ...]:
             raise ManifestError(f"{where}: expected an object with path, sha256 and size")
         path, sha, size = item.get("path"), item.get("sha256"), item.get("size")
         problem = path_problem(path)
-        if problem:
+        if problem or not isinstance(path, str):
             raise ManifestError(f"{where}.path: {problem}")
         if path in seen:
             raise ManifestError(f'{where}.path: "{path}" is listed twice')

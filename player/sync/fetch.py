@@ -89,8 +89,8 @@ class AbortableAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         live, aborted = self._live, self._aborted
 
-        def tracked(base: type) -> type:
-            def connect(conn) -> None:
+        def tracked(base: type[HTTPConnection]) -> type:
+            def connect(conn: HTTPConnection) -> None:
                 if aborted.is_set():  # not an OSError: urllib3 must not retry it
                     raise Aborted("the sync is stopping")
                 base.connect(conn)

@@ -234,8 +234,9 @@ class Syncer:
                                                       fetched.signature):
                 return self._refuse("signature_bad", f"{source.name}: the manifest is not "
                                     "signed by a pinned key; ignored", source)
+        raw = fetched.raw or b""  # not None: checked above
         try:
-            manifest = parse_manifest(fetched.raw)
+            manifest = parse_manifest(raw)
         except ManifestError as exc:
             return self._refuse("manifest_bad", f"{source.name}: signed manifest is invalid: "
                                 f"{exc}", source)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from datetime import time as time_of_day
 from pathlib import Path
+from typing import Any
 
 from player.core.config import Config
 from player.core.messages import ReleaseReady
@@ -68,7 +69,7 @@ class SyncWorker(threading.Thread):
         self._stopped = threading.Event()
         self._wake = threading.Event()
         self._full_requested = threading.Event()
-        self._observer = None
+        self._observer: Any = None  # a watchdog Observer, when folders are watched
         self._syncer: Syncer | None = None
 
     def stop(self) -> None:
