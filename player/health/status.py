@@ -151,8 +151,11 @@ def unhealthy(status: dict | None, now: datetime | None = None) -> list[str]:
     for name, message in (status.get("alarms") or {}).items():
         if name in UNHEALTHY:
             reasons.append(f"{name}: {message}")
+    alarms = status.get("alarms") or {}
     for error in status.get("errors_recent") or []:
         when = _parse_time(error.get("time"))
+        if error.get("event") in alarms:
+            continue  # the alarm line above says it already
         if when and (now - when).total_seconds() <= ERROR_WINDOW:
             reasons.append(f"error {error.get('event')}: {error.get('message')}")
     return reasons
@@ -219,13 +222,28 @@ def summary_text(status: dict | None, sync_state: dict | None = None,
     if sync:
         lines.append("  sync     " + ", ".join(f"{k} {v}" for k, v in sync.items()
                                                if v is not None))
-    if sync_state:
-        lines.append("  content  " + ", ".join(f"{k} {v}" for k, v in sync_state.items()
-                                               if v is not None and not isinstance(v, dict | list)))
+    if sync_state and (sync_state.get("current_version") is not None
+                       or sync_state.get("last_attempt")):
+        lines.append("  content  " + _content(sync_state))
     for name, message in (status.get("alarms") or {}).items():
         if name not in UNHEALTHY:
             lines.append(f"  warning  {name}: {message}")
     return "\n".join(lines) + "\n"
+
+
+def _content(state: dict) -> str:
+    """The sync worker's state file in a line."""
+    version = state.get("current_version")
+    parts = [f"release {version}" if version is not None else "no release yet"]
+    if state.get("last_attempt"):
+        parts.append(f"last sync {state['last_attempt']} {state.get('last_result') or ''}".strip())
+    if state.get("last_success") and state.get("last_success") != state.get("last_attempt"):
+        parts.append(f"last success {state['last_success']}")
+    if state.get("bytes_pending"):
+        parts.append(f"{_size(state['bytes_pending'])} still to download")
+    if state.get("last_error"):
+        parts.append(f"error: {state['last_error']}")
+    return "; ".join(parts)
 
 
 def _machine(s: dict) -> list[str]:

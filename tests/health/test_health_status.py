@@ -66,15 +66,22 @@ def test_unhealthy_reasons():
     assert unhealthy(status(errors_recent=recent), NOW) == ["error decode_failed: x.mp4"]
     old = [{"time": "2026-05-01T05:00:00Z", "event": "decode_failed", "message": "x.mp4"}]
     assert unhealthy(status(errors_recent=old), NOW) == []
+    raised = [{"time": "2026-05-01T07:50:00Z", "event": "disk_low", "message": "1 MB free"}]
+    assert unhealthy(status(errors_recent=raised, alarms={"disk_low": "1 MB free"}), NOW) == [
+        "disk_low: 1 MB free"]  # said once, not again as an error event
 
 
 def test_summary_text_reads_well():
     text = summary_text(status(alarms={"display_disconnected": "no display connected"}),
-                        {"current_version": 7, "last_result": "ok", "last_error": None}, NOW)
+                        {"current_version": 7, "last_attempt": "2026-05-01T07:55:00Z",
+                         "last_result": "unchanged", "last_error": None, "bytes_pending": 0},
+                        NOW)
     assert text.startswith("Cluster bangioc-1: UNHEALTHY\n")
     assert 'p.yaml release 7, item "intro"' in text
     assert "CPU 50.0 °C" in text and "disk 10.0 GB free of 30.0 GB" in text
-    assert "current_version 7" in text and "last_error" not in text
+    assert "content  release 7; last sync 2026-05-01T07:55:00Z unchanged\n" in text
+    assert "content" not in summary_text(status(), {"current_version": None, "bytes_pending": 0},
+                                         NOW)
     assert "healthy" in summary_text(status(), None, NOW).splitlines()[0]
 
 
