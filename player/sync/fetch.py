@@ -143,7 +143,7 @@ def read_capped(response: requests.Response, limit: int, what: str) -> bytes:
     """The whole body, or FetchError if it is longer than `limit` bytes."""
     data = bytearray()
     try:
-        for chunk in response.raw.stream(CHUNK, decode_content=False):
+        while chunk := response.raw.read1(CHUNK, decode_content=False):
             data += chunk
             if len(data) > limit:
                 raise FetchError(f"{what} is larger than the {limit} byte limit")
@@ -254,7 +254,9 @@ def _start_of(response: requests.Response, offset: int, url: str) -> int:
 
 
 def _stream(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: read1 hands over what came in, so a stall keeps every byte."""
     try:
-        yield from response.raw.stream(CHUNK, decode_content=False)
+        while chunk := response.raw.read1(CHUNK, decode_content=False):
+            yield chunk
     finally:
         response.close()
