@@ -102,7 +102,8 @@ class PowerSchedule:
             process.kill()
             process.wait()
         elif code != 0:
-            error = process.stderr.read(2000).decode(errors="replace").strip()
+            error = (process.stderr.read(2000).decode(errors="replace").strip()
+                     if process.stderr else "")
             log.error("power command %r failed (exit %d): %s", self._command, code, error)
         if process.stderr:
             process.stderr.close()

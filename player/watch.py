@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -35,7 +36,7 @@ class Watcher(threading.Thread):
 
     def __init__(self, config_path: Path, playlist_paths: list[Path], outbox: queue.Queue, *,
                  media_root: Path = Path("/media"), debounce: float = 1.0,
-                 poll_interval: float = 5.0, board: object | None = None,
+                 poll_interval: float = 5.0, board: Any = None,
                  ismount: Callable[[str], bool] = os.path.ismount) -> None:
         super().__init__(name="watch", daemon=True)
         self.config_path = Path(config_path).absolute()

@@ -26,11 +26,11 @@ class StatusBoard:
         self.screenshot_interval = screenshot_interval
         self._monotonic = monotonic
         self.wake = threading.Event()  # set on an error event, so the worker spools it at once
-        self._playing = {"playlist": None, "release": None, "item": None}
+        self._playing: dict[str, object] = {"playlist": None, "release": None, "item": None}
         self._frames = 0
         self._late = 0
         self._audio = {"present": False, "reason": ""}
-        self._display = {"driver": None, "size": None}
+        self._display: dict[str, object] = {"driver": None, "size": None}
         self._sync: dict = {}
         self._events: list[dict] = []
         self._pending: dict[tuple[str, str, str], dict] = {}

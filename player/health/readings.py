@@ -83,7 +83,7 @@ class Sampler:
         disk_free, disk_total, read_only = self._disk(readings)
         mount = sysfs.mount_of(self.root, self.state_dir)
         ext4 = sysfs.ext4_errors(self.root, mount.device) if mount else None
-        if ext4 is not None:
+        if mount and ext4 is not None:
             readings[labels("node_filesystem_errors_total", device=mount.device)] = float(ext4)
         read_only = read_only or bool(mount and mount.read_only)
         volts = sysfs.under_voltage(self.root)

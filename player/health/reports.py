@@ -21,7 +21,7 @@ def event_report(severity: str, event: str, message: str, details: dict | None =
                  time: datetime | None = None) -> dict:
     if severity not in SEVERITIES:
         severity = "error"  # an unknown severity is treated as the one never thinned nor missed
-    report = {"kind": "event", "time": iso(time), "severity": severity, "event": event[:100],
+    report: dict[str, object] = {"kind": "event", "time": iso(time), "severity": severity, "event": event[:100],
               "message": message[:MAX_MESSAGE]}
     if details:
         report["details"] = details

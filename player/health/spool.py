@@ -108,7 +108,8 @@ class Spool:
             rows = self._db.execute(
                 "SELECT seq, id, kind, size, body FROM reports WHERE rejected = 0 "
                 "ORDER BY seq LIMIT ?", (max_reports + len(self._acked),)).fetchall()
-            reports, total, sent = [], 0, {}
+            reports: list[dict] = []
+            total, sent = 0, {}
             for seq, report_id, kind, size, body in rows:
                 if seq in self._acked:
                     continue
@@ -225,7 +226,7 @@ class _Summary:
                     self.extremes[key] = value if old is None else pick(old, value)
 
     def event(self, total: int) -> dict:
-        details = {"removed": self.kinds, "from": self.first, "to": self.last,
+        details: dict[str, object] = {"removed": self.kinds, "from": self.first, "to": self.last,
                    "thinned_total": total}
         details.update({f"{'max' if k in ('temperature_celsius', 'humidity_percent') else 'min'}_"
                         f"{k}": v for k, v in self.extremes.items()})
@@ -276,5 +277,5 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError:
         db.close()
         raise
-    db.isolation_level = ""  # `with db:` now wraps each batch in one transaction
+    db.isolation_level = "DEFERRED"  # `with db:` now wraps each batch in one transaction
     return db

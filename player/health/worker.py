@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -82,7 +83,7 @@ class HealthWorker(threading.Thread):
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
                  monotonic: Callable[[], float] = time.monotonic,
-                 outbox: queue.Queue | None = None, notifier: object | None = None) -> None:
+                 outbox: queue.Queue | None = None, notifier: Any = None) -> None:
         super().__init__(name="health", daemon=True)
         self.notifier = notifier  # a player.sdnotify.Notifier: STATUS= for `systemctl status`
         self._status_line = ""
