@@ -91,8 +91,12 @@ def run_once(config, verify: bool = False) -> int:
         logging.getLogger("player.sync").setLevel(logging.ERROR)  # events are printed below
     events: list[str] = []
     syncer = build_syncer(config, lambda sev, ev, msg, det: events.append(f"{sev}: {ev}: {msg}"),
-                          retry_wait=1.0)
+                          retry_wait=1.0, lock_wait=True)
     bar = ProgressBar()
+    with syncer.store.locked() as free:
+        if not free:
+            print("the player is changing its content now; this pass waits for it to finish "
+                  "(Ctrl-C to stop waiting)", flush=True)
     try:
         syncer.prepare(verify=verify)
         result = syncer.run_once(progress=bar, conditional=False)

@@ -76,8 +76,9 @@ class Store:
             (self.state_dir / f".{name}.tmp").unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[bool]:
-        """Hold the store's lock (True) or learn that another process holds it (False).
+    def locked(self, wait: bool = False) -> Iterator[bool]:
+        """Hold the store's lock (True) or learn that another process holds it (False);
+        with `wait`, wait for it.
 
         The player's worker and a technician's `sync --once` must not fill the same partial
         file at once. The kernel drops the lock when its holder dies, even by kill -9.
@@ -88,8 +89,11 @@ class Store:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                yield False
-                return
+                if not wait:
+                    yield False
+                    return
+                log.info("waiting for the other sync of %s to finish", self.state_dir)
+                fcntl.flock(fd, fcntl.LOCK_EX)
             yield True
         finally:
             os.close(fd)

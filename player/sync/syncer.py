@@ -75,7 +75,8 @@ class Syncer:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  disk_usage: Callable[[Path], Any] = shutil.disk_usage,
                  check_playlist: Callable[[Path], None] = default_playlist_check,
-                 attempts: int = 4, retry_wait: float = 2.0, full_check_every: float = 3600.0):
+                 attempts: int = 4, retry_wait: float = 2.0, full_check_every: float = 3600.0,
+                 lock_wait: bool = False):
         self.config = sync
         self.store = Store(state_dir)
         self.state = SyncState(state_dir)
@@ -87,6 +88,7 @@ class Syncer:
         self.attempts = attempts
         self.retry_wait = retry_wait
         self.full_check_every = full_check_every
+        self.lock_wait = lock_wait  # True: wait for another process's pass to end
         self._last_full: dict[str, float] = {}
         self._on_event = on_event
         self._reported: set[tuple[str, str]] = set()
@@ -150,19 +152,15 @@ class Syncer:
             return self._failed("no usable key in sync.public_keys: unsigned content is never "
                                 "accepted", "config_bad")
         self._pending: Manifest | None = None
-        with self.store.locked() as mine:
-            if not mine:
-                return PassResult("busy", error="another sync of this state folder is running")
-            result = self._locked_pass(sources, progress, conditional)
+        result = self._guarded_pass(sources, progress, conditional)
         if local_only and result.result != "updated":
             return result  # checked every few seconds: only news is worth a write to flash
         self._save(result)
         return result
 
-    def _locked_pass(self, sources: Sequence[Source], progress: Progress | None,
-                     conditional: bool) -> PassResult:
+    def _guarded_pass(self, sources: Sequence[Source], progress: Progress | None,
+                      conditional: bool) -> PassResult:
         try:
-            self.store.prepare()
             return self._run(sources, progress, conditional)
         except Stopped:
             return PassResult("stopped", error="stopped")
@@ -212,7 +210,14 @@ class Syncer:
         if errors and best.manifest.version <= (current.version if current else 0):
             # A stick holding the current version must not hide that the hub is unreachable.
             return self._failed("; ".join(errors), "sync_failed", waited=waited)
-        return self._apply(best, current, progress, waited)
+        # Only changing the store needs the lock: asking (maybe a long poll held by the hub)
+        # must not keep a technician's `sync --once` waiting.
+        with self.store.locked(wait=self.lock_wait) as mine:
+            if not mine:
+                return PassResult("busy", error="another sync of this state folder is running",
+                                  waited=waited)
+            self.store.prepare()
+            return self._apply(best, self.store.current(), progress, waited)
 
     def _ask(self, source: Source, current: Release | None,
              conditional: bool) -> _Candidate | ManifestFetch | str:

@@ -52,3 +52,33 @@ def test_sync_once_with_a_bad_config_names_the_key(tmp_path, key, capsys):
     config.write_text(config.read_text().replace('"sources": ["/media/usb"], ', '"sources": [], '))
     assert cli(["sync", "--once", "--config", str(config)]) == 1
     assert "sync.sources is empty" in capsys.readouterr().out
+
+
+def test_sync_once_waits_for_the_players_own_pass(tmp_path, key, server, capsys):
+    import threading
+
+    from player.sync.store import Store
+
+    publish_files(tmp_path / "src", server.root, key, {"media/a.jpg": b"A" * 1000})
+    config = tmp_path / "player.yaml"
+    write_config(config, tmp_path / "state", server.url, key)
+    store = Store(tmp_path / "state")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # stands in for the running player in the middle of a pass
+        with store.locked() as mine:
+            assert mine
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    holding.wait(10)
+    threading.Timer(0.5, release.set).start()
+    try:
+        assert cli(["sync", "--once", "--config", str(config)]) == 0
+    finally:
+        release.set()
+        holder.join()
+    out = capsys.readouterr().out
+    assert "waits for it to finish" in out and "updated: version 1" in out
