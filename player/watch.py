@@ -3,7 +3,8 @@
 Changes are debounced (an editor writes several times; a copy to a stick takes a while) and
 posted to the render loop's queue: `ConfigChanged` only for a config that validates (an invalid
 one is logged, reported and ignored, so the old one stays), `PlaylistChanged` for a playlist
-whose folder changed, and for a playlist on a stick that was plugged in or pulled out.
+whose folder changed or that a plugged-in stick carries, and `StopRequested(restart=True)` when
+that stick is pulled out (the restarted player plays its normal content again).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from player.core.config import load_config
-from player.core.messages import ConfigChanged, PlaylistChanged
+from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
 from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
@@ -166,10 +167,12 @@ class Watcher(threading.Thread):
             if self._sticks.get(mount) != playlist:
                 log.info("USB stick at %s carries %s", mount, playlist)
                 self.outbox.put(PlaylistChanged(playlist))
-        for mount, playlist in self._sticks.items():
+        for mount in self._sticks:
             if mount not in sticks:
-                log.info("USB stick at %s was removed", mount)
-                self.outbox.put(PlaylistChanged(playlist))  # the loop finds it gone
+                # what plays normally (a synced release, the config's playlist) is chosen at
+                # start: a clean restart returns to it, whatever it is
+                log.info("USB stick at %s was removed; restarting on the normal content", mount)
+                self.outbox.put(StopRequested(f"USB stick at {mount} removed", restart=True))
         self._sticks = sticks
 
 
@@ -182,6 +185,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder "modified" repeats the event of the file inside it
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from player.core.messages import ConfigChanged, PlaylistChanged
+from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
 from player.health.board import StatusBoard
 from player.watch import Watcher
 
@@ -94,4 +94,25 @@ def test_a_usb_stick_with_a_playlist_plugged_in_and_pulled_out(setup):
     (stick / "signage" / "playlist.yaml").write_text("items: []\n")
     assert next_message(outbox) == PlaylistChanged(stick / "signage" / "playlist.yaml")
     (stick / "signage" / "playlist.yaml").unlink()
-    assert next_message(outbox) == PlaylistChanged(stick / "signage" / "playlist.yaml")
+    assert next_message(outbox) == StopRequested(f"USB stick at {stick} removed", restart=True)
+
+
+def test_config_and_playlist_in_one_folder(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config, playlist = folder / "player.yaml", folder / "playlist.yaml"
+    config.write_text("cluster: a\n")
+    playlist.write_text("items: []\n")
+    outbox: queue.Queue = queue.Queue()
+    watcher = Watcher(config, [playlist], outbox, media_root=tmp_path / "none", debounce=0.3)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        config.write_text("cluster: b\n")
+        assert next_message(outbox) == ConfigChanged(config)
+        assert quiet(outbox)  # not also a playlist change
+        playlist.write_text("items: [1]\n")
+        assert next_message(outbox) == PlaylistChanged(playlist)
+    finally:
+        watcher.stop()
+        watcher.join(10)
