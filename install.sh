@@ -60,7 +60,7 @@ if [ -z "$ROOT" ]; then
         getent group "$group" >/dev/null || groupadd --system "$group"
     done
     if command -v systemd-sysusers >/dev/null; then
-        systemd-sysusers signage-player.conf
+        systemd-sysusers /usr/lib/sysusers.d/signage-player.conf
     elif ! id signage >/dev/null 2>&1; then
         useradd --system --home-dir /var/lib/signage-player --no-create-home \
             --shell /usr/sbin/nologin --user-group signage

@@ -112,6 +112,7 @@ class HealthWorker(threading.Thread):
         self._closed = False
         self._next_write = 0.0
         self._last_failure = ""
+        self._file_problem = ""
         self.uploader: Uploader | None = None
 
     def stop(self) -> None:
@@ -331,9 +332,13 @@ class HealthWorker(threading.Thread):
         if self.notifier is not None and line != self._status_line:
             self.notifier.status(line)
             self._status_line = line
+        problem = ""
         try:
             self.status_file.update(status)
             if self.textfile:
                 self.textfile.update(readings)
         except OSError as exc:
-            log.warning("cannot write the status files: %s", exc)
+            problem = str(exc)
+        if problem and problem != self._file_problem:  # once, not at every sample
+            log.warning("cannot write the status files: %s", problem)
+        self._file_problem = problem

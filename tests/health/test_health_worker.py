@@ -323,3 +323,18 @@ def test_stop_writes_pending_reports_even_while_an_upload_hangs(tmp_path):
     kinds_stored = [r["kind"] for r in spool.batch(5000)]
     spool.close()
     assert "play" in kinds_stored and "heartbeat" in kinds_stored
+
+
+def test_an_unwritable_prometheus_file_is_logged_once(tmp_path, caplog):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path, prometheus_textfile=str(tmp_path / "blocker" / "p.prom")),
+                          board, make_tree(tmp_path / "sys"))
+    worker.start()
+    try:
+        wait_for(lambda: worker.ticks >= 5, "five ticks")
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert caplog.text.count("cannot write the status files") == 1
+    assert read_status(tmp_path / "state" / "status.json") is not None
