@@ -63,7 +63,8 @@ class SyncState:
 
     def update(self, **values: Any) -> None:
         with self._lock:
-            self._data.update(values)
+            # Re-read first: a `sync --once` in another process may have written since.
+            self._data = {**_read(self.path), **values}
             data = json.dumps(self._data, indent=1, sort_keys=True).encode("utf-8")
             try:
                 write_atomic(self.path, data)

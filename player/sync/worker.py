@@ -71,6 +71,7 @@ class SyncWorker(threading.Thread):
         self._full_requested = threading.Event()
         self._observer: Any = None  # a watchdog Observer, when folders are watched
         self._syncer: Syncer | None = None
+        self._announced: tuple[int, Path] | None = None
 
     def stop(self) -> None:
         """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
@@ -94,6 +95,8 @@ class SyncWorker(threading.Thread):
             if self._stopped.is_set():
                 return
             syncer.prepare()
+            current = syncer.store.current()  # what the render loop finds by itself at start
+            self._announced = (current.version, current.path) if current else None
             self._watch_folders(syncer)
             self._loop(syncer)
         except Exception as exc:  # the screen keeps playing; say why content stopped coming
@@ -117,7 +120,7 @@ class SyncWorker(threading.Thread):
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
                 result = syncer.run_once(local_only=not full)
-                self._post(result)
+                self._post(syncer)
                 if full:
                     failures = failures + 1 if result.result == "failed" else 0
                     next_poll = time.monotonic() + self._delay(result, failures)
@@ -141,9 +144,13 @@ class SyncWorker(threading.Thread):
             base = min(sync.interval, FIRST_RETRY * 2 ** (failures - 1))
         return max(1.0, base * (1 + random.uniform(-sync.jitter, sync.jitter)))
 
-    def _post(self, result: PassResult) -> None:
-        if result.result == "updated" and result.release is not None:
-            self.outbox.put(ReleaseReady(result.release.version, result.release.playlist))
+    def _post(self, syncer: Syncer) -> None:
+        """Announce `current` whenever it moved, by this thread or by a `sync --once`."""
+        current = syncer.store.current()
+        seen = (current.version, current.path) if current else None
+        if current is not None and seen != self._announced:
+            self.outbox.put(ReleaseReady(current.version, current.playlist))
+        self._announced = seen
 
     def _watch_folders(self, syncer: Syncer) -> None:
         folders = [Path(s.folder) for s in syncer.sources

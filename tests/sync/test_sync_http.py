@@ -372,3 +372,23 @@ def test_a_disk_that_fills_up_mid_download_is_reported(tmp_path, key, server, pu
     assert result.result == "failed" and "No space left" in result.error
     assert event_names(events) == ["disk_low"]
     assert current_release(tmp_path / "state") is None
+
+
+def test_the_worker_announces_a_release_switched_by_another_process(tmp_path, key, server,
+                                                                    published):
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(key, [server.url], interval=3600))
+    worker = SyncWorker(config, outbox)
+    worker.start()
+    try:
+        assert outbox.get(timeout=20).version == 1
+        publish_files(tmp_path / "src", server.root, key, {"media/a.jpg": b"v2"})
+        # A technician's `sync --once` installs version 2 while the player runs.
+        assert make_syncer(tmp_path / "state", key, server.url).run_once().version == 2
+        worker.wake()
+        message = outbox.get(timeout=20)
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert message == ReleaseReady(2, current_release(tmp_path / "state")[1])
+    assert read_sync_state(tmp_path / "state")["current_version"] == 2
