@@ -5,6 +5,7 @@
 1. An unchanged poll: requests made and object bytes moved (want 1 and 0).
 2. One changed file in a 200-file channel: bytes moved / size of that file (want about 1).
 3. A download cut at 50% and resumed: bytes moved / file size (want <= 1.05).
+   And the bandwidth cap: measured rate / `sync.bandwidth_limit`.
 4. Hashing while downloading: a channel of --mb megabytes pulled from nginx on loopback
    (the in-process test server when nginx is missing), bytes/s compared with `sha256sum` over
    the same files, run side by side (want a ratio >= 0.8: the download path is not slower
@@ -35,6 +36,7 @@ from tests.sync.kit import (  # noqa: E402
     NginxServer,
     make_syncer,
     publish_files,
+    sync_config,
 )
 
 
@@ -89,6 +91,21 @@ def resume_figure(tmp: Path, key) -> tuple[str, float, str, bool]:
     return ("download cut at 50% then resumed: bytes sent / file size", round(ratio, 3),
             f"{requests} requests ({first.result}, then {second.result}), want <= 1.05",
             ratio <= 1.05)
+
+
+def bandwidth_figure(tmp: Path, key) -> tuple[str, float, str, bool]:
+    size, cap = 3_000_000, 1_000_000
+    channel = tmp / "capped"
+    publish_files(tmp / "src-capped", channel, key, {"media/a.jpg": b"picture",
+                                                     "media/film.mp4": blob("cap", size)})
+    with ChannelServer(channel) as server:
+        syncer = make_syncer(tmp / "state-capped", key, server.url)
+        syncer.config = sync_config(key, [server.url], bandwidth_limit=cap)
+        start = time.perf_counter()
+        result = syncer.run_once()
+        rate = result.bytes / (time.perf_counter() - start)
+    return ("bandwidth_limit 1 MB/s: measured rate / cap", round(rate / cap, 2),
+            f"{result.bytes / 1e6:.1f} MB, want 0.9 to 1.05", 0.9 <= rate / cap <= 1.05)
 
 
 def hashing_figures(tmp: Path, key, megabytes: int) -> list[tuple[str, float, str, bool]]:
@@ -146,6 +163,7 @@ def main() -> int:
         tmp = Path(folder)
         rows = poll_figures(tmp, key)
         rows.append(resume_figure(tmp, key))
+        rows.append(bandwidth_figure(tmp, key))
         rows += hashing_figures(tmp, key, args.mb)
     print(f"machine: {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
     width = max(len(r[0]) for r in rows)
