@@ -1,7 +1,10 @@
 """Wiring for `signage-player run`: config, display, workers, the render loop, signals.
 
-Workers start in dependency order and stop in reverse in one `finally`; SIGTERM takes the same
-path as Ctrl-C. The render loop runs on the main thread.
+Workers start in dependency order (health, sync, watch) and stop in reverse in one `finally`;
+SIGTERM takes the same path as Ctrl-C. The render loop runs on the main thread. A changed
+config is applied in place where it can be (workers restarted with it, volume, power hours,
+fallback text, log level); a change of display, fonts or state folder ends the process cleanly
+so systemd starts it again.
 """
 
 from __future__ import annotations
@@ -9,17 +12,18 @@ from __future__ import annotations
 import logging
 import queue
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from player.core.config import Config, load_config
+from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config
 from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ENVIRONMENT = 0, 1, 3
 EMERGENCY_FILE = "emergency.yaml"
+ORDER = ("health", "sync", "watch")  # start order; stop is the reverse
 
 
 @dataclass
@@ -31,114 +35,12 @@ class RunOptions:
     size: tuple[int, int] | None = None
 
 
-@dataclass
-class Services:
-    """The worker threads of one run, stopped in reverse order of starting."""
-
-    started: list[Any] = field(default_factory=list)
-
-    def start(self, worker: Any) -> Any:
-        worker.start()
-        self.started.append(worker)
-        return worker
-
-    def stop_all(self) -> None:
-        for worker in reversed(self.started):
-            try:
-                worker.stop()
-            except Exception:
-                log.exception("stopping %s", worker)
-        for worker in reversed(self.started):
-            worker.join(timeout=5)
-            if worker.is_alive():
-                log.warning("%s did not stop within 5 s", getattr(worker, "name", worker))
-
-
 def read_config(path: Path | None) -> tuple[Config, list[str]]:
     """The device config; a broken file runs on defaults (the screen stays lit) and says why."""
     try:
         return load_config(path, must_exist=False), []
     except LoadError as exc:
         return Config(source=str(path)), [str(p) for p in exc.problems]
-
-
-def run(options: RunOptions) -> int:
-    from player.content import choose_playlist
-    from player.render.display import DisplayError, open_display
-    from player.render.loop import Player
-    from player.render.text import FontSet
-
-    signals = StopSignals()
-    config, config_errors = read_config(options.config_path)
-    logging.getLogger().setLevel(config.log_level.upper())
-    for problem in config_errors:
-        log.error("config: %s (running on defaults for this key)", problem)
-    board = make_board(config)
-    for problem in config_errors:
-        board_event(board, "error", "config_bad", f"config refused: {problem}")
-    playlist, release, errors = choose_playlist(config, options.playlist)
-    for error in errors:
-        log.error("%s", error)
-        board_event(board, "error", "playlist_bad", error)
-    try:
-        display = open_display(config.display, options.headless, options.size)
-    except DisplayError as exc:
-        log.error("%s", exc)
-        return EXIT_ENVIRONMENT
-    notifier = make_notifier()
-    inbox: queue.Queue = queue.Queue()
-    services = Services()
-    player = None
-    try:
-        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        if board is not None and hasattr(board, "set_display"):
-            board.set_display(display.driver, display.size)
-        player = Player(
-            display, fonts, playlist, fallback_text=config.fallback, inbox=inbox, board=board,
-            notifier=notifier, release=release, max_fps=config.display.max_fps,
-            emergency_file=emergency_path(config), media=make_media(config, board),
-            power=make_power(config), on_config=lambda path: reload_config(path, config),
-        )
-        signals.attach(player)
-        start_workers(services, config, inbox, board, options)
-
-        def first_frame() -> None:
-            if notifier is not None:
-                notifier.ready()
-                notifier.status(f"playing {playlist.name}")
-
-        reason = player.run(options.exit_after, on_first_frame=first_frame)
-        log.info("stopped: %s", reason)
-        return EXIT_OK
-    finally:
-        if notifier is not None:
-            notifier.stopping()
-        services.stop_all()
-        mark_clean_exit(config)
-        from player.render.display import close_display
-
-        close_display()
-
-
-def emergency_path(config: Config) -> Path:
-    """`emergency.yaml` beside the device config (a technician's) or in the state folder."""
-    if config.source not in ("(defaults)",) and Path(config.source).parent.is_dir():
-        return Path(config.source).parent / EMERGENCY_FILE
-    return config.state_dir / EMERGENCY_FILE
-
-
-def reload_config(path: Path, current: Config) -> str | None:
-    """Validate a changed config; 'restart' when it cannot apply in place, None otherwise."""
-    try:
-        new = load_config(path, must_exist=True)
-    except LoadError as exc:
-        log.error("config change refused, keeping the running config:\n%s", exc)
-        return None
-    if new.needs_restart_against(current):
-        log.warning("config change needs a restart (display, fonts or state folder)")
-        return "restart"
-    log.info("config change applied")
-    return None
 
 
 class StopSignals:
@@ -159,6 +61,177 @@ class StopSignals:
         self.player = player
         if self.reason is not None:
             player.stop(self.reason)
+
+
+class Runtime:
+    """One run of the player: the config in force, the board, the workers and the loop."""
+
+    def __init__(self, config: Config, options: RunOptions):
+        self.config = config
+        self.options = options
+        self.inbox: queue.Queue = queue.Queue()
+        self.board = make_board(config)
+        self.notifier = make_notifier()
+        self.workers: dict[str, Any] = {}
+        self.player: Any = None
+        self.media: Any = None
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def start_workers(self) -> None:
+        for name in ORDER:
+            self.start_worker(name)
+
+    def start_worker(self, name: str) -> None:
+        try:
+            worker = getattr(self, f"make_{name}")()
+        except ImportError as exc:
+            log.warning("%s worker not available: %s", name, exc)
+            return
+        if worker is not None:
+            worker.start()
+            self.workers[name] = worker
+
+    def stop_worker(self, name: str) -> None:
+        worker = self.workers.pop(name, None)
+        if worker is None:
+            return
+        try:
+            worker.stop()
+        except Exception:
+            log.exception("stopping the %s worker", name)
+        worker.join(timeout=5)
+        if worker.is_alive():
+            log.warning("the %s worker did not stop within 5 s", name)
+
+    def stop_workers(self) -> None:
+        for name in reversed(ORDER):
+            self.stop_worker(name)
+
+    def make_health(self) -> Any:
+        if self.board is None:
+            return None
+        from player.health.worker import HealthWorker
+
+        return HealthWorker(self.config, self.board, outbox=self.inbox, notifier=self.notifier)
+
+    def make_sync(self) -> Any:
+        if not self.config.sync.sources or self.options.playlist is not None:
+            return None
+        from player.sync.worker import SyncWorker
+
+        board = self.board
+
+        def on_event(severity: str, event: str, message: str, details: dict) -> None:
+            if board is not None:
+                board.event(severity, event, message, details)
+
+        return SyncWorker(self.config, self.inbox, on_event)
+
+    def make_watch(self) -> Any:
+        from player.watch import Watcher
+
+        explicit = self.options.playlist
+        paths = [p for p in ([explicit] if explicit else [self.config.playlist]) if p]
+        return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board)
+
+    # -- config changes --------------------------------------------------------------------
+
+    def apply_config(self, path: Path) -> str | None:
+        """Validate and apply a changed config; 'restart' when it cannot apply in place."""
+        try:
+            new = load_config(path, must_exist=True)
+        except LoadError as exc:
+            log.error("config change refused, keeping the running config:\n%s", exc)
+            board_event(self.board, "error", "config_invalid", f"config change refused: {exc.problems[0]}")
+            return None
+        old, self.config = self.config, new
+        if new.needs_restart_against(old):
+            log.warning("config change needs a restart (display, fonts or state folder)")
+            return "restart"
+        logging.getLogger().setLevel(new.log_level.upper())
+        for name, changed in (("health", (new.health, new.cluster) != (old.health, old.cluster)),
+                              ("sync", (new.sync, new.cluster) != (old.sync, old.cluster))):
+            if changed:
+                self.stop_worker(name)
+                self.start_worker(name)
+        if self.board is not None:
+            self.board.screenshot_interval = new.health.screenshot_interval
+        if self.media is not None:
+            self.media.set_config(new)
+        if self.player is not None:
+            self.player.reconfigure(new, make_power(new) if new.power != old.power else self.player.power)
+            if new.playlist != old.playlist and new.playlist and self.options.playlist is None \
+                    and self.player.release is None:
+                self.player.load_new_playlist(new.playlist, None)
+        log.info("config change applied")
+        return None
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def first_frame(self) -> None:
+        if self.notifier is not None:
+            self.notifier.ready()
+            self.notifier.status(f"playing {self.player.playlist.name}")
+
+
+def run(options: RunOptions) -> int:
+    from player.content import choose_playlist
+    from player.render.display import DisplayError, close_display, open_display
+    from player.render.loop import Player
+    from player.render.text import FontSet
+
+    signals = StopSignals()
+    config, config_errors = read_config(options.config_path)
+    logging.getLogger().setLevel(config.log_level.upper())
+    install_rate_limit()
+    runtime = Runtime(config, options)
+    for problem in config_errors:
+        log.error("config: %s (running on defaults)", problem)
+        board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
+    playlist, release, errors = choose_playlist(config, options.playlist)
+    for error in errors:
+        log.error("%s", error)
+        board_event(runtime.board, "error", "playlist_bad", error)
+    try:
+        display = open_display(config.display, options.headless, options.size)
+    except DisplayError as exc:
+        log.error("%s", exc)
+        return EXIT_ENVIRONMENT
+    reason = "failed"
+    try:
+        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
+        if runtime.board is not None:
+            runtime.board.set_display(display.driver, display.size)
+        runtime.media = make_media(config, runtime.board)
+        runtime.player = Player(
+            display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
+            board=runtime.board, notifier=runtime.notifier, release=release,
+            max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
+            power=make_power(config), on_config=runtime.apply_config,
+            screenshot_width=config.health.screenshot_width,
+        )
+        signals.attach(runtime.player)
+        runtime.start_workers()
+        reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
+        log.info("stopped: %s", reason)
+        return EXIT_OK
+    finally:
+        if runtime.notifier is not None:
+            runtime.notifier.stopping()
+        runtime.stop_workers()
+        power = getattr(runtime.player, "power", None)
+        if power is not None and hasattr(power, "close"):
+            power.close()
+        mark_clean_exit(runtime.config, reason)
+        close_display()
+
+
+def emergency_path(config: Config) -> Path:
+    """`emergency.yaml` beside the device config (a technician's) or in the state folder."""
+    if config.source != "(defaults)" and Path(config.source).parent.is_dir():
+        return Path(config.source).parent / EMERGENCY_FILE
+    return config.state_dir / EMERGENCY_FILE
 
 
 def board_event(board: Any, severity: str, event: str, message: str) -> None:
@@ -185,10 +258,8 @@ def make_notifier() -> Any:
 def make_power(config: Config) -> Any:
     if not config.power.off_hours:
         return None
-    try:
-        from player.power import PowerSchedule
-    except ImportError:
-        return None
+    from player.power import PowerSchedule
+
     return PowerSchedule(config.power)
 
 
@@ -198,42 +269,20 @@ def make_media(config: Config, board: Any) -> Any:
     return MediaFactory(config, board)
 
 
-def start_workers(services: Services, config: Config, inbox: queue.Queue, board: Any,
-                  options: RunOptions) -> None:
-    """Health first (it records what the others report), then sync, then the file watcher."""
-    if board is not None:
-        try:
-            from player.health.worker import HealthWorker
-
-            services.start(HealthWorker(config, board))
-        except ImportError:
-            pass
-    if config.sync.sources and options.playlist is None:
-        try:
-            from player.sync.worker import SyncWorker
-
-            def on_event(severity: str, event: str, message: str, details: dict) -> None:
-                if board is not None:
-                    board.event(severity, event, message, details)
-
-            services.start(SyncWorker(config, inbox, on_event))
-        except ImportError:
-            pass
+def install_rate_limit() -> None:
     try:
-        from player.watch import Watcher
+        from player.ratelimit import install
     except ImportError:
         return
-    paths = [p for p in ([options.playlist] if options.playlist else [config.playlist]) if p]
-    config_path = options.config_path or Path("/etc/signage-player/player.yaml")
-    services.start(Watcher(config_path, paths, inbox))
+    install()
 
 
-def mark_clean_exit(config: Config) -> None:
+def mark_clean_exit(config: Config, reason: str) -> None:
     try:
         from player.health.worker import mark_clean_exit as mark
     except ImportError:
         return
     try:
-        mark(config.state_dir)
+        mark(config.state_dir, reason)
     except OSError as exc:
         log.warning("cannot record the clean exit: %s", exc)

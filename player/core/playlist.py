@@ -24,7 +24,7 @@ from player.core.units import (
     parse_hours_range,
     parse_time_of_day,
 )
-from player.core.yamlfile import read_yaml
+from player.core.yamlfile import line_of, read_yaml
 
 KINDS = ("image", "video", "text")
 LAYOUTS = ("stacked", "alternate")
@@ -388,10 +388,10 @@ class _ItemReader:
         text = {}
         for lang, string in value.items():
             if not isinstance(string, str | int | float) or isinstance(string, bool):
-                self.problems.error(value.line_of(lang), f"{f.key_path(key)}.{lang}",
+                self.problems.error(line_of(value, lang, f.line), f"{f.key_path(key)}.{lang}",
                                     f"expected text, got {type_name(string)}")
             elif lang not in self.languages:
-                self.problems.warn(value.line_of(lang), f"{f.key_path(key)}.{lang}",
+                self.problems.warn(line_of(value, lang, f.line), f"{f.key_path(key)}.{lang}",
                                    f'language "{lang}" is not in the playlist\'s languages '
                                    f"({', '.join(self.languages)}) and will not be shown")
             elif str(string).strip():

@@ -50,6 +50,28 @@ class Fade:
     duration: float
 
 
+class BlankSlide:
+    """Black, silent, still: what the screen shows in its off hours."""
+
+    item_id = "screen-off"
+    animated = False
+
+    def start(self, now: float) -> None:
+        pass
+
+    def draw(self, target: pygame.Surface, now: float) -> None:
+        target.fill((0, 0, 0))
+
+    def natural_end(self, now: float) -> bool:
+        return False
+
+    def next_change(self, now: float) -> float | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
 def fallback_item(text: dict[str, str]) -> Item:
     return Item(id="fallback", kind="text", text=text, duration=10.0,
                 style=Style(background=(12, 44, 56)))
@@ -64,6 +86,7 @@ class Player:
                  max_fps: int = 30, emergency_file: Path | None = None,
                  media: Any = None,
                  power: Any = None, on_config: Callable[[Path], str | None] | None = None,
+                 screenshot_width: int = 480,
                  mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
         self.display = display
         self.layout = TextLayout(fonts)
@@ -75,6 +98,8 @@ class Player:
         self.media = media
         self.power = power
         self.on_config = on_config
+        self.screenshot_width = screenshot_width
+        self.last_watchdog = 0.0
         self.mono, self.wall = mono, wall
         self.fallback_text = fallback_text
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="decode")
@@ -125,6 +150,18 @@ class Player:
         self.warned.clear()
         if self.board is not None:
             self.board.set_playing(playlist.name, release, self.current.entry.item.id if self.current else "")
+
+    def reconfigure(self, config: Any, power: Any) -> None:
+        """Apply a changed device config that needs no restart (from the next frame)."""
+        self.fallback_text = config.fallback
+        if self.playlist.fallback is None:
+            self.schedule.fallback = fallback_item(config.fallback)
+        self.max_fps = config.display.max_fps
+        self.screenshot_width = config.health.screenshot_width
+        if power is not self.power:
+            if self.power is not None and hasattr(self.power, "close"):
+                self.power.close()
+            self.power = power
 
     def video_length(self, item: Item) -> float | None:
         if self.media is None or item.source is None:
@@ -286,6 +323,8 @@ class Player:
 
     def maybe_switch(self, now: float, wall: float) -> None:
         current = self.current
+        if self.screen_off:
+            return
         if current is None:
             self.show(self.first_entry(wall), now, wall)
             return
@@ -310,7 +349,7 @@ class Player:
             self.next_interrupt = self.schedule.next_interrupt(wall)
 
     def record_play(self, shown: Showing, wall: float) -> None:
-        if self.board is None or shown.entry.role == "fallback":
+        if self.board is None or shown.entry.role in ("fallback", "off"):
             return
         self.board.play(shown.entry.item.id, self.release,
                         datetime.fromtimestamp(shown.wall_start, UTC),
@@ -408,7 +447,7 @@ class Player:
         from PIL import Image
 
         screen = self.display.screen
-        width = 480
+        width = min(self.screenshot_width, screen.get_width())
         height = max(1, round(screen.get_height() * width / screen.get_width()))
         small = pygame.transform.smoothscale(screen, (width, height))
         buffer = BytesIO()
@@ -451,9 +490,9 @@ class Player:
     def step(self) -> None:
         """One turn of the loop: messages handled by the caller, then switch, draw, prepare."""
         now, wall = self.mono(), self.wall()
+        before = self.current.entry.key if self.current else None
         self.check_emergency()
         self.apply_power(wall)
-        before = self.current.entry.key if self.current else None
         self.maybe_switch(now, wall)
         changed = before != (self.current.entry.key if self.current else None)
         if self.frame_needed(now, wall, changed):
@@ -462,19 +501,40 @@ class Player:
             interval = 1.0 / self.max_fps
             self.frame_due = max(self.frame_due + interval, now) if self.animating(now) else now
         self.prepare_upcoming(now, wall)
-        if self.notifier is not None:
-            self.notifier.watchdog()
+        if self.notifier is not None and now - self.last_watchdog >= 1.0:
+            self.notifier.watchdog()  # only from here: a hung loop stops the pings
+            self.last_watchdog = now
 
     def apply_power(self, wall: float) -> None:
-        if self.power is None:
+        """Screen-off hours: the picture goes black and the sound stops; back on, the loop
+        starts again from the schedule."""
+        # An emergency message shows even in the off hours.
+        off = (self.power is not None and self.emergency is None
+               and self.power.screen_off(datetime.fromtimestamp(wall)))
+        if off == self.screen_off:
             return
-        off = self.power.screen_off(datetime.fromtimestamp(wall))
-        if off != self.screen_off:
-            self.screen_off = off
+        self.screen_off = off
+        if self.power is not None:
             self.power.apply(off)
-            self.full_frame = False
-            self.frame_due = self.mono()
-            self.last_frame = 0.0
+        now = self.mono()
+        if off:
+            log.info("screen-off hours begin: blank and silent")
+            self.discard_upcoming()
+            if self.current is not None:
+                self.record_play(self.current, wall)
+                self.current.slide.close()
+            if self.fade is not None:
+                self.fade.old.slide.close()
+                self.fade = None
+            blank = Item(id="screen-off", kind="text", text={"en": ""}, duration=None)
+            self.current = Showing(Entry(blank, -1, wall, None, role="off"), BlankSlide(), now, None, wall)
+        else:
+            log.info("screen-off hours end")
+            self.current.slide.close()
+            self.current = None
+            self.show(self.first_entry(wall), now, wall)
+        self.full_frame = False
+        self.frame_due = now
 
     def run(self, exit_after: float | None = None, on_first_frame: Callable[[], None] | None = None) -> str:
         """Play until stopped; returns the reason."""

@@ -131,6 +131,12 @@ class MediaFactory:
             return slide
         return SoundedSlide(slide, track)
 
+    def set_config(self, config: Config) -> None:
+        """New volume and quiet hours apply to the sound at once."""
+        self.config = config
+        if self.output is not None and hasattr(self.output, "set_config"):
+            self.output.set_config(config.audio)
+
     def length(self, path: Path) -> float | None:
         """A video's own length in seconds (for schedules), probed once per file."""
         if path not in self.lengths:

@@ -308,3 +308,49 @@ overlays:
     finally:
         player.close()
         close_display()
+
+
+class FakePower:
+    """The PowerSchedule interface: off while `off` is set; records what it was told."""
+
+    def __init__(self):
+        self.off = False
+        self.applied: list[bool] = []
+
+    def screen_off(self, now) -> bool:
+        return self.off
+
+    def apply(self, off: bool) -> bool:
+        self.applied.append(off)
+        return True
+
+
+def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    emergency = tmp_path / "emergency.yaml"
+    clock, power, board = Clock(), FakePower(), RecordingBoard()
+    player = make_player(display, fonts, path, clock, board, power=power, emergency_file=emergency)
+    try:
+        player.step()
+        assert pixel(display.screen, 160, 90) == RED
+        power.off = True
+        clock.advance(1)
+        player.step()
+        assert pixel(display.screen, 160, 90) == (0, 0, 0) and power.applied == [True]
+        assert [p[0] for p in board.plays] == ["a"]  # proof of play closed at the blanking
+        frames = frames_through(player, clock, 5)
+        assert len(frames) == 0  # black and still: nothing drawn
+        emergency.write_text("text: {vi: Báo động lũ, en: Flood warning}\n", encoding="utf-8")
+        clock.advance(1)
+        player.step()
+        assert player.current.entry.role == "emergency" and power.applied == [True, False]
+        emergency.unlink()
+        clock.advance(1)
+        player.step()
+        assert pixel(display.screen, 160, 90) == (0, 0, 0)
+        power.off = False
+        clock.advance(1)
+        player.step()
+        assert pixel(display.screen, 160, 90) == RED and power.applied[-1] is False
+    finally:
+        player.close()
