@@ -272,6 +272,9 @@ class VideoSlide:
         self.duration = duration
         self.frames = 0  # frames shown
         self.late_frames = 0  # frames dropped because their time had passed
+        self._on_error = on_error
+        self._reported = False
+        on_error = self._report_once if on_error is not None else None
         self._frames = _FrameQueue(QUEUE_FRAMES)
         self._decoder = _VideoDecoder(path, size, fit, self._frames,
                                       loop=loop and duration is not None, on_error=on_error)
@@ -361,6 +364,12 @@ class VideoSlide:
             self._audio_decoder.stop()
         self._surface = None
         self._current = self._pending = None
+
+    def _report_once(self, message: str) -> None:
+        """One report per showing: damage seen by both decoders, or on every loop, is one event."""
+        if not self._reported:
+            self._reported = True
+            self._on_error(message)
 
     # -- timing ----------------------------------------------------------------------------------
 

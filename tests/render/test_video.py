@@ -280,6 +280,9 @@ def test_garbage_in_the_middle_is_survived(tmp_path, suffix):
         assert numbers[0] == 0
         assert slide.frames > 5
         assert slide.natural_end(len(numbers) * 0.1 + 5)
+        assert len(errors) <= 1  # one decode_failed report per showing at most
+        if suffix == ".mp4":
+            assert "broken.mp4" in errors[0]
     finally:
         slide.close()
 
