@@ -69,11 +69,21 @@ if [ -z "$ROOT" ]; then
 fi
 
 mkdir -p "$PREFIX"
+# The player runs from its own copy of the source (with the bundled fonts and the demo), so the
+# folder it was installed from can go away.
+say "program in $PREFIX/src"
+rm -rf "$PREFIX/src.new"
+mkdir -p "$PREFIX/src.new"
+cp -r "$SOURCE/player" "$SOURCE/assets" "$SOURCE/playlists" "$SOURCE/pyproject.toml" \
+    "$SOURCE/README.md" "$PREFIX/src.new/"
+find "$PREFIX/src.new" -name __pycache__ -prune -exec rm -rf {} +
+rm -rf "$PREFIX/src"
+mv "$PREFIX/src.new" "$PREFIX/src"
 if [ -z "$ROOT" ]; then
     say "virtualenv in $PREFIX/venv"
     [ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
     "$PREFIX/venv/bin/pip" install --quiet --upgrade pip
-    "$PREFIX/venv/bin/pip" install --quiet --upgrade "$SOURCE"
+    "$PREFIX/venv/bin/pip" install --quiet --upgrade -e "$PREFIX/src"
     ln -sf "$PREFIX/venv/bin/signage-player" /usr/local/bin/signage-player
 fi
 rm -rf "$PREFIX/docs"

@@ -30,6 +30,9 @@ def test_install_into_a_folder_twice_keeps_the_config(tmp_path):
     assert loaded.cluster
     assert (tmp_path / "etc/systemd/system/signage-player.service").read_text().startswith("#")
     assert (tmp_path / "opt/signage-player/docs/heartbeat.md").exists()
+    src = tmp_path / "opt/signage-player/src"
+    assert (src / "assets/fonts/NotoSans-Regular.ttf").exists()  # Vietnamese on a bare box
+    assert (src / "playlists/ban-gioc/playlist.yaml").exists() and (src / "player/cli.py").exists()
     config.write_text(config.read_text() + "log_level: debug\n")
     again = run(tmp_path)
     assert again.returncode == 0, again.stderr
