@@ -29,6 +29,7 @@ QUEUE_FRAMES = 4  # decoded frames held ahead: ~25 MB at 1080p, 130 ms at 30 fps
 FIRST_FRAME_TIMEOUT = 10.0  # prepare() waits this long for a slow disk before giving up
 DUE_SLACK = 0.002  # a frame due within this is shown now (timer and clock rounding)
 DEFAULT_FRAME = 1 / 30  # a frame's duration when the file does not say
+MAX_HOLE = 30.0  # a wait longer than this for the next frame is damage, not a still scene
 PIXELS = "bgr24"  # the byte order of SDL's 32-bit XRGB screens: the blit only widens pixels
 _END = object()
 
@@ -384,6 +385,9 @@ class VideoSlide:
                 return heard
         return mono
 
+    def _sound_drives(self, now: float) -> bool:
+        return self._stream is not None and self._stream.position(now) is not None
+
     def _fetch(self) -> None:
         if self._pending is None and not self._video_done:
             item = self._frames.get_nowait()
@@ -394,6 +398,14 @@ class VideoSlide:
 
     def _advance(self, now: float) -> None:
         due = self.media_time(now) + DUE_SLACK
+        self._fetch()
+        if self._pending is not None and self._pending.pts - due > MAX_HOLE and \
+                not self._sound_drives(now):
+            # A timestamp jump in a damaged file: skip the hole rather than freeze for hours.
+            log.warning("%s: skipping a %.0f s hole in the timestamps", self.path,
+                        self._pending.pts - due)
+            self._offset += self._pending.pts - due
+            due = self._pending.pts
         shown = None
         while True:
             self._fetch()

@@ -122,6 +122,22 @@ def test_variable_frame_rate_follows_each_timestamp(tmp_path):
         slide.close()
 
 
+def test_a_hole_in_the_timestamps_is_skipped_not_waited_out(tmp_path):
+    times = [0.0, 0.1, 0.2, 600.0, 600.1]
+    clip = make_clip(tmp_path / "hole.mkv", 1.0, frame_times=times, audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        numbers = play_through(slide, canvas, 0.0, step=0.25, limit=120)
+        assert numbers[:1] == [0]
+        assert numbers[-1] == 4
+        assert len(numbers) < 200  # about the 30 s allowed for a still scene, not 600 s
+    finally:
+        slide.close()
+
+
 def test_first_frame_is_ready_before_the_switch(clip):
     canvas = pygame.Surface(SIZE)
     canvas.fill((255, 0, 0))
