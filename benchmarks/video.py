@@ -6,8 +6,9 @@
 2. Baseline: `ffmpeg -i clip -f null -` (decoding alone, unpaced): CPU seconds per frame.
 3. The player: VideoSlide + AudioOutput in real time at 1920x1080 (under Xvfb with the x11
    driver when Xvfb is there, else the offscreen driver): CPU per frame and late frames.
-4. mpv --vo=x11 on the same clip under the same Xvfb, when mpv is installed.
-5. RSS over many consecutive short video items (open, decode, draw, close).
+4. The same clip remuxed with rotation metadata (a portrait phone clip), shown upright.
+5. mpv --vo=x11 on the same clip under the same Xvfb, when mpv is installed.
+6. RSS over many consecutive short video items (open, decode, draw, close).
 Prints every figure and the ratios; nothing is asserted.
 """
 
@@ -43,6 +44,24 @@ def make_clip(path: Path, seconds: float, size: tuple[int, int] = SIZE) -> Path:
         "-pix_fmt", "yuv420p", "-g", "60", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
         "-movflags", "+faststart", str(path)], check=True)
     return path
+
+
+def rotated_copy(path: Path, target: Path, seconds: float, degrees: int = 90) -> Path:
+    """The first `seconds` of a clip, remuxed with a display matrix (a phone's portrait clip)."""
+    import av
+
+    with av.open(str(path)) as src, av.open(str(target), "w") as dst:
+        video = src.streams.video[0]
+        out = dst.add_stream_from_template(video)
+        out.set_display_rotation(degrees)
+        for packet in src.demux(video):
+            if packet.dts is None:
+                continue
+            if packet.pts is not None and packet.pts * video.time_base > seconds:
+                break
+            packet.stream = out
+            dst.mux(packet)
+    return target
 
 
 def frame_count(path: Path) -> int:
@@ -179,6 +198,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="clip length (default 60)")
     parser.add_argument("--items", type=int, default=500, help="short items for the RSS test")
+    parser.add_argument("--rotated-seconds", type=float, default=20.0,
+                        help="length of the rotated-clip run (0: skip)")
     parser.add_argument("--no-mpv", action="store_true")
     parser.add_argument("--no-x", action="store_true", help="offscreen driver, no Xvfb")
     args = parser.parse_args()
@@ -214,6 +235,15 @@ def main() -> int:
               f"(target <= 1.6)")
         if xvfb:
             print(f"  Xvfb meanwhile: {x_player:.2f} CPU-s")
+        if args.rotated_seconds > 0:
+            rotated = rotated_copy(clip, work / "rotated.mp4", args.rotated_seconds)
+            rframes = frame_count(rotated)
+            rff = ffmpeg_baseline(rotated)
+            rot = play_player(rotated, xvfb is not None)
+            rper = rot["cpu"] / max(rot["frames"] + rot["late"], 1)
+            print(f"player, the clip with rotation metadata (shown upright, 608x1080): "
+                  f"{rper * 1000:.2f} ms/frame, {rot['late']} late; ratio to ffmpeg -f null "
+                  f"({rff / rframes * 1000:.2f} ms/frame): {rper / (rff / rframes):.2f}")
         if xvfb and not args.no_mpv:
             x_before = process_cpu(xvfb[0].pid)
             mpv = play_mpv(clip, xvfb[1])
