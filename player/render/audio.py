@@ -37,6 +37,7 @@ BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
 CONFIRM_SLACK = 0.008  # the feeder sees a chunk start within ~2 ms unless it is held up
 WATCH_BEFORE = 0.015  # start polling the channel this long before a chunk should end
 POLL = 0.002
+FIRST_SOUND_TIMEOUT = 5.0  # AudioTrack.prepare() waits this long for a slow disk
 
 
 @dataclass
@@ -304,12 +305,13 @@ class AudioOutput:
     def status(self) -> dict[str, object]:
         return {"audio": self.available, "problem": self.problem}
 
-    def play(self, stream: AudioStream, media_start: float, at: float) -> None:
-        """Give `stream` the floor: media time `media_start` is heard at monotonic `at`."""
+    def play(self, stream: AudioStream, media_start: float | None, at: float) -> None:
+        """Give `stream` the floor: media time `media_start` is heard at monotonic `at`
+        (None: start from the stream's first sample, whenever it is there)."""
         if not self.available:
             return
         with stream._cond:
-            stream._align = (media_start, at)
+            stream._align = None if media_start is None else (media_start, at)
         with self._lock:
             self._drop_in_flight()
             self._stream = stream
@@ -439,6 +441,8 @@ class AudioDecoder:
         self.loop = loop
         self.until = until
         self.on_error = on_error
+        self.error: MediaError | None = None  # set (before the stream ends) if nothing can play
+        self._first_pts: float | None = None
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"audio:{path.name}", daemon=True)
 
@@ -458,14 +462,17 @@ class AudioDecoder:
             while not self._stopped.is_set():
                 with open_media(self.path) as container:
                     if not container.streams.audio:
+                        self.error = MediaError(f"{self.path}: has no audio track")
                         return
                     length = container.duration / 1_000_000 if container.duration else None
                     end = self._decode(container, offset, av)
                 if not self.loop or end is None or end <= offset:
                     return
                 offset += length or end - offset
-                if self.until is not None and offset >= self.until:
+                if self.until is not None and offset >= self.until + (self._first_pts or 0.0):
                     return
+        except MediaError as exc:
+            self.error = exc
         except Exception as exc:  # a file that stops being readable half-way
             message = f"{self.path}: audio decoding stopped: {exc}"
             log.warning("%s", message)
@@ -490,7 +497,9 @@ class AudioDecoder:
         data = bytes(frame.planes[0])[:frame.samples * FRAME_BYTES]
         pts = frame.time if frame.time is not None else (last_end or 0.0)
         pts += offset
-        if self.until is not None and pts >= self.until:
+        if self._first_pts is None:
+            self._first_pts = pts
+        if self.until is not None and pts - self._first_pts >= self.until:
             return None
         if not self.stream.write(pts, data) or self._stopped.is_set():
             return None
@@ -500,9 +509,10 @@ class AudioDecoder:
 class AudioTrack:
     """A sound file played over a still item (a spoken announcement, music under a picture).
 
-    Use it from an image or text slide: `prepare()` (raises MediaError naming the file) while the
-    previous item shows, `start(now)` when the slide appears, `close()` when it is gone.
-    `loop` repeats the file until `duration` seconds; `finished` turns True at its end.
+    Making one starts decoding at once (do it while the previous item shows); `prepare()` waits
+    for the first sound and raises MediaError naming the file when it cannot play; `start(now)`
+    when the slide appears, `close()` when it is gone. `loop` repeats the file until `duration`
+    seconds; `finished` turns True at its end. With no audio device it stays silent.
     """
 
     def __init__(self, path: Path, output: AudioOutput | None, *, volume: float = 1.0,
@@ -511,30 +521,31 @@ class AudioTrack:
         self.path = path
         self.output = output
         self.volume = volume
-        self.loop = loop
-        self.duration = duration
-        self.on_error = on_error
         self._stream: AudioStream | None = None
         self._decoder: AudioDecoder | None = None
-        self._start_pts = 0.0
+        if output is not None and output.available:
+            self._stream = AudioStream(volume)
+            # Without a duration a looping sound repeats until the slide closes it.
+            self._decoder = AudioDecoder(path, self._stream, loop=loop, until=duration,
+                                         on_error=on_error)
+            self._decoder.start()
 
     def prepare(self) -> None:
-        """Check the file and start decoding ahead; silent (no error) when there is no device."""
-        info = probe_media(self.path)
-        if not info.has_audio:
-            raise MediaError(f"{self.path}: has no audio track")
-        if self.output is None or not self.output.available or self._stream is not None:
+        """Wait for the first sound (normally decoded already); MediaError if the file is bad."""
+        if self._decoder is None:
+            # Silent anyway, but a bad file is still reported the same way.
+            if not probe_media(self.path).has_audio:
+                raise MediaError(f"{self.path}: has no audio track")
             return
-        self._stream = AudioStream(self.volume)
-        self._decoder = AudioDecoder(self.path, self._stream, loop=self.loop,
-                                     until=self.duration, on_error=self.on_error)
-        self._decoder.start()
-        self._stream.wait_ready(2.0)
+        self._stream.wait_ready(FIRST_SOUND_TIMEOUT)
+        if self._decoder.error is not None:
+            error = self._decoder.error
+            self.close()
+            raise error
 
     def start(self, now: float) -> None:
-        if self._stream is None:
-            return
-        self.output.play(self._stream, self._start_pts, now)
+        if self._stream is not None:
+            self.output.play(self._stream, None, now)  # from its first sample, whatever its pts
 
     @property
     def finished(self) -> bool:

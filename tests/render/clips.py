@@ -82,10 +82,11 @@ def make_clip(path: Path, seconds: float = 2.0, *, fps: int = 30, size: tuple[in
               audio: bool = True, flashes: Sequence[float] = (), beeps: Sequence[float] = (),
               continuous_tone: bool = False, codec: str = "libx264", rotation: int = 0,
               frame_times: Sequence[float] | None = None, video: bool = True,
-              audio_codec: str = "aac") -> Path:
+              audio_codec: str = "aac", start: float = 0.0) -> Path:
     """Encode a clip; `frame_times` (seconds) gives a variable frame rate instead of `fps`.
 
     Frame n shows number n % 256; a frame whose time is within half a frame of a flash is white.
+    `start` shifts every timestamp (files from cameras and broadcasts rarely start at 0).
     """
     width, height = size
     times = list(frame_times) if frame_times is not None else [
@@ -110,18 +111,19 @@ def make_clip(path: Path, seconds: float = 2.0, *, fps: int = 30, size: tuple[in
                 flash = any(abs(t - f) < 0.5 / fps for f in flashes)
                 frame = av.VideoFrame.from_ndarray(frame_picture(n % 256, width, height, flash),
                                                    format="rgb24")
-                frame.pts = int(round(t / vstream.time_base))
+                frame.pts = int(round((t + start) / vstream.time_base))
                 frame.time_base = vstream.time_base
                 out.mux(vstream.encode(frame))
             out.mux(vstream.encode())
         if astream is not None:
             samples = tone(seconds, beeps, continuous=continuous_tone)
             step = 1024
-            for start in range(0, samples.shape[1], step):
-                block = np.ascontiguousarray(samples[:, start:start + step])
+            start_time = start
+            for first in range(0, samples.shape[1], step):
+                block = np.ascontiguousarray(samples[:, first:first + step])
                 frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
                 frame.sample_rate = RATE
-                frame.pts = start
+                frame.pts = first + int(round(start_time * RATE))
                 frame.time_base = Fraction(1, RATE)
                 out.mux(astream.encode(frame))
             out.mux(astream.encode())

@@ -267,8 +267,8 @@ def test_audio_track_over_a_still_item(tmp_path):
     sound = make_clip(tmp_path / "speech.m4a", 0.3, video=False, continuous_tone=True)
     device = Device()
     track = AudioTrack(sound, device.output, volume=0.7)
-    track.prepare()
     try:
+        track.prepare()
         track._stream.wait_ready(10)
         track.start(device.now)
         while not track._stream._eof:
@@ -287,8 +287,8 @@ def test_audio_track_loops_to_fill_its_duration(tmp_path):
     sound = make_clip(tmp_path / "chime.m4a", 0.2, video=False, continuous_tone=True)
     device = Device()
     track = AudioTrack(sound, device.output, loop=True, duration=0.7)
-    track.prepare()
     try:
+        track.prepare()
         track.start(device.now)
         for _ in range(100):
             track._stream.wait_ready(1)
@@ -301,10 +301,37 @@ def test_audio_track_loops_to_fill_its_duration(tmp_path):
         track.close()
 
 
-def test_audio_track_refuses_a_file_without_sound(tmp_path):
+def test_audio_track_starts_at_its_first_sample_whatever_its_timestamp(tmp_path):
+    # A recording whose timestamps start at 1.4 s: that must not become 1.4 s of silence.
+    sound = make_clip(tmp_path / "tone.mka", 0.5, video=False, continuous_tone=True, start=1.4)
+    device = Device()
+    track = AudioTrack(sound, device.output)
+    try:
+        track.prepare()
+        track.start(device.now)
+        for _ in range(100):
+            track._stream.wait_ready(1)
+            device.run(0.02)
+            if track.finished:
+                break
+        assert track.finished
+        played = np.frombuffer(bytes(device.mixer.channel.out), dtype="<i2")
+        assert np.abs(played[:2 * 4800]).max() > 5000  # sound within the first 100 ms
+        assert track._stream.samples_out < 0.8 * RATE
+    finally:
+        track.close()
+
+
+@pytest.mark.parametrize("with_device", [True, False])
+def test_audio_track_refuses_a_file_without_sound(tmp_path, with_device):
     silent = make_clip(tmp_path / "silent.mp4", 0.2, audio=False)
+    output = Device().output if with_device else None
     with pytest.raises(MediaError, match="silent.mp4"):
-        AudioTrack(silent, None).prepare()
+        AudioTrack(silent, output).prepare()
     with pytest.raises(MediaError, match="missing.mp3"):
-        AudioTrack(Path(tmp_path / "missing.mp3"), None).prepare()
+        AudioTrack(Path(tmp_path / "missing.mp3"), output).prepare()
+    empty = tmp_path / "empty.m4a"
+    empty.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty.m4a"):
+        AudioTrack(empty, output).prepare()
 

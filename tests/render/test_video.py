@@ -138,6 +138,18 @@ def test_a_hole_in_the_timestamps_is_skipped_not_waited_out(tmp_path):
         slide.close()
 
 
+def test_timestamps_need_not_start_at_zero(tmp_path):
+    clip = make_clip(tmp_path / "late.mp4", 0.5, start=2.0, audio=False)
+    canvas = pygame.Surface(SIZE)
+    slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0), duration=0.4)
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        assert play_through(slide, canvas, 0.0) == list(range(12))
+    finally:
+        slide.close()
+
+
 def test_first_frame_is_ready_before_the_switch(clip):
     canvas = pygame.Surface(SIZE)
     canvas.fill((255, 0, 0))
