@@ -215,14 +215,22 @@ class Player:
             if self.media is None:
                 raise SlideError(f"item {item.id}: video is not supported by this build")
             return self.media.video(item, self.ctx)
-        return PendingSlide(item, self.ctx, self.executor)
+        pending = PendingSlide(item, self.ctx, self.executor)
+        if item.audio and self.media is not None:
+            pending.track = self.media.track(item, self.ctx)
+        return pending
 
     def finish(self, pending: Any) -> Any:
         """Turn a prepared item into a slide ready to draw (main thread)."""
         if isinstance(pending, PendingSlide):
-            slide = pending.result()
-            if pending.item.audio and self.media is not None:
-                slide = self.media.with_sound(slide, pending.item, self.ctx)
+            try:
+                slide = pending.result()
+            except SlideError:
+                pending.cancel()
+                raise
+            if pending.track is not None:
+                slide = self.media.with_sound(slide, pending.track, pending.item)
+                pending.track = None
             return slide
         if hasattr(pending, "prepare"):
             pending.prepare()

@@ -114,17 +114,22 @@ class MediaFactory:
             draw_caption(caption, item, ctx)
         return VideoItemSlide(item, video, caption)
 
-    def with_sound(self, slide: Any, item: Item, ctx: SlideContext) -> Any:
-        """The slide with its `audio` track; a track that cannot play leaves the slide silent."""
+    def track(self, item: Item, ctx: SlideContext) -> Any:
+        """The sound of a still item; it starts decoding now, while the item before shows."""
         from player.render.audio import AudioTrack
-        from player.render.probe import MediaError
 
         assert item.audio is not None
-        track = AudioTrack(ctx.folder / item.audio, self.audio_output(), volume=item.volume,
-                           loop=item.loop, duration=item.duration)
+        return AudioTrack(ctx.folder / item.audio, self.audio_output(), volume=item.volume,
+                          loop=item.loop, duration=item.duration)
+
+    def with_sound(self, slide: Any, track: Any, item: Item) -> Any:
+        """The slide with its sound; a sound that cannot play leaves the slide silent."""
+        from player.render.probe import MediaError
+
         try:
             track.prepare()
         except MediaError as exc:
+            track.close()
             log.warning("item %s: sound skipped: %s", item.id, exc)
             if self.board is not None:
                 self.board.event("warning", "file_bad", f"item {item.id}: sound skipped: {exc}", {"item": item.id})

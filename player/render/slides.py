@@ -12,6 +12,7 @@ import logging
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pygame
 
@@ -180,6 +181,7 @@ class PendingSlide:
         self.item = item
         self.ctx = ctx
         self.future: Future | None = None
+        self.track: Any = None  # the item's sound (player.render.audio.AudioTrack), if any
         if item.kind in ("image", "text") and (item.source or item.style.background_image):
             self.future = executor.submit(decode_pictures, item, ctx)
 
@@ -199,3 +201,6 @@ class PendingSlide:
     def cancel(self) -> None:
         if self.future is not None:
             self.future.cancel()
+        if self.track is not None:
+            self.track.close()
+            self.track = None
