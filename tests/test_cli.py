@@ -22,7 +22,7 @@ def run(*args: str, env_extra: dict | None = None, timeout: float = 60) -> subpr
 def test_check_accepts_the_demo():
     result = run("check", str(DEMO))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok: " in result.stdout and "7 items" in result.stdout
+    assert "ok: " in result.stdout and "8 items" in result.stdout
 
 
 def test_check_reports_every_problem_without_traceback(tmp_path):

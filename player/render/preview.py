@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
 
     from player.render.display import close_display, open_display
     from player.render.loop import Player
+    from player.render.mediaslides import MediaFactory
     from player.render.text import FontSet
 
     config = config or Config()
@@ -33,7 +35,8 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
     display = open_display(display_config or DisplayConfig(), headless=True, size=size, rotation=rotation)
     try:
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        player = Player(display, fonts, playlist, fallback_text=config.fallback,
+        silent = replace(config, audio=replace(config.audio, enabled=False))
+        player = Player(display, fonts, playlist, fallback_text=config.fallback, media=MediaFactory(silent),
                         mono=lambda: clock["mono"], wall=lambda: wall_start + clock["mono"] - 1000.0)
         try:
             player.last_wall = wall_start
@@ -46,7 +49,13 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
                 player.show(Entry(item, index, wall_start, wall_start + length), clock["mono"], wall_start)
             else:
                 player.maybe_switch(clock["mono"], wall_start)
-            clock["mono"] += offset
+            # Walk to the offset a frame at a time: a video's decoder works in real time.
+            target = clock["mono"] + offset
+            while clock["mono"] < target:
+                clock["mono"] = min(target, clock["mono"] + 0.04)
+                if player.current.slide.animated:
+                    time.sleep(0.004)
+                    player.current.slide.draw(display.canvas, clock["mono"])
             now = clock["mono"]
             player.render(now, wall_start + offset)
             pygame.image.save(display.screen, str(out))
