@@ -118,6 +118,8 @@ class Player:
         self.frame_due = 0.0
         self.screen_off = False
         self.full_frame = False
+        self.release_shown = False  # an item of the current playlist has been on screen
+        self.previous_good: tuple[Playlist, int | None] | None = None
         self.warned: set[str] = set()
         self.use_playlist(playlist, release)
 
@@ -167,6 +169,17 @@ class Player:
         if self.media is None or item.source is None:
             return None
         return self.media.length(self.playlist.folder / item.source)
+
+    def fall_back_to_previous_release(self) -> None:
+        """A new release none of whose items can be shown gives way to the one before it."""
+        if self.release_shown or self.previous_good is None or self.pending is not None:
+            return
+        playlist, release = self.previous_good
+        self.previous_good = None
+        self.report("error", "release_bad", f"release {self.release} ({self.playlist.name}): no item could be "
+                    f"shown; going back to release {release} ({playlist.name})",
+                    {"release": self.release, "previous": release})
+        self.pending = (playlist, release)
 
     def load_new_playlist(self, path: Path, release: int | None) -> None:
         try:
@@ -280,11 +293,13 @@ class Player:
 
     def show(self, entry: Entry, now: float, wall: float) -> None:
         """Switch to `entry` (or the next one that can be shown) within this frame."""
+        failed = False
         for _ in range(MAX_SKIPS):
             try:
                 slide = self.slide_for(entry)
                 break
             except SlideError as exc:
+                failed = True
                 self.warn_item(entry.item, str(exc))
                 entry = self.schedule.after(entry, wall) if entry.role != "fallback" else entry
                 if entry.role == "fallback":
@@ -293,6 +308,10 @@ class Player:
         else:
             entry = self.schedule._fallback_entry(wall)
             slide = text_slide(entry.item, self.ctx)
+        if entry.role == "loop":
+            self.release_shown = True
+        elif failed and entry.role == "fallback":
+            self.fall_back_to_previous_release()
         old = self.current
         end = None if entry.end is None else now + max(0.05, entry.end - entry.start)
         if entry.item.duration is None and entry.end is not None and entry.role == "loop":
@@ -321,6 +340,9 @@ class Player:
         if self.pending is not None:
             playlist, release = self.pending
             self.pending = None
+            if self.release_shown:
+                self.previous_good = (self.playlist, self.release)
+            self.release_shown = False
             self.use_playlist(playlist, release)
             self.interrupted = None
             return self.first_entry(wall)

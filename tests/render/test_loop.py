@@ -354,3 +354,23 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
         assert pixel(display.screen, 160, 90) == RED and power.applied[-1] is False
     finally:
         player.close()
+
+
+def test_release_that_cannot_be_shown_falls_back_to_the_previous(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "defaults: {transition: cut}\nitems:\n  - {id: a, image: media/red.png, duration: 1s}\n")
+    bad = tmp_path / "bad"
+    (bad / "media").mkdir(parents=True)
+    (bad / "media" / "x.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken on the way")
+    (bad / "playlist.yaml").write_text("items:\n  - {id: x, image: media/x.jpg}\n  - {id: y, image: media/x.jpg}\n",
+                                       encoding="utf-8")
+    clock, board = Clock(), RecordingBoard()
+    player = make_player(display, fonts, path, clock, board, release=4)
+    try:
+        player.step()
+        player.handle(ReleaseReady(5, bad / "playlist.yaml"))
+        frames = frames_through(player, clock, 2.5)
+        assert player.release == 4 and player.current.entry.item.id == "a"
+        assert any(e[1] == "release_bad" and "going back to release 4" in e[2] for e in board.events)
+        assert all(pixel(f, 160, 90) != (0, 0, 0) for f in frames)
+    finally:
+        player.close()
