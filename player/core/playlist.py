@@ -464,7 +464,7 @@ class _ItemReader:
         end = w.parse("until", _parse_date, None)
         if start and end and end < start:
             w.error("until", f"{end} is before from: {start}")
-        days = None
+        days: set[int] | None = None
         if w.has("days"):
             days = set()
             for _i, day, path, line in w.entries("days") if isinstance(w.raw("days"), list) else [

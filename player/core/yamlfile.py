@@ -106,9 +106,10 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-_Loader.add_constructor("tag:yaml.org,2002:omap", _construct_mapping)
+# The stubs type add_constructor for the stock loaders only; this loader is one of their kind.
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[type-var]
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)  # type: ignore[type-var]
+_Loader.add_constructor("tag:yaml.org,2002:omap", _construct_mapping)  # type: ignore[type-var]
 
 
 def parse_yaml(text: str, file: str) -> Any:

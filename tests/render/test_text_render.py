@@ -2,10 +2,10 @@ import unicodedata
 
 import pygame
 import pytest
+from render_kit import close_display, offscreen
 
 from player.fonts import cjk_font
 from player.render.text import Block, FontSet, TextLayout, split_runs, tokens
-from render_kit import close_display, offscreen
 
 needs_cjk = pytest.mark.skipif(cjk_font() is None, reason="no CJK font (apt install fonts-noto-cjk)")
 
