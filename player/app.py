@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config
+from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config, load_config_lenient
 from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,9 @@ class RunOptions:
 
 
 def read_config(path: Path | None) -> tuple[Config, list[str]]:
-    """The device config; a broken file runs on defaults (the screen stays lit) and says why."""
-    try:
-        return load_config(path, must_exist=False), []
-    except LoadError as exc:
-        return Config(source=str(path)), [str(p) for p in exc.problems]
+    """The device config; each bad value runs on its default (the screen stays lit) and says why."""
+    config, problems = load_config_lenient(path)
+    return config, [str(p) for p in problems]
 
 
 class StopSignals:
@@ -187,7 +185,7 @@ def run(options: RunOptions) -> int:
     install_rate_limit()
     runtime = Runtime(config, options)
     for problem in config_errors:
-        log.error("config: %s (running on defaults)", problem)
+        log.error("config: %s (the default is used instead)", problem)
         board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
     playlist, release, errors = choose_playlist(config, options.playlist)
     for error in errors:

@@ -1,5 +1,6 @@
 """The commands as a technician runs them: real processes, real files, exit codes and messages."""
 
+import json
 import os
 import subprocess
 import sys
@@ -101,12 +102,16 @@ def test_run_refuses_silent_offscreen_fallback(tmp_path):
     assert "no screen found" in result.stderr and "--headless" in result.stderr
 
 
-def test_run_with_broken_config_still_plays(tmp_path):
+def test_run_with_a_bad_value_still_plays_and_keeps_the_good_ones(tmp_path):
     config = tmp_path / "player.yaml"
-    config.write_text(f"state_dir: {tmp_path / 'state'}\ndisplay: [oops\n", encoding="utf-8")
+    config.write_text(f"cluster: ban-gioc-9\nstate_dir: {tmp_path / 'state'}\ndisplay: {{rotation: 45}}\n",
+                      encoding="utf-8")
     result = run("run", "--config", str(config), "--headless", "--exit-after", "2", "--size", "320x180")
     assert result.returncode == 0
-    assert "YAML syntax error" in result.stderr and "running on defaults" in result.stderr
+    assert "display.rotation: expected one of 0, 90, 180, 270" in result.stderr
+    assert "the default is used instead" in result.stderr
+    status = json.loads((tmp_path / "state" / "status.json").read_text())
+    assert status["cluster"] == "ban-gioc-9"  # the good values were kept
 
 
 @pytest.mark.timeout(60)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from player.core.fields import Fields, type_name
-from player.core.problems import LoadError, ProblemList
+from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
     parse_bytes,
     parse_color,
@@ -153,7 +153,14 @@ def load_config(path: Path | None, must_exist: bool = False) -> Config:
 
 
 def config_from_data(data: object, file: str, base: Path | None = None) -> Config:
-    """Validate already-parsed YAML into a Config (raises LoadError)."""
+    """Validate already-parsed YAML into a Config (raises LoadError with every problem)."""
+    config, problems = build_config(data, file, base)
+    problems.raise_if_errors()
+    return config
+
+
+def build_config(data: object, file: str, base: Path | None = None) -> tuple[Config, ProblemList]:
+    """The config with a default in place of each bad value, and every problem found."""
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
     top.check_keys(TOP_KEYS)
@@ -174,8 +181,26 @@ def config_from_data(data: object, file: str, base: Path | None = None) -> Confi
         power=_power(top.sub("power")),
         warnings=tuple(problems.warnings),
     )
-    problems.raise_if_errors()
-    return config
+    return config, problems
+
+
+def load_config_lenient(path: Path | None) -> tuple[Config, list[Problem]]:
+    """For `run`: the config with a default in place of each bad value, and the problems.
+
+    A typo in one key must not cost the cluster its id, its channel or its keys; only a file
+    that cannot be read or parsed at all falls back to every default.
+    """
+    try:
+        return load_config(path), []
+    except LoadError as exc:
+        if path is None:
+            return Config(), list(exc.problems)
+        try:
+            data = read_yaml(path)
+        except LoadError:
+            return Config(source=str(path)), list(exc.problems)
+    config, problems = build_config(data, str(path), path.parent)
+    return config, problems.errors
 
 
 def _cluster(top: Fields) -> str:

@@ -104,3 +104,16 @@ def test_config_text_raises_only_load_error(text):
         config_from_data(parse_yaml(text, "fuzz.yaml"), "fuzz.yaml")
     except LoadError:
         pass
+
+
+def test_lenient_loading_keeps_good_values(tmp_path):
+    from player.core.config import load_config_lenient
+
+    path = tmp_path / "player.yaml"
+    path.write_text("cluster: pac-ngam\nsync: {interval: soon}\ndisplay: {rotation: 90}\n", encoding="utf-8")
+    config, problems = load_config_lenient(path)
+    assert config.cluster == "pac-ngam" and config.display.rotation == 90 and config.sync.interval == 300
+    assert [p.path for p in problems] == ["sync.interval"]
+    path.write_text("cluster: [broken\n", encoding="utf-8")
+    config, problems = load_config_lenient(path)
+    assert config.cluster != "pac-ngam" and "YAML syntax error" in problems[0].message
