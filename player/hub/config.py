@@ -12,7 +12,7 @@ clusters:
     name: "Bản Giốc – cổng chính"
     channel: ban-gioc           # default: the only channel, if there is just one
 alerts:
-  stale_minutes: 5
+  stale_minutes: 12
   offline_minutes: 30
   max_temperature: 70
   max_humidity: 85
@@ -64,7 +64,7 @@ class ChannelEntry:
 
 @dataclass(frozen=True)
 class AlertLimits:
-    stale_minutes: float = 5.0
+    stale_minutes: float = 12.0  # players batch routine reports for up to 5 min (health.write_interval)
     offline_minutes: float = 30.0
     max_temperature: float = 70.0
     max_humidity: float = 85.0

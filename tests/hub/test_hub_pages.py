@@ -127,7 +127,7 @@ def test_states_follow_the_hub_clock(tmp_path):
         assert view.fleet().clusters[0].state == "never"
         store.store(check_batch("a", [report(cluster="a")]))
         assert view.fleet().clusters[0].state == "online"
-        clock[0] += 6 * 60
+        clock[0] += 13 * 60  # past the default stale_minutes (12)
         assert view.fleet().clusters[0].state == "stale"
         clock[0] += 30 * 60
         status = view.fleet().clusters[0]
