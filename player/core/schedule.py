@@ -111,9 +111,9 @@ class Schedule:
             if i in active:
                 length = self.length(items[i])
                 return Entry(items[i], i, unix, None if length is None else unix + length)
-        return self._fallback_entry(unix)
+        return self.fallback_entry(unix)
 
-    def _fallback_entry(self, unix: float) -> Entry:
+    def fallback_entry(self, unix: float) -> Entry:
         return Entry(self.fallback, -1, unix, unix + FALLBACK_RECHECK, role="fallback")
 
     def _clock_entry(self, unix: float) -> Entry:
@@ -122,7 +122,7 @@ class Schedule:
         lengths = [(i, self.length(self.playlist.items[i]) or 0.0) for i in indexes]
         cycle = sum(length for _, length in lengths)
         if cycle <= 0:
-            return self._fallback_entry(unix)
+            return self.fallback_entry(unix)
         cycle_start = math.floor(unix / cycle) * cycle
         position = unix - cycle_start
         start = cycle_start

@@ -306,7 +306,7 @@ class Player:
                     slide = text_slide(entry.item, self.ctx)
                     break
         else:
-            entry = self.schedule._fallback_entry(wall)
+            entry = self.schedule.fallback_entry(wall)
             slide = text_slide(entry.item, self.ctx)
         if entry.role == "loop":
             self.release_shown = True
