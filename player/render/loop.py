@@ -200,7 +200,12 @@ class Player:
         elif isinstance(message, PlaylistChanged):
             self.load_new_playlist(message.path, self.release)
         elif isinstance(message, ConfigChanged) and self.on_config is not None:
-            verdict = self.on_config(message.path)
+            try:
+                verdict = self.on_config(message.path)
+            except Exception as exc:  # a config that cannot be applied must not stop the screen
+                log.exception("applying %s failed", message.path)
+                self.report("error", "config_invalid", f"config change could not be applied: {exc}")
+                return
             if verdict == "restart":
                 self.stop("configuration change needs a restart", restart=True)
         elif isinstance(message, StopRequested):
