@@ -130,7 +130,8 @@ class Config:
 
     def needs_restart_against(self, other: Config) -> bool:
         """True when switching from `other` to this config cannot be applied while running."""
-        return (self.display, self.fonts, self.state_dir) != (other.display, other.fonts, other.state_dir)
+        return ((self.display, self.fonts, self.state_dir, self.audio.enabled)
+                != (other.display, other.fonts, other.state_dir, other.audio.enabled))
 
 
 TOP_KEYS = ("cluster", "state_dir", "playlist", "log_level", "fallback", "display", "fonts",
