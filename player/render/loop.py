@@ -416,8 +416,10 @@ class Player:
     # -- drawing ---------------------------------------------------------------------------
 
     def animating(self, now: float) -> bool:
-        current = self.current
-        return bool(self.fade or self.ticker or (current and current.slide.animated))
+        """True while frames are due at the frame rate (a fade, the ticker). A video or an
+        alternating slide says itself when its picture changes (`next_change`), so a 25 fps clip
+        is drawn 25 times a second, not at the loop's rate."""
+        return bool(self.fade or self.ticker)
 
     def compose(self, canvas: pygame.Surface, now: float, wall: float) -> None:
         """Draw the whole logical frame for time `now` onto the canvas."""

@@ -66,7 +66,10 @@ def play_through(slide: VideoSlide, canvas: pygame.Surface, t0: float, step: flo
                  limit: float = 30.0) -> list[int]:
     numbers = []
     k = 0
-    while not slide.natural_end(t0 + k * step + 0.001) and k * step < limit:
+    while k * step < limit:
+        settle(slide, k * step + 0.001)  # the decoder's end marker may still be on its way
+        if slide.natural_end(t0 + k * step + 0.001):
+            break
         numbers.append(shown_at(slide, canvas, t0, k * step + 0.001))
         k += 1
     return numbers
