@@ -196,7 +196,7 @@ def run(options: RunOptions) -> int:
     except DisplayError as exc:
         log.error("%s", exc)
         return EXIT_ENVIRONMENT
-    reason = "failed"
+    reason = None
     try:
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
         if runtime.board is not None:
@@ -207,7 +207,7 @@ def run(options: RunOptions) -> int:
             board=runtime.board, notifier=runtime.notifier, release=release,
             max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
             power=make_power(config), on_config=runtime.apply_config,
-            screenshot_width=config.health.screenshot_width,
+            screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
         )
         signals.attach(runtime.player)
         runtime.start_workers()
@@ -221,7 +221,8 @@ def run(options: RunOptions) -> int:
         power = getattr(runtime.player, "power", None)
         if power is not None and hasattr(power, "close"):
             power.close()
-        mark_clean_exit(runtime.config, reason)
+        if reason is not None:  # an exception on its way up is not a clean stop
+            mark_clean_exit(runtime.config, reason)
         close_display()
 
 

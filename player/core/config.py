@@ -7,6 +7,7 @@ every problem at once and names file, line and key path for each.
 from __future__ import annotations
 
 import socket
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,6 +192,8 @@ def load_config_lenient(path: Path | None) -> tuple[Config, list[Problem]]:
     A typo in one key must not cost the cluster its id, its channel or its keys; only a file
     that cannot be read or parsed at all falls back to every default.
     """
+    if path is None and DEFAULT_CONFIG_PATH.exists():
+        path = DEFAULT_CONFIG_PATH
     try:
         return load_config(path), []
     except LoadError as exc:
@@ -216,11 +219,11 @@ def _text_mapping(top: Fields, key: str, default: dict[str, str]) -> dict[str, s
     if value is None:
         return default
     if isinstance(value, str):
-        return {"en": value}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        top.error(key, f"expected a mapping of language to text, got {type_name(value)}")
+        return {"vi": unicodedata.normalize("NFC", value)}
+    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
+        top.error(key, f"expected a mapping of language to text like {{vi: ..., en: ...}}, got {type_name(value)}")
         return default
-    return {str(k): v for k, v in value.items()}
+    return {str(k): unicodedata.normalize("NFC", v) for k, v in value.items()}
 
 
 def _display(f: Fields) -> DisplayConfig:
@@ -324,17 +327,20 @@ def _health(f: Fields) -> HealthConfig:
         intervals[key] = f.parse(key, parse_duration, getattr(d, key))
         if intervals[key] < 1:
             f.error(key, "expected at least 1s")
+            intervals[key] = getattr(d, key)  # the value used is the default, as the log says
     if url and not f.string("token"):
         f.warn("token", "no token: the hub will refuse the reports (401)")
-    if f.parse("spool_limit", parse_bytes, d.spool_limit) < 1000**2:
+    spool_limit = f.parse("spool_limit", parse_bytes, d.spool_limit)
+    if spool_limit < 1000**2:
         f.error("spool_limit", "expected at least 1MB (the spool keeps reports through outages)")
+        spool_limit = d.spool_limit
     return HealthConfig(
         report_url=url,
         token=f.string("token"),
         **intervals,
         screenshot_interval=f.parse("screenshot_interval", parse_duration, d.screenshot_interval),
         screenshot_width=f.integer("screenshot_width", d.screenshot_width, 64, 3840),
-        spool_limit=f.parse("spool_limit", parse_bytes, d.spool_limit),
+        spool_limit=spool_limit,
         sensors=_sensors(f),
         max_temperature=f.number("max_temperature", d.max_temperature),
         max_humidity=f.number("max_humidity", d.max_humidity, 0, 100),

@@ -82,7 +82,7 @@ class Item:
     caption: dict[str, str] | None = None
     layout: str = "stacked"
     duration: float | None = DEFAULT_DURATION  # None: a video's own length
-    fit: str = "contain"
+    fit: str | None = None  # None: the device config's display.fit
     transition: Transition = field(default_factory=Transition)
     style: Style = field(default_factory=Style)
     when: tuple[Window, ...] = ()
@@ -252,7 +252,7 @@ class _ItemReader:
         self.languages: tuple[str, ...] = ()
         self.duration = DEFAULT_DURATION
         self.transition = Transition()
-        self.fit = "contain"
+        self.fit: str | None = None  # None: the device config's display.fit
         self.style = Style()
         self.ids: dict[str, int] = {}
 
@@ -260,7 +260,7 @@ class _ItemReader:
         f.check_keys(("duration", "transition", "fit", "style", "layout"))
         self.duration = f.parse("duration", parse_duration, DEFAULT_DURATION)
         self.transition = self.read_transition(f, Transition())
-        self.fit = f.choice("fit", FITS, "contain")
+        self.fit = f.choice("fit", FITS, None)
         self.layout = f.choice("layout", LAYOUTS, "stacked")
         self.style = self.read_style(f.sub("style"), Style())
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from player.core.playlist import Interrupt, Item, Playlist, Window
 
 FALLBACK_RECHECK = 10.0  # seconds a fallback slide stays before the schedule is asked again
+CLOCK_JOIN_MARGIN = 0.5  # seconds: a clock-aligned join closer than this to an item's end takes the next
 DurationOf = Callable[[Item], "float | None"]
 
 
@@ -117,25 +118,27 @@ class Schedule:
         return Entry(self.fallback, -1, unix, unix + FALLBACK_RECHECK, role="fallback")
 
     def _clock_entry(self, unix: float) -> Entry:
-        """Position in a loop anchored at the Unix epoch: every screen computes the same."""
+        """Position in a loop anchored at the Unix epoch: every screen computes the same.
+
+        A join within the last half second of an item (a clock slewed by NTP, a switch a few
+        milliseconds early) takes the next item, so no item is shown twice for an instant.
+        """
         indexes = self.active_indexes(unix)
         lengths = [(i, self.length(self.playlist.items[i]) or 0.0) for i in indexes]
         cycle = sum(length for _, length in lengths)
         if cycle <= 0:
             return self.fallback_entry(unix)
-        cycle_start = math.floor(unix / cycle) * cycle
-        position = unix - cycle_start
-        start = cycle_start
-        for i, length in lengths:
-            if position < (start - cycle_start) + length:
-                offset = unix - start
-                # A join within the last moments of an item waits for the next one instead.
-                return Entry(self.playlist.items[i], i, unix, start + length, offset=offset)
-            start += length
-        i, length = lengths[-1]
-        return Entry(self.playlist.items[i], i, unix, cycle_start + cycle, offset=unix - (cycle_start + cycle - length))
+        start = math.floor(unix / cycle) * cycle
+        for _ in range(2):  # this cycle, then the first item of the next
+            for i, length in lengths:
+                end = start + length
+                if unix < end - min(CLOCK_JOIN_MARGIN, length / 2):
+                    return Entry(self.playlist.items[i], i, unix, end, offset=max(0.0, unix - start))
+                start = end
+        i, length = lengths[0]
+        return Entry(self.playlist.items[i], i, unix, unix + length)
 
-    def next_interrupt(self, after: float, horizon: float = 86400.0) -> tuple[float, Interrupt] | None:
+    def next_interrupt(self, after: float, horizon: float = 8 * 86400.0) -> tuple[float, Interrupt] | None:
         """The first interrupt firing strictly after `after` and within `horizon` seconds."""
         best: tuple[float, Interrupt] | None = None
         for interrupt in self.playlist.interrupts:
@@ -153,25 +156,23 @@ class Schedule:
 
 
 def next_fire_time(interrupt: Interrupt, after: float, tz: tzinfo | None = None,
-                   horizon: float = 86400.0) -> float | None:
+                   horizon: float = 8 * 86400.0) -> float | None:
     """The first time after `after` at which the interrupt fires, honouring its `when`."""
     moment = local(after, tz)
-    candidates: list[datetime] = []
-    for day_shift in range(0, 3):
+    for day_shift in range(0, int(horizon // 86400) + 2):  # day by day: the first hit wins
         day = moment.date() + timedelta(days=day_shift)
         midnight = datetime.combine(day, time(0), moment.tzinfo)
-        for at in interrupt.at:
-            candidates.append(datetime.combine(day, at, moment.tzinfo))
+        candidates = [datetime.combine(day, at, moment.tzinfo) for at in interrupt.at]
         if interrupt.every:
             count = int(86400 // interrupt.every) + 1
             candidates.extend(midnight + timedelta(seconds=k * interrupt.every) for k in range(count)
                               if k * interrupt.every < 86400)
-    for candidate in sorted(candidates):
-        fire = candidate.timestamp()
-        if fire <= after:
-            continue
-        if fire - after > horizon:
-            return None
-        if not interrupt.when or any(window_active(w, candidate) for w in interrupt.when):
-            return fire
+        for candidate in sorted(candidates):
+            fire = candidate.timestamp()
+            if fire <= after:
+                continue
+            if fire - after > horizon:
+                return None
+            if not interrupt.when or any(window_active(w, candidate) for w in interrupt.when):
+                return fire
     return None

@@ -12,7 +12,7 @@ import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,15 @@ from player.core.playlist import Item, Playlist, Style, load_emergency, load_pla
 from player.core.problems import LoadError
 from player.core.schedule import Entry, Schedule
 from player.render.display import Display
+from player.render.mediaslides import VideoItemSlide
 from player.render.overlays import ClockBadge, TickerOverlay
 from player.render.slides import PendingSlide, SlideContext, SlideError, text_slide
 from player.render.text import FontSet, TextLayout
 
 log = logging.getLogger(__name__)
 
-MAX_SKIPS = 50  # items skipped in a row before the fallback slide is shown
 POLL_INTERVAL = 1.0  # the longest the loop sleeps: messages, emergency file, watchdog
+INTERRUPT_GRACE = 60.0  # an interrupt missed by more than this (screen off, clock jump) is skipped
 
 
 @dataclass
@@ -51,16 +52,19 @@ class Fade:
 
 
 class BlankSlide:
-    """Black, silent, still: what the screen shows in its off hours."""
+    """One colour, silent, still: the off hours (black), or the last resort of a broken item."""
 
     item_id = "screen-off"
     animated = False
+
+    def __init__(self, color: tuple[int, int, int] = (0, 0, 0)):
+        self.color = color
 
     def start(self, now: float) -> None:
         pass
 
     def draw(self, target: pygame.Surface, now: float) -> None:
-        target.fill((0, 0, 0))
+        target.fill(self.color)
 
     def natural_end(self, now: float) -> bool:
         return False
@@ -86,7 +90,7 @@ class Player:
                  max_fps: int = 30, emergency_file: Path | None = None,
                  media: Any = None,
                  power: Any = None, on_config: Callable[[Path], str | None] | None = None,
-                 screenshot_width: int = 480,
+                 screenshot_width: int = 480, default_fit: str = "contain",
                  mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
         self.display = display
         self.layout = TextLayout(fonts)
@@ -99,6 +103,7 @@ class Player:
         self.power = power
         self.on_config = on_config
         self.screenshot_width = screenshot_width
+        self.default_fit = default_fit
         self.last_watchdog = 0.0
         self.mono, self.wall = mono, wall
         self.fallback_text = fallback_text
@@ -119,6 +124,8 @@ class Player:
         self.screen_off = False
         self.full_frame = False
         self.release_shown = False  # an item of the current playlist has been on screen
+        self.bad: dict[str, tuple] = {}  # item id -> its files' (name, mtime, size) when it failed
+        self.interrupt_basis = 0.0  # the wall time next_interrupt was looked up from
         self.previous_good: tuple[Playlist, int | None] | None = None
         self.warned: set[str] = set()
         self.use_playlist(playlist, release)
@@ -143,12 +150,13 @@ class Player:
             else:
                 text_bottom += self.clock.height(self.wall()) - int(size[1] * 0.05)
         self.ctx = SlideContext(size, self.layout, playlist.languages, playlist.folder,
-                                max(0, text_top), max(0, text_bottom))
+                                max(0, text_top), max(0, text_bottom), fit=self.default_fit)
         fallback = playlist.fallback or fallback_item(self.fallback_text)
         self.schedule = Schedule(playlist, fallback, self.video_length)
-        self.next_interrupt = self.schedule.next_interrupt(self.wall())
+        self.look_up_interrupt(self.wall())
         self.discard_upcoming()
         self.full_frame = False
+        self.bad.clear()
         self.warned.clear()
         if self.board is not None:
             self.board.set_playing(playlist.name, release, self.current.entry.item.id if self.current else "")
@@ -264,9 +272,10 @@ class Player:
         if self.upcoming is not None or self.current is None or self.pending is not None:
             return
         current = self.current
-        if current.entry.role == "emergency" or current.end is None:
+        if current.entry.role in ("emergency", "off"):
             return
-        ends_at = wall + max(0.0, current.end - now)
+        # A video without a set duration ends when it ends: prepare what follows all the same.
+        ends_at = wall + max(0.0, current.end - now) if current.end is not None else wall
         if self.next_interrupt and self.next_interrupt[0] <= ends_at + 0.5:
             entry = self.schedule.interrupt_entry(self.next_interrupt[1], self.next_interrupt[0])
         elif current.entry.role == "interrupt" and self.interrupted is not None:
@@ -285,11 +294,69 @@ class Player:
             self.upcoming = None
             return self.finish(pending)
         self.discard_upcoming()
-        if entry.role in ("fallback", "emergency") and entry.item.kind == "text":
-            return text_slide(entry.item, self.ctx)
         return self.finish(self.request(entry.item))
 
+    def last_resort(self, item: Item) -> Any:
+        """A slide that can always be drawn: the item's text in any language it has, on its
+        background colour, or nothing but the background. Never raises."""
+        text = item.text or item.caption or self.fallback_text
+        plain = Item(id=item.id, kind="text", text=text, style=replace(item.style, background_image=None))
+        try:
+            return text_slide(plain, self.ctx, any_language=True)
+        except SlideError as exc:
+            log.error("item %s cannot even be drawn as text: %s", item.id, exc)
+            return BlankSlide(item.style.background)
+
+    def known_bad(self, item: Item) -> bool:
+        """True when this item failed before and none of its files changed since."""
+        return item.id in self.bad and self.bad[item.id] == self.media_signature(item)
+
+    def media_signature(self, item: Item) -> tuple:
+        signature = []
+        for name in item.media_files():
+            try:
+                stat = (self.playlist.folder / name).stat()
+                signature.append((name, stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                signature.append((name, None, None))
+        return tuple(signature)
+
     # -- switching -------------------------------------------------------------------------
+
+    def slide_or_next(self, entry: Entry, wall: float) -> tuple[Any, Entry, bool]:
+        """The slide for `entry`; when it cannot be made, the next loop item that can, then the
+        fallback. Each item is tried at most once a switch, and an item that failed is not
+        decoded again until one of its files changes."""
+        failed = False
+        for _ in range(len(self.playlist.items) + 1):
+            if entry.role in ("fallback", "emergency", "interrupt"):
+                try:
+                    return self.slide_for(entry), entry, failed
+                except SlideError as exc:
+                    self.warn_item(entry.item, str(exc))
+                    if entry.role != "interrupt":
+                        return self.last_resort(entry.item), entry, True
+                    failed = True
+                    entry = self.schedule.resume(self.interrupted, wall) if self.interrupted else \
+                        self.schedule.first(wall)
+                    continue
+            if self.known_bad(entry.item):
+                failed = True
+            else:
+                try:
+                    slide = self.slide_for(entry)
+                    self.bad.pop(entry.item.id, None)
+                    return slide, entry, failed
+                except SlideError as exc:
+                    failed = True
+                    self.bad[entry.item.id] = self.media_signature(entry.item)
+                    self.warn_item(entry.item, str(exc))
+            entry = self.schedule.after(entry, wall)
+        entry = self.schedule.fallback_entry(wall)
+        try:
+            return self.slide_for(entry), entry, True
+        except SlideError:
+            return self.last_resort(entry.item), entry, True
 
     def first_entry(self, wall: float) -> Entry:
         if self.emergency is not None:
@@ -298,21 +365,7 @@ class Player:
 
     def show(self, entry: Entry, now: float, wall: float) -> None:
         """Switch to `entry` (or the next one that can be shown) within this frame."""
-        failed = False
-        for _ in range(MAX_SKIPS):
-            try:
-                slide = self.slide_for(entry)
-                break
-            except SlideError as exc:
-                failed = True
-                self.warn_item(entry.item, str(exc))
-                entry = self.schedule.after(entry, wall) if entry.role != "fallback" else entry
-                if entry.role == "fallback":
-                    slide = text_slide(entry.item, self.ctx)
-                    break
-        else:
-            entry = self.schedule.fallback_entry(wall)
-            slide = text_slide(entry.item, self.ctx)
+        slide, entry, failed = self.slide_or_next(entry, wall)
         if entry.role == "loop":
             self.release_shown = True
         elif failed and entry.role == "fallback":
@@ -322,7 +375,9 @@ class Player:
         if entry.item.duration is None and entry.end is not None and entry.role == "loop":
             end = None  # a video with no set duration runs to its own end
         self.current = Showing(entry, slide, now, end, wall)
-        slide.start(now)
+        # A clock-aligned join mid-item keeps an alternating slide's phase in step with the other
+        # screens; a video starts from its beginning (seeking would cost more than it is worth).
+        slide.start(now - entry.offset if not isinstance(slide, VideoItemSlide) else now)
         self.frame_due = now
         self.full_frame = False
         if old is not None:
@@ -350,16 +405,32 @@ class Player:
             self.release_shown = False
             self.use_playlist(playlist, release)
             self.interrupted = None
+            self.check_emergency()
             return self.first_entry(wall)
         if current.entry.role == "interrupt" and self.interrupted is not None:
             entry, self.interrupted = self.schedule.resume(self.interrupted, wall), None
             return entry
         return self.schedule.after(current.entry, wall)
 
+    def refresh_interrupt(self, wall: float) -> None:
+        """Keep `next_interrupt` honest: looked up again after the clock went back, hourly when
+        none is due within the search horizon, and never fired late (after screen-off hours or a
+        jump of the clock forward): a missed interrupt is skipped, not shown hours later."""
+        if (self.next_interrupt is None and wall - self.interrupt_basis >= 3600) or \
+                wall < self.interrupt_basis - 1:
+            self.look_up_interrupt(wall)
+        elif self.next_interrupt is not None and wall > self.next_interrupt[0] + INTERRUPT_GRACE:
+            self.look_up_interrupt(wall)
+
+    def look_up_interrupt(self, wall: float) -> None:
+        self.next_interrupt = self.schedule.next_interrupt(wall)
+        self.interrupt_basis = wall
+
     def maybe_switch(self, now: float, wall: float) -> None:
         current = self.current
         if self.screen_off:
             return
+        self.refresh_interrupt(wall)
         if current is None:
             self.show(self.first_entry(wall), now, wall)
             return
@@ -367,21 +438,21 @@ class Player:
         if self.emergency is not None and role != "emergency":
             self.interrupted = None
             self.show(self.schedule.emergency_entry(self.emergency, wall), now, wall)
+        elif role == "emergency" and self.pending is not None:
+            self.show(self.next_entry(wall), now, wall)  # a new release may lift the emergency
         elif self.emergency is None and role == "emergency":
             self.show(self.schedule.first(wall), now, wall)
         elif role == "emergency" and self.emergency is not current.entry.item:
             self.show(self.schedule.emergency_entry(self.emergency, wall), now, wall)
         elif self.next_interrupt and wall >= self.next_interrupt[0] and role not in ("interrupt", "emergency"):
             fire, interrupt = self.next_interrupt
-            self.next_interrupt = self.schedule.next_interrupt(fire)
+            self.look_up_interrupt(fire)
             self.interrupted = current.entry if role == "loop" else self.interrupted
             self.show(self.schedule.interrupt_entry(interrupt, fire), now, wall)
         elif self.pending is not None and role == "fallback":
             self.show(self.next_entry(wall), now, wall)  # nothing was playing: no boundary to wait for
         elif (current.end is not None and now >= current.end) or current.slide.natural_end(now):
             self.show(self.next_entry(wall), now, wall)
-        if self.next_interrupt and wall >= self.next_interrupt[0] and self.current.entry.role != "interrupt":
-            self.next_interrupt = self.schedule.next_interrupt(wall)
 
     def record_play(self, shown: Showing, wall: float) -> None:
         if self.board is None or shown.entry.role in ("fallback", "off"):
@@ -419,7 +490,11 @@ class Player:
         """True while frames are due at the frame rate (a fade, the ticker). A video or an
         alternating slide says itself when its picture changes (`next_change`), so a 25 fps clip
         is drawn 25 times a second, not at the loop's rate."""
-        return bool(self.fade or self.ticker)
+        if self.fade is not None:
+            return True
+        current = self.current
+        hidden = self.screen_off or (current is not None and current.entry.role == "emergency")
+        return bool(self.ticker) and not hidden
 
     def compose(self, canvas: pygame.Surface, now: float, wall: float) -> None:
         """Draw the whole logical frame for time `now` onto the canvas."""
@@ -548,11 +623,11 @@ class Player:
         # An emergency message shows even in the off hours.
         off = (self.power is not None and self.emergency is None
                and self.power.screen_off(datetime.fromtimestamp(wall)))
+        if self.power is not None:
+            self.power.apply(off)  # runs a command only on a change (and once at start)
         if off == self.screen_off:
             return
         self.screen_off = off
-        if self.power is not None:
-            self.power.apply(off)
         now = self.mono()
         if off:
             log.info("screen-off hours begin: blank and silent")

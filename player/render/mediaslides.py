@@ -104,7 +104,7 @@ class MediaFactory:
                 self.board.event("warning", "decode_failed", f"item {item.id}: {message}", {"item": item.id})
 
         assert item.source is not None
-        video = VideoSlide(item.id, ctx.folder / item.source, ctx.size, item.fit,
+        video = VideoSlide(item.id, ctx.folder / item.source, ctx.size, item.fit or ctx.fit,
                            self.config.display.background, loop=item.loop, duration=item.duration,
                            volume=item.volume, mute=item.mute, audio=self.audio_output(),
                            on_error=on_error)

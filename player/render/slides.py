@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class SlideContext:
     folder: Path
     reserved_top: int = 0
     reserved_bottom: int = 0
+    fit: str = "contain"  # for items and playlists that set none: the device config's display.fit
     extras: dict = field(default_factory=dict)
 
     @property
@@ -89,7 +90,7 @@ def decode_pictures(item: Item, ctx: SlideContext) -> dict[str, Decoded]:
         pictures["background"] = decode_fitted(ctx.folder / item.style.background_image,
                                                ctx.size, "cover")
     if item.kind == "image" and item.source:
-        pictures["image"] = decode_fitted(ctx.folder / item.source, ctx.size, item.fit)
+        pictures["image"] = decode_fitted(ctx.folder / item.source, ctx.size, item.fit or ctx.fit)
     return pictures
 
 
@@ -169,8 +170,11 @@ def _surface(decoded: Decoded) -> pygame.Surface:
     return pygame.image.frombytes(decoded.data, decoded.size, "RGB").convert()
 
 
-def text_slide(item: Item, ctx: SlideContext) -> StillSlide:
-    """Build a slide that has no pictures (fallback, emergency) without the worker."""
+def text_slide(item: Item, ctx: SlideContext, any_language: bool = False) -> StillSlide:
+    """Build a slide with no pictures on the main thread. `any_language`: show the item's own
+    languages when none is in the playlist's list (a fallback written in other languages)."""
+    if any_language and item.text and not text_for(item.text, ctx.languages):
+        ctx = replace(ctx, languages=tuple(item.text))
     return build_still(item, ctx, {})
 
 
@@ -195,8 +199,10 @@ class PendingSlide:
             return build_still(self.item, self.ctx, pictures)
         except ImageError as exc:
             raise SlideError(f"item {self.item.id}: {exc}") from None
-        except (pygame.error, MemoryError, ValueError) as exc:
-            raise SlideError(f"item {self.item.id}: cannot be drawn ({exc})") from None
+        except SlideError:
+            raise
+        except Exception as exc:  # whatever a decoder or a font throws, the loop goes on
+            raise SlideError(f"item {self.item.id}: cannot be drawn ({type(exc).__name__}: {exc})") from None
 
     def cancel(self) -> None:
         if self.future is not None:

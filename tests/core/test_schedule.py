@@ -76,8 +76,12 @@ def test_clock_aligned_loops_agree_between_screens():
     joined = screen2.first(t + 15)  # started 15 s later, mid-item
     assert joined.item.id == "b" and joined.offset == pytest.approx(5) and joined.end == t + 30
     assert screen1.after(screen1.first(t), t + 10).end == joined.end
-    assert screen1.first(t + 59.9).item.id == "c"
+    assert screen1.first(t + 59.4).item.id == "c"
+    joined_late = screen1.first(t + 59.9)  # within the last half second: the next item, not 0.1 s of c
+    assert joined_late.item.id == "a" and joined_late.end == t + 70
     assert screen1.first(t + 60).item.id == "a"
+    # A switch a few ms early (a wall clock slewed slow) does not show the ending item again.
+    assert screen1.after(screen1.first(t), t + 9.99).item.id == "b"
 
 
 def test_interrupt_every_hour_on_the_hour():
@@ -88,6 +92,9 @@ def test_interrupt_every_hour_on_the_hour():
     assert next_fire_time(fixed, unix("2026-11-26T13:00"), UTC) == unix("2026-11-27T12:30")
     weekends = Interrupt(item=item("w"), at=(time(9),), when=(Window(days=frozenset({5})),))
     assert next_fire_time(weekends, unix("2026-11-26T10:00"), UTC, horizon=7 * 86400) == unix("2026-11-28T09:00")
+    weekdays = Interrupt(item=item("wd"), at=(time(12), time(17, 30)), when=(Window(days=frozenset(range(5))),))
+    friday_evening = unix("2026-11-27T17:31")
+    assert next_fire_time(weekdays, friday_evening, UTC) == unix("2026-11-30T12:00")  # on Monday, not never
 
 
 def test_resume_after_interrupt_replays_the_interrupted_item():

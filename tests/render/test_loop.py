@@ -321,6 +321,9 @@ class FakePower:
         return self.off
 
     def apply(self, off: bool) -> bool:
+        """Like PowerSchedule.apply: called every step, acts (here: records) on a change."""
+        if self.applied and self.applied[-1] == off:
+            return False
         self.applied.append(off)
         return True
 
@@ -336,14 +339,14 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
         power.off = True
         clock.advance(1)
         player.step()
-        assert pixel(display.screen, 160, 90) == (0, 0, 0) and power.applied == [True]
+        assert pixel(display.screen, 160, 90) == (0, 0, 0) and power.applied == [False, True]
         assert [p[0] for p in board.plays] == ["a"]  # proof of play closed at the blanking
         frames = frames_through(player, clock, 5)
         assert len(frames) == 0  # black and still: nothing drawn
         emergency.write_text("text: {vi: Báo động lũ, en: Flood warning}\n", encoding="utf-8")
         clock.advance(1)
         player.step()
-        assert player.current.entry.role == "emergency" and power.applied == [True, False]
+        assert player.current.entry.role == "emergency" and power.applied == [False, True, False]
         emergency.unlink()
         clock.advance(1)
         player.step()
