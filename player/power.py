@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import shlex
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
 from datetime import time as clock_time
+from typing import Any
 
 from player.core.config import PowerConfig
 
@@ -43,6 +45,7 @@ class PowerSchedule:
         self.off: bool | None = None  # None: nothing applied yet
         self._process: subprocess.Popen | None = None
         self._command = ""
+        self._errors: Any = None  # a temporary file with the running command's error output
         self._deadline = 0.0
 
     def screen_off(self, now: datetime) -> bool:
@@ -81,8 +84,11 @@ class PowerSchedule:
         self._reap()
         try:
             args = shlex.split(command)
+            # Its error output goes to a file, not a pipe: a helper the command left running in
+            # the background would otherwise hold the pipe open and block the render loop's read.
+            self._errors = tempfile.TemporaryFile()
             self._process = self.popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, close_fds=True)
+                                       stderr=self._errors, close_fds=True, start_new_session=True)
         except (OSError, ValueError) as exc:
             log.error("power command %r cannot run: %s", command, exc)
             self._process = None
@@ -102,9 +108,14 @@ class PowerSchedule:
             process.kill()
             process.wait()
         elif code != 0:
-            error = (process.stderr.read(2000).decode(errors="replace").strip()
-                     if process.stderr else "")
-            log.error("power command %r failed (exit %d): %s", self._command, code, error)
-        if process.stderr:
-            process.stderr.close()
+            log.error("power command %r failed (exit %d): %s", self._command, code, self._error_text())
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
         self._process = None
+
+    def _error_text(self) -> str:
+        if self._errors is None:
+            return ""
+        self._errors.seek(0)
+        return self._errors.read(2000).decode(errors="replace").strip()

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from player.health.reports import event_report
 
@@ -93,9 +96,9 @@ class Spool:
         return stored
 
     def _insert(self, report: dict) -> dict:
-        report = {k: v for k, v in report.items() if k not in ("id", "seq")}
+        report = _finite({k: v for k, v in report.items() if k not in ("id", "seq")})
         report_id = str(uuid.uuid4())
-        text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(report, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         cursor = self._db.execute(
             "INSERT INTO reports (id, kind, time, size, body) VALUES (?, ?, ?, ?, ?)",
             (report_id, report.get("kind", ""), report.get("time", ""), len(text), _pack(text)))
@@ -183,12 +186,15 @@ class Spool:
                     "ORDER BY seq LIMIT 200", (kind, keep_newest, kind)).fetchall()
                 if not rows:
                     break
-                for seq, size, time, body in rows:
+                for seq, size, when, body in rows:
                     if self._bytes <= target:
                         break
                     self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
                     self._bytes -= size
-                    summary.add(kind, time, body)
+                    # A thinned row that was in the batch on its way must not be subtracted
+                    # again when the hub acknowledges it.
+                    self._sent = {k: v for k, v in self._sent.items() if v[0] != seq}
+                    summary.add(kind, when, body)
         if not summary.count:
             log.warning("spool %s holds %d bytes over its limit of %d, all of them events or "
                         "proof of play, which are never dropped",
@@ -259,7 +265,13 @@ def _open(path: Path) -> sqlite3.Connection:
             source = Path(str(path) + suffix)
             if source.exists():
                 source.replace(Path(str(aside) + suffix))
-        return _connect(path)
+        db = _connect(path)
+        # `seq` only grows, even across a lost spool: the new one counts on from a number no
+        # earlier report can have reached (milliseconds since 1970; a counter at one report a
+        # second would need decades to get there).
+        start = max(int(time.time() * 1000), 1_700_000_000_000)
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reports', ?)", (start,))
+        return db
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -279,3 +291,15 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise
     db.isolation_level = "DEFERRED"  # `with db:` now wraps each batch in one transaction
     return db
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (a failed sensor read) become null: JSON has no such numbers, and one
+    of them in a report would block every upload behind it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

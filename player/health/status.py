@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -272,7 +273,7 @@ def _size(value: float | None) -> str:
 
 
 def _coarse(value: float | None, step: float) -> int | None:
-    return None if value is None else int(value // step)
+    return None if value is None or not math.isfinite(value) else int(value // step)
 
 
 def _parse_time(text: object) -> datetime | None:

@@ -7,6 +7,7 @@ and a sensor may vanish (a loose cable); a missing reading is never an error her
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,11 @@ def read_number(path: Path, scale: float = 1.0) -> float | None:
     if text is None:
         return None
     try:
-        return round(float(text.split()[0]) * scale, 6)  # 61300 * 0.001 is 61.300000000000004
+        value = float(text.split()[0]) * scale
     except (ValueError, IndexError):
         return None
+    # A sensor helper that failed may write "nan" or "inf": no reading, not a poisoned report.
+    return round(value, 6) if math.isfinite(value) else None  # 61300 * 0.001 is 61.300000000000004
 
 
 def under(root: Path, absolute: str) -> Path:

@@ -113,7 +113,8 @@ class Uploader:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
+        except (requests.RequestException, ValueError) as exc:
+            # ValueError: a redirect to an address that cannot be parsed (captive portals)
             raise UploadError(f"cannot reach {self.url}: {type(exc).__name__}") from exc
         if response.status_code == 401:
             raise UploadError("the hub refused the token (401): check health.token", 401)

@@ -190,7 +190,11 @@ class HealthWorker(threading.Thread):
                 last_wake = now
                 self._spool_pending()  # an error event: onto the disk now, not at the next write
             if self.uploader and now >= next_upload and not self._stopped.is_set():
-                next_upload = now + self._upload()
+                try:
+                    next_upload = now + self._upload()
+                except Exception:  # an odd answer must not end reporting for good
+                    log.exception("heartbeat upload failed unexpectedly")
+                    next_upload = now + self.backoff.next_delay()
             wait = min(next_sample, next_upload if self.uploader else next_sample)
             if self.board.wake.is_set():
                 wait = min(wait, last_wake + WAKE_GAP)

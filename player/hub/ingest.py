@@ -98,7 +98,7 @@ def read_batch(body: bytes, authorization: str | None, config: HubConfig) -> Bat
     """Decode, authenticate and validate a batch, in that order; BatchError when refused."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, huge ints
         raise BatchError(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BatchError(422, "expected a JSON object with format, cluster and reports")
@@ -239,13 +239,16 @@ def _is_id(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
+INT64 = 2**63  # SQLite stores signed 64-bit integers; a larger one cannot be kept
+
+
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64
 
 
 def _is_number(value: object) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+            and math.isfinite(value) and -INT64 <= value < INT64)
 
 
 # -- storing -----------------------------------------------------------------------------------

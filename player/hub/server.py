@@ -194,6 +194,10 @@ class HubHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_error(507 if exc.errno == 28 else 500,
                              f"the hub cannot write: {exc.strerror or exc}")
+        except Exception:  # a bug must cost one answer, never the connection without a word
+            log.exception("%s %s failed", self.command, self.path)
+            self.close_connection = True
+            self._send_error(500, "internal error in the hub; the request was not stored")
 
     def _get(self, head: bool) -> None:
         url = urlsplit(self.path)

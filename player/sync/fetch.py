@@ -128,7 +128,7 @@ def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
     retry = Retry(total=retries, connect=retries, read=retries, status=retries,
                   backoff_factor=backoff, backoff_jitter=backoff, backoff_max=60,
                   status_forcelist=RETRY_STATUS, allowed_methods=frozenset({"GET"}),
-                  respect_retry_after_header=True, raise_on_status=False)
+                  respect_retry_after_header=False, raise_on_status=False)
     session = requests.Session()
     adapter = AbortableAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -166,6 +166,8 @@ def receive(partial: Path, size: int, open_at: Opener,
     digest = hashlib.sha256()
     offset = _resume_point(partial, size, digest)
     if offset == size:
+        if size == 0 and not partial.exists():
+            partial.touch()  # an empty file is a file too: the store installs it like any other
         return digest.hexdigest()
     try:
         start, chunks = open_at(offset)
@@ -228,7 +230,7 @@ def http_opener(session: requests.Session, url: str, size: int,
         headers = {"Range": f"bytes={offset}-{size - 1}"} if offset else {}
         try:
             response = session.get(url, headers=headers, stream=True, timeout=timeout)
-        except (requests.RequestException, Aborted) as exc:
+        except (requests.RequestException, Aborted, ValueError) as exc:
             raise FetchError(f"{url}: {exc}") from None
         start = _start_of(response, offset, url)
         return start, _stream(response)

@@ -94,7 +94,8 @@ class HttpSource:
         try:
             return self.session.get(url, headers=headers, stream=True,
                                     timeout=(self.timeout, self.timeout + extra_wait))
-        except (requests.RequestException, Aborted) as exc:
+        except (requests.RequestException, Aborted, ValueError) as exc:
+            # ValueError: a redirect to an address that cannot be parsed (captive portals)
             raise FetchError(f"{url}: {exc}") from None
 
     def _expect_ok(self, response: requests.Response, name: str) -> None:

@@ -119,7 +119,12 @@ class SyncWorker(threading.Thread):
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
-                result = syncer.run_once(local_only=not full)
+                try:
+                    result = syncer.run_once(local_only=not full)
+                except Exception as exc:  # never let one odd answer end syncing for good
+                    log.exception("sync pass failed unexpectedly")
+                    self._report_unexpected(exc)
+                    result = PassResult("failed", error=str(exc))
                 self._post(syncer)
                 if full:
                     failures = failures + 1 if result.result == "failed" else 0
@@ -134,6 +139,13 @@ class SyncWorker(threading.Thread):
                 if self._full_requested.is_set():
                     self._full_requested.clear()
                     next_poll = time.monotonic()
+
+    def _report_unexpected(self, exc: Exception) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event("error", "sync_failed", f"sync pass failed: {type(exc).__name__}: {exc}", {})
+            except Exception:
+                log.exception("reporting a sync failure")
 
     def _delay(self, result: PassResult, failures: int) -> float:
         sync = self.config.sync

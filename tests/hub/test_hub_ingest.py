@@ -147,3 +147,23 @@ def test_check_report_names_the_key(change, key):
 def test_times_with_offsets_and_without_zone():
     assert parse_time("2026-11-26T08:00:00Z", "t") == parse_time("2026-11-26T15:00:00+07:00", "t")
     assert parse_time("2026-11-26T08:00:00", "t") == parse_time("2026-11-26T08:00:00Z", "t")
+
+
+def test_an_integer_sqlite_cannot_hold_sets_the_report_aside():
+    from player.hub.ingest import check_batch
+
+    huge = report(seq=2)
+    huge["player"]["release"] = 2**63
+    checked = check_batch("bangioc-1", [report(seq=1), huge])
+    assert len(checked.reports) == 1 and len(checked.rejected) == 1
+    assert "player.release" in checked.rejected[0][1]
+
+
+def test_a_number_too_long_to_read_is_a_400():
+    from player.hub.config import HubConfig
+    from player.hub.ingest import BatchError, read_batch
+
+    body = b'{"format": 1, "cluster": "bangioc-1", "reports": [{"seq": ' + b"9" * 5000 + b"}]}"
+    with pytest.raises(BatchError) as refused:
+        read_batch(body, f"Bearer {CLUSTER_TOKEN}", HubConfig())
+    assert refused.value.status == 400
