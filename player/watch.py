@@ -69,11 +69,14 @@ class Watcher(threading.Thread):
         try:
             while not self._stopped.is_set():
                 now = time.monotonic()
-                if now >= next_poll:
-                    self._poll_media()
-                    next_poll = now + self.poll_interval
-                for target in self._take_due(now):
-                    self._act(target)
+                try:
+                    if now >= next_poll:
+                        next_poll = now + self.poll_interval
+                        self._poll_media()
+                    for target in self._take_due(now):
+                        self._act(target)
+                except Exception:  # a stick pulled out mid-scan (EIO) must not end watching
+                    log.exception("watching for changes failed once; going on")
                 with self._lock:
                     wake = min([next_poll, *self._due.values()])
                 self._kick.wait(max(0.0, wake - time.monotonic()))

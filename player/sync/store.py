@@ -294,6 +294,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
         shutil.copyfile(source, target)  # a filesystem without hard links: a real copy
+        with open(target, "rb") as copied:
+            os.fsync(copied.fileno())  # on disk before the release can become current
 
 
 def current_release(state_dir: Path) -> tuple[int, Path] | None:
