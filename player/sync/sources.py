@@ -67,6 +67,9 @@ class HttpSource:
         waited = "Preference-Applied" in response.headers
         if response.status_code == 304:
             response.close()
+            if not etag:  # "not modified" to a question that named no version: a cache in the way
+                raise FetchError(f"{urljoin(self.base, MANIFEST_NAME)}: HTTP 304 to an unconditional "
+                                 "request (a proxy or cache is answering instead of the server)")
             return ManifestFetch(None, b"", etag, waited)
         self._expect_ok(response, MANIFEST_NAME)
         new_etag = response.headers.get("ETag")

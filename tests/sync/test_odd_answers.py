@@ -64,3 +64,36 @@ def test_release_with_an_empty_file_installs(tmp_path):
     result = syncer.run_once()
     assert result.result == "updated", (result, events)
     assert (result.release.content / "media" / "empty.txt").read_bytes() == b""
+
+
+def test_a_cache_answering_not_modified_to_everything_is_a_failed_pass(tmp_path):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from player.sync.fetch import FetchError
+    from player.sync.sources import HttpSource
+
+    class AlwaysNotModified(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(304)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysNotModified)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    source = HttpSource(f"http://127.0.0.1:{server.server_address[1]}/channels/x/", timeout=5)
+    try:
+        try:
+            source.fetch_manifest(etag=None)
+            raised = None
+        except FetchError as exc:
+            raised = str(exc)
+        assert raised and "304 to an unconditional request" in raised
+        assert source.fetch_manifest(etag='"abc"').raw is None  # to a conditional one, 304 is fine
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
