@@ -282,9 +282,31 @@ class Player:
             entry = self.schedule.resume(self.interrupted, ends_at)
         else:
             entry = self.schedule.after(current.entry, ends_at)
+        for _ in range(len(self.playlist.items)):
+            if entry.role != "loop" or not self.known_bad(entry.item):
+                break
+            entry = self.schedule.after(entry, ends_at)  # a broken item is not decoded again
+        else:
+            if entry.role == "loop" and self.known_bad(entry.item):
+                return
         try:
             self.upcoming = (entry, self.request(entry.item))
         except SlideError as exc:
+            self.warn_item(entry.item, str(exc))
+
+    def build_upcoming(self) -> None:
+        """Once the next item's pictures are decoded, build its slide now, while the current one
+        shows, so the switch itself costs only the drawing of one frame."""
+        if self.upcoming is None or not isinstance(self.upcoming[1], PendingSlide):
+            return
+        entry, pending = self.upcoming
+        if not pending.ready():
+            return
+        try:
+            self.upcoming = (entry, self.finish(pending))
+        except SlideError as exc:
+            self.upcoming = None
+            self.bad[entry.item.id] = self.media_signature(entry.item)
             self.warn_item(entry.item, str(exc))
 
     def slide_for(self, entry: Entry) -> Any:
@@ -292,7 +314,8 @@ class Player:
         if self.upcoming is not None and self.upcoming[0].item.id == entry.item.id:
             pending = self.upcoming[1]
             self.upcoming = None
-            return self.finish(pending)
+            return self.finish(pending) if isinstance(pending, PendingSlide) or hasattr(pending, "prepare") \
+                else pending
         self.discard_upcoming()
         return self.finish(self.request(entry.item))
 
@@ -570,6 +593,8 @@ class Player:
     def next_wake(self, now: float, wall: float) -> float:
         """Seconds until something will change on screen (or a poll is due)."""
         waits = [POLL_INTERVAL]
+        if self.upcoming is not None and isinstance(self.upcoming[1], PendingSlide):
+            waits.append(0.05)  # look again soon: build the next slide as soon as it is decoded
         current = self.current
         if self.animating(now):
             waits.append(self.frame_due - now)
@@ -613,6 +638,7 @@ class Player:
             interval = 1.0 / self.max_fps
             self.frame_due = max(self.frame_due + interval, now) if self.animating(now) else now
         self.prepare_upcoming(now, wall)
+        self.build_upcoming()
         if self.notifier is not None and now - self.last_watchdog >= 1.0:
             self.notifier.watchdog()  # only from here: a hung loop stops the pings
             self.last_watchdog = now
