@@ -451,9 +451,9 @@ class Player:
 
     def maybe_switch(self, now: float, wall: float) -> None:
         current = self.current
+        self.refresh_interrupt(wall)
         if self.screen_off:
             return
-        self.refresh_interrupt(wall)
         if current is None:
             self.show(self.first_entry(wall), now, wall)
             return
@@ -606,7 +606,9 @@ class Player:
                 waits.append(change - now)
         if self.clock is not None:
             waits.append(ClockBadge.next_change(wall))
-        if self.next_interrupt is not None:
+        if self.next_interrupt is not None and not self.screen_off and self.next_interrupt[0] > wall:
+            # Only a time still ahead: one that is due but cannot fire (an emergency is up)
+            # must not turn the wait into a busy loop.
             waits.append(self.next_interrupt[0] - wall)
         return max(0.0, min(waits))
 

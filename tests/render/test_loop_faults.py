@@ -292,3 +292,31 @@ emergency:
     assert pixel(display.screen, 5, 5) == (170, 10, 10)  # its red background, with the caption's text
     assert display.screen.get_bounding_rect(min_alpha=1).width > 0
     assert sum(1 for e in board.events if e[1] == "file_bad") == 1 and not board.plays
+
+
+def test_the_loop_sleeps_during_screen_off_hours_and_emergencies_with_interrupts_due(tmp_path, display, fonts):
+    from test_loop import FakePower
+
+    path = make_playlist(tmp_path, """items:
+  - {id: a, image: media/red.png, duration: 1h}
+interrupts:
+  - {id: hourly, every: 1h, duration: 10s, text: {vi: Giờ, en: Hour}}
+""")
+    clock, power = Clock(wall=1_780_000_000.0 - 1_780_000_000.0 % 3600 + 3600 - 5), FakePower()
+    player = make_player(display, fonts, path, clock, power=power)
+    player.step()
+    power.off = True
+    for _ in range(20):  # across the hour while the screen is off
+        clock.advance(1)
+        player.step()
+        assert player.next_wake(clock.mono(), clock.wall()) >= 0.9  # sleeping, not spinning
+    emergency = tmp_path / "emergency.yaml"
+    player.emergency_file = emergency
+    emergency.write_text("text: {vi: Khẩn cấp, en: Emergency}\n", encoding="utf-8")
+    power.off = False
+    clock.advance(3600 - 20)  # the next hour comes while the emergency is up
+    for _ in range(10):
+        clock.advance(1)
+        player.step()
+        assert player.current.entry.role == "emergency"
+        assert player.next_wake(clock.mono(), clock.wall()) >= 0.9
