@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 from player.core.config import Config
@@ -116,7 +115,3 @@ def check_fonts(playlist: Playlist, configured: str = "", index: int | None = No
                         "no Chinese font on this machine: Chinese text will not be shown "
                         "(apt install fonts-noto-cjk, or set fonts.cjk in the config)", "warning")]
     return []
-
-
-def with_problems(playlist: Playlist, extra: list[Problem]) -> Playlist:
-    return replace(playlist, warnings=playlist.warnings + tuple(extra))

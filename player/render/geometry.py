@@ -14,11 +14,6 @@ def fit_rect(src: tuple[int, int], box: tuple[int, int], fit: str) -> tuple[int,
     return (bw - w) // 2, (bh - h) // 2, w, h
 
 
-def scaled_size(src: tuple[int, int], box: tuple[int, int], fit: str) -> tuple[int, int]:
-    _, _, w, h = fit_rect(src, box, fit)
-    return w, h
-
-
 def logical_size(screen: tuple[int, int], rotation: int) -> tuple[int, int]:
     """The canvas the content is laid out on: a portrait canvas on a 90/270-rotated screen."""
     return (screen[1], screen[0]) if rotation in (90, 270) else screen

@@ -3,7 +3,7 @@
 import pygame
 import pytest
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel
-from test_loop import RED, make_playlist, wait_ready
+from test_loop import RED, FakePower, make_playlist, wait_ready
 from test_loop import make_player as make_loop_player
 
 from player.core.messages import ReleaseReady
@@ -69,13 +69,7 @@ def test_new_release_lifts_an_emergency_in_the_old_playlist(tmp_path, display, f
 def test_interrupt_missed_in_screen_off_hours_is_skipped(tmp_path, display, fonts):
     path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 5s}\ninterrupts:\n  - {id: hourly, every: 1h, duration: 20s, text: {vi: Thông báo, en: Notice}}\n")
     clock = Clock(wall=1_780_000_000.0)  # some time
-    class Power:
-        off = False
-        def screen_off(self, moment):
-            return self.off
-        def apply(self, off):
-            pass
-    power = Power()
+    power = FakePower()
     player = make_player(display, fonts, path, clock, power=power)
     player.step()
     fire = player.next_interrupt[0]
@@ -99,13 +93,7 @@ def test_interrupt_missed_in_screen_off_hours_is_skipped(tmp_path, display, font
 def test_screen_off_with_ticker_draws_nothing(tmp_path, display, fonts):
     path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 5s}\noverlays:\n  ticker: {text: {vi: Chào, en: Hello}}\n")
     clock = Clock()
-    class Power:
-        off = False
-        def screen_off(self, moment):
-            return self.off
-        def apply(self, off):
-            pass
-    power = Power()
+    power = FakePower()
     player = make_player(display, fonts, path, clock, power=power)
     player.step()
     power.off = True
@@ -295,8 +283,6 @@ emergency:
 
 
 def test_the_loop_sleeps_during_screen_off_hours_and_emergencies_with_interrupts_due(tmp_path, display, fonts):
-    from test_loop import FakePower
-
     path = make_playlist(tmp_path, """items:
   - {id: a, image: media/red.png, duration: 1h}
 interrupts:
