@@ -7,6 +7,15 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests must not fail for the machine's sake: no deadline, no "too slow" health check
+# (a cold or loaded machine generates slowly), and the same examples on every run.
+settings.register_profile(
+    "project", deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("project")
 
 os.environ["SDL_VIDEODRIVER"] = "offscreen"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

@@ -162,7 +162,7 @@ values = st.recursive(
     max_leaves=25)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(values)
 def test_playlist_loader_raises_only_load_error(folder, data):
     try:
@@ -171,7 +171,7 @@ def test_playlist_loader_raises_only_load_error(folder, data):
         pass
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.text(max_size=300))
 def test_playlist_text_raises_only_load_error(folder, text):
     try:
