@@ -122,7 +122,7 @@ class Forewarnings:
         humidity_sensor, humidity = self._humidity()
         temperatures = self._temperatures()
         air = _air_temperature(humidity_sensor, temperatures)
-        coldest = min(temperatures.values(), default=None)
+        coldest = min((v for v in temperatures.values() if v is not None), default=None)
         result = self.watch.update(now, air, humidity, coldest)
         if result.dew_point is not None:
             readings["signage_dew_point_celsius"] = round(result.dew_point, 2)
@@ -151,20 +151,22 @@ class Forewarnings:
                 best = (sensor, value)
         return best
 
-    def _temperatures(self) -> dict[SensorConfig, float]:
-        found = {}
+    def _temperatures(self) -> dict[SensorConfig, float | None]:
+        """Every `temperature` sensor: its value, or None when absent or out of range."""
+        found: dict[SensorConfig, float | None] = {}
         for sensor in self.config.sensors:
             if sensor.kind == "temperature":
                 value = sysfs.sensor(self.root, sensor)
-                if value is not None and VALID_CELSIUS[0] <= value <= VALID_CELSIUS[1]:
-                    found[sensor] = value
+                valid = value is not None and VALID_CELSIUS[0] <= value <= VALID_CELSIUS[1]
+                found[sensor] = value if valid else None
         return found
 
 
 def _air_temperature(humidity: SensorConfig | None,
-                     temperatures: dict[SensorConfig, float]) -> float | None:
+                     temperatures: dict[SensorConfig, float | None]) -> float | None:
     """The air temperature the humidity is relative to: the `temperature` sensor of the same
-    chip (the same sysfs folder, as SHT3x, HTU21 or BME280 expose them), else the first one."""
+    chip (the same sysfs folder, as SHT3x, HTU21 or BME280 expose them), else the first one.
+    When that sensor has no reading, there is none: another sensor's would be the wrong air."""
     if humidity is None or not temperatures:
         return None
     folder = Path(humidity.path).parent
