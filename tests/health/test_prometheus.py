@@ -188,3 +188,17 @@ def test_promtool_accepts_the_alert_rules(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
+
+
+@needs_promtool
+def test_the_alert_rules_fire_when_they_should_and_not_on_one_odd_value(tmp_path):
+    """promtool's unit tests: one dip of the margin never alarms, half an hour does; a fan at 0
+    alarms only while the board is hot; eMMC pre-EOL; a disk filling within 14 days, not one
+    filling within 100."""
+    (tmp_path / "rules.yml").write_text(alert_rules())
+    tests = tmp_path / "alert_rules_test.yml"
+    shutil.copy(Path(__file__).with_name("alert_rules_test.yml"), tests)
+    done = subprocess.run([PROMTOOL, "test", "rules", str(tests)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout
