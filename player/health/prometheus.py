@@ -116,6 +116,9 @@ METRICS: dict[str, Metric | None] = {
 }
 
 
+_unknown: set[str] = set()
+
+
 def render(readings: dict[str, float]) -> str:
     """The exposition format, grouped by metric, each with its HELP and TYPE lines."""
     groups: dict[Metric, list[str]] = {}
@@ -125,7 +128,10 @@ def render(readings: dict[str, float]) -> str:
             continue
         base, brace, labels = reading.partition("{")
         if base not in METRICS:
-            log.debug("reading %s has no Prometheus metric; left out of the text file", base)
+            if base not in _unknown:  # once: a reading added without a place in METRICS
+                _unknown.add(base)
+                log.warning("reading %s has no Prometheus metric; left out of the text file",
+                            base)
             continue
         metric = METRICS[base]
         if metric is not None:

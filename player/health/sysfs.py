@@ -308,8 +308,8 @@ def smart_disks(root: Path) -> list[str]:
         name = block.name
         if not (name.startswith("sd") or (name.startswith("nvme") and "n" in name[4:])):
             continue
-        if read_number(block / "removable") == 1:
-            continue
+        if read_number(block / "removable") == 1 or read_number(block / "hidden") == 1:
+            continue  # a USB stick, or an NVMe multipath path (nvme0c0n1) of a listed disk
         names.append(name)
     return names
 

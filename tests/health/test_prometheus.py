@@ -62,8 +62,9 @@ def player_textfile(tmp_path: Path) -> str:
     return prom.read_text()
 
 
-def test_only_signage_metrics_each_with_help_and_type(tmp_path):
+def test_only_signage_metrics_each_with_help_and_type(tmp_path, caplog):
     text = player_textfile(tmp_path)
+    assert "has no Prometheus metric" not in caplog.text  # the worker's readings too
     samples = [line for line in text.splitlines() if not line.startswith("#")]
     names = {re.split(r"[{ ]", line)[0] for line in samples}
     assert names and all(name.startswith("signage_") for name in names)

@@ -33,6 +33,7 @@ def test_emmc_wear_leaves_out_boot_partitions_and_undefined_values(tmp_path):
 
 def test_io_errors_and_the_disks_smartctl_is_asked_about(tmp_path):
     root = add_storage(tmp_path)
+    write(root, "/sys/block/nvme0c0n1/hidden", "1\n")
     assert sysfs.block_io_errors(root) == {"sda": 31, "sdb": 0}
     assert sysfs.smart_disks(root) == ["nvme0n1", "sda"]  # not the eMMC, not the USB stick
 
