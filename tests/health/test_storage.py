@@ -1,5 +1,6 @@
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -145,3 +146,14 @@ def _state(pid: str) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return "gone"
+
+
+@pytest.mark.skipif(not shutil.which("smartctl"), reason="smartctl not installed "
+                    "(Debian package smartmontools)")
+def test_the_real_smartctl_on_a_disk_it_cannot_open_gives_no_reading_and_no_warning(
+        tmp_path, caplog):
+    write(tmp_path, "/sys/block/sdz/removable", "0\n")  # /dev/sdz exists on no test machine
+    reader = SmartReader(tmp_path, shutil.which("smartctl"), timeout=60)
+    with caplog.at_level(logging.WARNING):
+        assert reader.read() == []
+    assert reader.runs == 1 and caplog.records == []
