@@ -1,4 +1,5 @@
 import math
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -6,12 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from player.core.config import HealthConfig, SensorConfig, config_from_data
+from player.core.config import Config, HealthConfig, SensorConfig, config_from_data
 from player.core.problems import LoadError
+from player.health.board import StatusBoard
 from player.health.climate import ADVICE_EN, ADVICE_VI, CondensationWatch, dew_point
 from player.health.forewarn import CONDENSATION, Forewarnings
 from player.health.status import alarm_events
-from tests.health.fakesys import write
+from player.health.worker import HealthWorker
+from tests.health.fakesys import make_tree, write
 
 HUMIDITY = "/sys/bus/iio/devices/iio:device0/in_humidityrelative_input"
 AIR = "/sys/bus/iio/devices/iio:device0/in_temp_input"
@@ -181,3 +184,30 @@ def test_config_keys_for_the_condensation_alarm():
     assert HealthConfig().dew_point_margin == 3.0 and HealthConfig().dew_point_hold == 1800.0
     with pytest.raises(LoadError, match="health.dew_point_margin: expected a number"):
         config_from_data({"health": {"dew_point_margin": "three"}}, "player.yaml")
+
+
+def test_the_health_worker_sends_the_alarm_with_the_technicians_words(tmp_path, receiver):
+    """The real worker, a real receiver on loopback: the event reaches the hub's side once."""
+    root = make_tree(tmp_path / "root")
+    climate_box(root, 24.0, 97.0, 23.0)
+    sensors = (SensorConfig("cabinet_rh", HUMIDITY, "humidity", 0.001),
+               SensorConfig("cabinet_air", AIR, "temperature", 0.001),
+               SensorConfig("glass", WALL, "temperature", 0.001))
+    config = Config(cluster="ban-gioc-1", state_dir=tmp_path / "state", health=HealthConfig(
+        report_url=receiver.url, token="secret", interval=0.05, upload_interval=0.05,
+        min_disk_free=0, write_interval=0, sensors=sensors, dew_point_hold=0.2))
+    worker = HealthWorker(config, StatusBoard(), root)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60  # a hang guard only
+        while not [r for r in receiver.reports if r.get("event") == CONDENSATION]:
+            assert time.monotonic() < deadline, "no condensation_risk event"
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+        worker.join(30)
+    events = [r for r in receiver.reports if r.get("event") == CONDENSATION]
+    assert len(events) == 1 and events[0]["severity"] == "warning"
+    assert events[0]["message"].startswith("nguy cơ đọng sương: mở quạt / kiểm tra gioăng tủ")
+    beats = [r for r in receiver.reports if r["kind"] == "heartbeat"]
+    assert beats[-1]["readings"]["signage_condensation_alarm"] == 1.0
