@@ -27,22 +27,50 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from player.core.config import Config, HealthConfig  # noqa: E402
+from player.core.config import Config, HealthConfig, SensorConfig  # noqa: E402
 from player.health.board import StatusBoard  # noqa: E402
+from player.health.forewarn import Forewarnings  # noqa: E402
+from player.health.readings import Sampler  # noqa: E402
+from player.health.storage import SmartReader  # noqa: E402
 from player.health.worker import HealthWorker  # noqa: E402
-from tests.health.fakesys import make_tree  # noqa: E402
+from tests.health.fakesys import add_fans, add_storage, fake_smartctl, make_tree  # noqa: E402
 from tests.health.receiver import Receiver  # noqa: E402
 
 SPEED = 300.0
 
 
-def cpu_per_tick(root: Path, state: Path, ticks: int) -> float:
+SENSORS = (
+    SensorConfig("cabinet", "/sys/bus/iio/devices/iio:device0/in_humidityrelative_input",
+                 "humidity", 0.001),
+    SensorConfig("cabinet_air", "/sys/class/hwmon/hwmon0/temp1_input", "temperature", 0.001))
+
+
+def cpu_per_tick(root: Path, state: Path, ticks: int, smartctl: Path | None = None,
+                 ) -> tuple[float, float, int]:
+    """(CPU s a tick, CPU s of it in the new readings (forewarn.py), smartctl runs)."""
     board = StatusBoard()
     config = Config(cluster="bench", state_dir=state, health=HealthConfig(
-        min_disk_free=0, prometheus_textfile=str(state / "signage.prom")))
+        min_disk_free=0, prometheus_textfile=str(state / "signage.prom"),
+        sensors=SENSORS if smartctl else ()))
     worker = HealthWorker(config, board, root)
     worker._setup()
-    worker.tick()  # warm-up: first psutil call, SQLite pages in cache
+    if smartctl:  # never the real smartctl against this machine's disks from a fake tree
+        smart = SmartReader(root, str(smartctl))
+        worker.sampler = Sampler(config.health, state, root, forewarn=Forewarnings(
+            config.health, state, root, smart=smart))
+    forewarn = worker.sampler.forewarn
+    spent = [0.0]
+    original = forewarn.sample
+
+    def timed(*args, **kwargs):
+        begin = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - begin
+
+    worker.tick()  # warm-up: first psutil call, SQLite pages in cache, smartctl's first run
+    forewarn.sample = timed
     start = time.process_time()
     for n in range(ticks):
         board.count_frames(300, 0)
@@ -51,7 +79,7 @@ def cpu_per_tick(root: Path, state: Path, ticks: int) -> float:
         worker.tick()
     cost = (time.process_time() - start) / ticks
     worker.spool.close()
-    return cost
+    return cost, spent[0] / ticks, forewarn.smart.runs
 
 
 def baseline_per_tick(ticks: int) -> float:
@@ -130,14 +158,20 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR", "/var/tmp")) as folder:
         tmp = Path(folder)
-        fake = make_tree(tmp / "sys")
+        fake = add_fans(add_storage(make_tree(tmp / "sys")))
+        smartctl = fake_smartctl(tmp / "bin")
         base = baseline_per_tick(args.ticks)
-        print(f"machine: {os.cpu_count()} cores; {args.ticks} ticks each")
-        for label, root in (("fake Pi sysfs", fake), ("this machine's /", Path("/"))):
-            cost = cpu_per_tick(root, tmp / f"cpu-{label[:4]}", args.ticks)
+        print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
+              f"{args.ticks} ticks each")
+        for label, root, fake_smart in (
+                ("fake Pi sysfs, eMMC, 2 SMART disks, fans, dew point", fake, smartctl),
+                ("this machine's /", Path("/"), None)):
+            cost, new, runs = cpu_per_tick(root, tmp / f"cpu-{label[:4]}", args.ticks,
+                                           fake_smart)
             print(f"CPU a tick ({label}): {cost * 1000:.2f} ms = {cost / 30 * 100:.4f} % of one "
                   f"core at a 30 s interval (target < 1 %); {cost / base:.0f}x the /proc/uptime "
-                  f"baseline ({base * 1e6:.1f} us)")
+                  f"baseline ({base * 1e6:.1f} us); new readings {new * 1000:.2f} ms of it; "
+                  f"smartctl ran {runs} times in {args.ticks + 1} ticks (cached 6 h)")
         for online in (True, False):
             per_day, received = writes_per_day(tmp, fake, online, args.seconds)
             state = "network up" if online else "network down"

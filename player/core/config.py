@@ -88,6 +88,9 @@ class HealthConfig:
     min_disk_free: int = 500 * 1000**2
     prometheus_textfile: str = ""
     write_interval: float = 300.0  # routine reports wait this long in memory (SD card writes)
+    dew_point_margin: float = 3.0  # °C between the coldest surface and the dew point
+    dew_point_hold: float = 1800.0  # seconds the margin stays under it before the alarm
+    smart_interval: float = 6 * 3600.0  # smartctl wakes disks: at most this often
 
 
 @dataclass(frozen=True)
@@ -317,7 +320,8 @@ def _sensors(f: Fields) -> tuple[SensorConfig, ...]:
 def _health(f: Fields) -> HealthConfig:
     f.check_keys(("report_url", "token", "interval", "upload_interval", "screenshot_interval",
                   "screenshot_width", "spool_limit", "sensors", "max_temperature", "max_humidity",
-                  "min_disk_free", "prometheus_textfile", "write_interval"))
+                  "min_disk_free", "prometheus_textfile", "write_interval", "dew_point_margin",
+                  "dew_point_hold", "smart_interval"))
     d = HealthConfig()
     url = f.string("report_url")
     if url and not url.startswith(("http://", "https://")):
@@ -347,6 +351,9 @@ def _health(f: Fields) -> HealthConfig:
         min_disk_free=f.parse("min_disk_free", parse_bytes, d.min_disk_free),
         prometheus_textfile=f.string("prometheus_textfile"),
         write_interval=f.parse("write_interval", parse_duration, d.write_interval),
+        dew_point_margin=f.number("dew_point_margin", d.dew_point_margin, 0, 30),
+        dew_point_hold=f.parse("dew_point_hold", parse_duration, d.dew_point_hold),
+        smart_interval=f.parse("smart_interval", parse_duration, d.smart_interval),
     )
 
 

@@ -14,6 +14,7 @@ import psutil
 
 from player.core.config import HealthConfig
 from player.health import sysfs
+from player.health.forewarn import Forewarnings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Sample:
     ext4_errors: int | None = None
     under_voltage: bool = False
     connectors: dict[str, str] = field(default_factory=dict)
+    forewarnings: dict[str, str] = field(default_factory=dict)  # alarms from forewarn.py
 
 
 def labels(metric: str, /, **values: str) -> str:
@@ -64,7 +66,8 @@ class Sampler:
     def __init__(self, config: HealthConfig, state_dir: Path, root: Path = Path("/"),
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  process: psutil.Process | None = None,
-                 clock_synced: Callable[[], bool | None] = kernel_clock_synchronised):
+                 clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
+                 forewarn: Forewarnings | None = None):
         self.config = config
         self.state_dir = state_dir
         self.root = root
@@ -72,6 +75,7 @@ class Sampler:
         self.process = process or psutil.Process()
         self.clock_synced = clock_synced
         self.process.cpu_percent(None)  # the first call only starts the measurement
+        self.forewarn = forewarn or Forewarnings(config, state_dir, root)
 
     def sample(self) -> Sample:
         readings: dict[str, float] = {}
@@ -105,6 +109,8 @@ class Sampler:
             readings[labels("node_network_transmit_bytes_total", device=device)] = values[
                 "transmit_bytes"]
         self._process(readings)
+        boot = sysfs.boot_id(self.root)
+        forewarnings = self.forewarn.sample(readings, boot, connectors, volts, temperature)
         uptime = sysfs.uptime(self.root) or 0.0
         readings["node_boot_uptime_seconds"] = uptime
         synced = self.clock_synced()
@@ -120,9 +126,10 @@ class Sampler:
             "load1": _round(load1, 2),
             "display_connected": sysfs.display_connected(connectors),
         }
-        return Sample(boot_id=sysfs.boot_id(self.root), uptime=uptime, clock_synced=synced,
+        return Sample(boot_id=boot, uptime=uptime, clock_synced=synced,
                       summary=summary, readings=readings, read_only=read_only, ext4_errors=ext4,
-                      under_voltage=volts.get("now", False), connectors=connectors)
+                      under_voltage=volts.get("now", False), connectors=connectors,
+                      forewarnings=forewarnings)
 
     def _temperatures(self, readings: dict[str, float]) -> float | None:
         temps = sysfs.thermal_zones(self.root) + sysfs.hwmon_temperatures(self.root)

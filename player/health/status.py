@@ -52,6 +52,7 @@ def alarms(sample: Sample, config: HealthConfig, active: dict[str, str]) -> dict
         found["under_voltage"] = "the power supply is too weak (under-voltage)"
     if sample.ext4_errors:
         found["filesystem_errors"] = f"the filesystem recorded {sample.ext4_errors} errors"
+    found.update(sample.forewarnings)  # held and cleared by their own rules (forewarn.py)
     return found
 
 

@@ -222,3 +222,104 @@ def sensor(root: Path, config: SensorConfig) -> float | None:
 def clock_synchronised_file(root: Path) -> bool:
     """systemd-timesyncd's flag file (the kernel's own flag is read in readings.py)."""
     return under(root, "/run/systemd/timesync/synchronized").exists()
+
+
+@dataclass(frozen=True)
+class Fan:
+    chip: str  # hwmon `name`
+    sensor: str  # "fan1"...
+    label: str  # hwmon fanN_label when present
+    rpm: float
+
+
+MAX_FAN_RPM = 30000.0  # above any cabinet or CPU fan: a chip reporting 65535 has no fan there
+
+
+def hwmon_fans(root: Path) -> list[Fan]:
+    """`fan*_input` of every hwmon chip, by chip name (hwmonN numbers move between boots)."""
+    found = []
+    for chip, folder in hwmon_chips(root).items():
+        for fan in sorted(folder.glob("fan*_input")):
+            rpm = read_number(fan)
+            if rpm is not None and 0 <= rpm <= MAX_FAN_RPM:
+                sensor = fan.name.removesuffix("_input")
+                label = read_text(folder / f"{sensor}_label") or ""
+                found.append(Fan(chip, sensor, label, rpm))
+    return found
+
+
+def read_hex(path: Path) -> int | None:
+    """A number the kernel prints as `0x0a` (or plain decimal); None when missing or garbage."""
+    text = read_text(path)
+    if not text:
+        return None
+    try:
+        return int(text.split()[0], 0)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class EmmcWear:
+    """JEDEC eMMC 5.0 health: life time used in 10 % steps (1 = 0-10 %, 10 = 90-100 %,
+    11 = beyond its rated life) for the SLC (type A) and MLC (type B) areas, and the
+    pre-EOL state of the reserved blocks (1 normal, 2 warning: 80 % used, 3 urgent: 90 %)."""
+
+    device: str
+    life_time_a: int | None
+    life_time_b: int | None
+    pre_eol: int | None
+
+
+def emmc_wear(root: Path) -> list[EmmcWear]:
+    """`/sys/block/mmcblk*/device/{life_time,pre_eol_info}`; cards (SD) without them are left out.
+
+    0x00 means "not defined" in the standard, so it is no reading, as is anything past the range.
+    """
+    found = []
+    for block in sorted(under(root, "/sys/block").glob("mmcblk*")):
+        if "boot" in block.name or "rpmb" in block.name:  # the same chip's hardware partitions
+            continue
+        values = (read_text(block / "device/life_time") or "").split()
+        life = [_in_range(_hex(v), 1, 11) for v in values[:2]] if len(values) >= 2 else [None] * 2
+        pre_eol = _in_range(read_hex(block / "device/pre_eol_info"), 1, 3)
+        if life != [None, None] or pre_eol is not None:
+            found.append(EmmcWear(block.name, life[0], life[1], pre_eol))
+    return found
+
+
+def block_io_errors(root: Path) -> dict[str, int]:
+    """Failed commands per SCSI/SATA/USB disk (`/sys/block/*/device/ioerr_cnt`, kept by the
+    SCSI midlayer since the disk was attached). `stat` counts I/O, not errors; mmc and NVMe keep
+    no such counter (eMMC wear and SMART's media errors stand in for them)."""
+    found = {}
+    for counter in sorted(under(root, "/sys/block").glob("*/device/ioerr_cnt")):
+        value = read_hex(counter)
+        if value is not None and value >= 0:
+            found[counter.parent.parent.name] = value
+    return found
+
+
+def smart_disks(root: Path) -> list[str]:
+    """Fixed NVMe and SATA/SCSI disks (`nvme0n1`, `sda`) that smartctl can ask; a removable
+    USB stick or card reader is left out."""
+    names = []
+    for block in sorted(under(root, "/sys/block").glob("*")):
+        name = block.name
+        if not (name.startswith("sd") or (name.startswith("nvme") and "n" in name[4:])):
+            continue
+        if read_number(block / "removable") == 1 or read_number(block / "hidden") == 1:
+            continue  # a USB stick, or an NVMe multipath path (nvme0c0n1) of a listed disk
+        names.append(name)
+    return names
+
+
+def _hex(text: str) -> int | None:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+def _in_range(value: int | None, low: int, high: int) -> int | None:
+    return value if value is not None and low <= value <= high else None

@@ -107,7 +107,7 @@ def test_worker_reports_plays_events_alarms_and_writes_status(tmp_path, receiver
     assert status["cluster"] == "bangioc-1" and status["player"]["release"] == 42
     assert any("file_bad" in reason for reason in unhealthy(status))
     prom = (tmp_path / "prom" / "player.prom").read_text()
-    assert "# TYPE node_thermal_zone_temp gauge" in prom and "signage_frames_total 300" in prom
+    assert "# TYPE signage_cpu_temperature_celsius gauge" in prom and "signage_frames_total 300" in prom
 
 
 def test_restart_after_a_clean_stop_and_after_a_crash(tmp_path):
