@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "check the device config and playlists (and their media); exit 1 on any error"
+from player.i18n import _
+
+HELP = _("check the device config and playlists (and their media); exit 1 on any error")
+EMERGENCY_FILE = "emergency.yaml"  # the name the player looks for beside its config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,18 +20,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from player.content import check_fonts, load_checked
-    from player.core.config import Config, load_config
+    from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config
+    from player.core.playlist import load_emergency
     from player.core.problems import LoadError, Problem
 
+    if args.config is None and not args.playlists and not DEFAULT_CONFIG_PATH.exists():
+        print(_("nothing to check: there is no device config at {path}").format(path=DEFAULT_CONFIG_PATH))
+        print(_("give the config or a playlist: signage-player check --config FILE, "
+                "or signage-player check PLAYLIST.yaml"))
+        return 2
     problems: list[Problem] = []
     config = Config()
     try:
         config = load_config(args.config, must_exist=args.config is not None)
         problems += list(config.warnings)
-        if not args.quiet and args.config is not None:
-            print(f"ok: {args.config}: device config")
+        if not args.quiet and config.source != "(defaults)":
+            print(_("ok: {path}: device config").format(path=config.source))
     except LoadError as exc:
         problems += list(exc.problems)
+    languages: tuple[str, ...] = ("vi", "en")
     paths = list(args.playlists) or ([config.playlist] if config.playlist else [])
     for path in paths:
         try:
@@ -36,15 +46,29 @@ def main(args: argparse.Namespace) -> int:
         except LoadError as exc:
             problems += list(exc.problems)
             continue
+        languages = playlist.languages
         found = list(playlist.warnings) + check_fonts(
             playlist, config.fonts.cjk, config.fonts.cjk_index)
         problems += found
         if not args.quiet and not any(p.severity == "error" for p in found):
-            print(f"ok: {path}: {playlist.name}, {len(playlist.items)} items, "
-                  f"{len(playlist.media_files())} media files, languages {', '.join(playlist.languages)}")
+            print(_("ok: {path}: {name}, {items} items, {files} media files, languages {languages}").format(
+                path=path, name=playlist.name, items=len(playlist.items),
+                files=len(playlist.media_files()), languages=", ".join(playlist.languages)))
+    source = args.config if args.config is not None else (
+        Path(config.source) if config.source != "(defaults)" else None)
+    emergency = source.parent / EMERGENCY_FILE if source is not None else None
+    if emergency is not None and emergency.exists():
+        try:
+            load_emergency(emergency, languages)
+            if not args.quiet:
+                print(_("ok: {path}: emergency message (shown over everything while the file is there)"
+                        ).format(path=emergency))
+        except LoadError as exc:
+            problems += list(exc.problems)
     for problem in sorted(problems, key=lambda p: (p.file, p.line or 0)):
         print(problem)
     errors = sum(1 for p in problems if p.severity == "error")
     if errors:
-        print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+        print(_("{errors} error(s), {warnings} warning(s)").format(
+            errors=errors, warnings=len(problems) - errors))
     return 1 if errors else 0
