@@ -118,3 +118,21 @@ def test_core_messages_are_built_in_the_language_of_the_moment(vietnamese: None,
     with pytest.raises(LoadError) as caught:
         read_yaml(tmp_path / "missing.yaml")
     assert str(caught.value).endswith("không tìm thấy tệp")
+
+
+TRANSLATED = ["player/cli.py", "player/commands/check.py", "player/commands/sync.py", "player/core/*.py"]
+
+
+def test_every_message_the_commands_wrap_is_in_the_vietnamese_catalog() -> None:
+    from babel.messages.extract import extract_from_file
+
+    catalog = i18n.merged_catalog(i18n.LOCALE_DIR / "vi" / "LC_MESSAGES" / "signage-player.po")
+    known = {m.id for m in catalog if m.id and m.string}
+    wrapped = {}
+    for pattern in TRANSLATED:
+        for path in sorted(ROOT.glob(pattern)):
+            for _line, message, _comments, _context in extract_from_file("python", path, keywords={"_": None}):
+                wrapped[message] = path.relative_to(ROOT)
+    assert len(wrapped) > 50
+    missing = {message: str(path) for message, path in wrapped.items() if message not in known}
+    assert not missing, "add these to signage-player.po, then run .venv/bin/python -m player.i18n"

@@ -29,17 +29,27 @@ MEANT = {"cn": "zh", "vn": "vi", "jp": "ja", "us": "en", "gb": "en", "cz": "cs",
 _TAG = re.compile(r"^(?P<lang>[a-z]{2})(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$")
 
 
-def language_problem(code: str) -> str | None:
-    """Why `code` is not a language code a playlist can use, or None when it is one."""
+def is_language_code(code: str) -> bool:
     match = _TAG.match(code)
-    if match and match.group("lang") in ISO_639_1:
-        return None
+    return match is not None and match.group("lang") in ISO_639_1
+
+
+def meant_language(code: str) -> str | None:
+    """The valid code that `code` (a country code, a misspelt tag) most likely stands for."""
     meant = MEANT.get(code.lower()) or MEANT.get(code.lower().replace("_", "-"))
     if meant is None and "_" in code:
         meant = _canonical(code.replace("_", "-"))
     if meant is None:
         meant = _canonical(code)
-    if meant is not None and meant != code:
+    return meant if meant != code else None
+
+
+def language_problem(code: str) -> str | None:
+    """Why `code` is not a language code a playlist can use, or None when it is one."""
+    if is_language_code(code):
+        return None
+    meant = meant_language(code)
+    if meant is not None:
         return _('"{code}" is not a language code (did you mean "{meant}"?)').format(
             code=code, meant=meant)
     return _('"{code}" is not a language code: use ISO 639-1 codes like vi, en, zh '

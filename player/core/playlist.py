@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from player.core.fields import Fields, type_name
-from player.core.languages import language_problem
+from player.core.languages import language_problem, meant_language
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
     UnitError,
@@ -410,7 +410,8 @@ class _ItemReader:
                 self.problems.warn(line_of(value, lang, f.line), f"{f.key_path(key)}.{lang}",
                                    _('language "{lang}" is not in the playlist\'s languages '
                                      "({languages}) and will not be shown").format(
-                                       lang=lang, languages=", ".join(self.languages)))
+                                       lang=lang, languages=", ".join(self.languages))
+                                   + self.meant_hint(str(lang)))
             elif str(string).strip():
                 text[lang] = nfc(str(string).strip())
         missing = [lang for lang in self.languages if lang not in text]
@@ -420,6 +421,11 @@ class _ItemReader:
             f.error(key, _("no text in any of the playlist's languages"))
             return None
         return text
+
+    def meant_hint(self, lang: str) -> str:
+        """' (did you mean "zh"?)' for `cn` when the playlist shows zh."""
+        meant = meant_language(lang)
+        return _(' (did you mean "{choice}"?)').format(choice=meant) if meant in self.languages else ""
 
     def read_transition(self, f: Fields, default: Transition) -> Transition:
         value = f.raw("transition")

@@ -120,3 +120,12 @@ def test_the_playlist_refuses_cn_and_names_the_entry(tmp_path: Path) -> None:
 def test_a_languages_list_over_several_lines_points_at_the_bad_line(tmp_path: Path) -> None:
     path = write(tmp_path, "languages:\n  - vi\n  - cn\nitems:\n  - text: {vi: a}\n")
     assert f'{path}:3: languages[1]: "cn" is not a language code (did you mean "zh"?)' in problems_of(path)
+
+
+def test_a_text_under_a_country_code_is_pointed_at_the_language_meant(tmp_path: Path) -> None:
+    path = write(tmp_path, "languages: [vi, en, zh]\nitems:\n  - text: {vi: a, en: b, cn: c}\n")
+    warnings = [str(w) for w in load_playlist(path).warnings]
+    assert (f'{path}:3: items[0].text.cn: warning: language "cn" is not in the playlist\'s languages '
+            '(vi, en, zh) and will not be shown (did you mean "zh"?)') in warnings
+    other = write(tmp_path, "languages: [vi, en]\nitems:\n  - text: {vi: a, en: b, cn: c}\n", "other.yaml")
+    assert not [w for w in load_playlist(other).warnings if "did you mean" in str(w)]  # zh is not shown anyway
