@@ -34,13 +34,17 @@ def has_sound_card(cards: Path = CARDS) -> bool:
 
 
 def quiet_alsa(environ: MutableMapping[str, str] | None = None, cards: Path = CARDS) -> bool:
-    """Keep SDL away from ALSA when there is no card; True when the driver list was set.
+    """Keep SDL away from ALSA when there is no card; True when the driver list was changed.
 
-    A driver chosen by whoever started the player (SDL_AUDIODRIVER) is left as it is.
+    The service unit asks for ALSA (`SDL_AUDIODRIVER=alsa`); without a card ALSA cannot play, so
+    it is dropped from the list (the sound servers are tried instead). Any other choice, such as
+    `dummy` in tests, is left as it is.
     """
     environ = os.environ if environ is None else environ
-    if environ.get("SDL_AUDIODRIVER") or has_sound_card(cards):
+    chosen = [d.strip() for d in environ.get("SDL_AUDIODRIVER", "").split(",") if d.strip()]
+    if (chosen and "alsa" not in chosen) or has_sound_card(cards):
         return False
-    environ["SDL_AUDIODRIVER"] = SERVERS_ONLY
-    log.debug("no ALSA sound card listed in %s: audio through %s only", cards, SERVERS_ONLY)
+    drivers = ",".join(d for d in chosen if d != "alsa") or SERVERS_ONLY
+    environ["SDL_AUDIODRIVER"] = drivers
+    log.info("no sound card (%s lists none): ALSA is not tried, only %s", cards, drivers)
     return True
