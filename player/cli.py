@@ -14,6 +14,7 @@ import os
 import sys
 
 from player import __version__
+from player.i18n import _
 
 COMMANDS = ("run", "check", "preview", "status", "sync", "keygen", "publish", "hub", "demo")
 
@@ -23,11 +24,11 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signage-player",
-        description="Plays signed playlists of images, video and bilingual text on a cluster's "
-        "screen, syncs content from the culture centre and reports the cluster's health.",
+        description=_("Plays signed playlists of images, video and bilingual text on a cluster's "
+                      "screen, syncs content from the culture centre and reports the cluster's health."),
     )
     parser.add_argument("--version", action="version", version=f"signage-player {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("log debugging detail"))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
+        print(_("interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK

@@ -5,6 +5,7 @@ and the next one to pass says how many were held back."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -24,7 +25,7 @@ class RateLimitFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < self.level:
             return True
-        key = (record.name, record.levelno, str(record.msg), _args_key(record.args))
+        key = (record.name, record.levelno, str(record.msg), _SCRATCH.sub("*", _args_key(record.args)))
         now = self.monotonic()
         seen = self._seen.get(key)
         if seen is not None and now - seen[0] < self.interval:
@@ -39,6 +40,12 @@ class RateLimitFilter(logging.Filter):
             self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
         self._seen[key] = [now, 0]
         return True
+
+
+# Temporary file names differ at every attempt ("cannot write the status files: [Errno 30]
+# Read-only file system: '/var/lib/signage-player/.status.json.k3j_x9qa'"): one failure repeated
+# must count as a repeat, so the random part of such names is not part of what is compared.
+_SCRATCH = re.compile(r"(?<=\.)(?:[a-z0-9_]{8}(?=['\"\s]|$)|tmp-\d+)")
 
 
 def _args_key(args: object) -> str:

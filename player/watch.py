@@ -32,6 +32,22 @@ log = logging.getLogger(__name__)
 USB_PLAYLISTS = ("signage/playlist.yaml", "playlist.yaml")  # looked for on a stick, in order
 
 
+class _StopRaceFilter(logging.Filter):
+    """Drops watchdog's ERROR for an inotify event that arrives while its emitter stops.
+
+    The event is dropped, as it should be at a stop, but watchdog logs "queue_events() called
+    when the thread is inactive" at ERROR level: with files changing in a watched folder (the
+    state folder beside the config, an editor), the journal showed an error at nearly every
+    stop that was no fault at all.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("InotifyEmitter.queue_events() called when the thread is inactive")
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_StopRaceFilter())
+
+
 class Watcher(threading.Thread):
     """Posts ConfigChanged / PlaylistChanged to `outbox`; `stop()` then `join()`."""
 

@@ -136,3 +136,30 @@ def test_sigterm_stops_quickly(tmp_path):
 def test_no_command_prints_help():
     result = run()
     assert result.returncode == 2 and "usage: signage-player" in result.stdout
+
+
+@pytest.mark.skipif(Path("/etc/signage-player/player.yaml").exists(), reason="this machine has a config")
+def test_check_with_nothing_to_check_says_so_and_fails():
+    result = run("check")
+    assert result.returncode == 2
+    assert "nothing to check: there is no device config at /etc/signage-player/player.yaml" in result.stdout
+    assert "signage-player check --config FILE" in result.stdout
+
+
+def test_check_config_also_checks_the_emergency_message_beside_it(tmp_path):
+    config = tmp_path / "player.yaml"
+    config.write_text(f"playlist: {DEMO}\n", encoding="utf-8")
+    emergency = tmp_path / "emergency.yaml"
+    emergency.write_text("text:\n  vi: Lũ quét – xin hãy rời khỏi bờ sông ngay\n"
+                         "  en: Flash flood – please leave the riverbank now\n", encoding="utf-8")
+    result = run("check", "--config", str(config))
+    assert result.returncode == 0, result.stdout
+    assert f"ok: {emergency}: emergency message" in result.stdout
+    emergency.write_text("text:\n  vi: Lũ quét: xin hãy rời khỏi bờ sông ngay\n", encoding="utf-8")
+    result = run("check", "--config", str(config))
+    assert result.returncode == 1
+    assert f'{emergency}:2: a ":" inside a sentence: put the sentence in double quotes' in result.stdout
+    emergency.write_text("text: {vi: Lũ quét, en: Flood}\nsize: 3\n", encoding="utf-8")
+    result = run("check", "--config", str(config))
+    assert result.returncode == 1
+    assert f'{emergency}:2: size: unknown key' in result.stdout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import stat
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,30 +46,74 @@ class PublishError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+# The largest screens in the clusters are 4K; a picture with more than twice a 4K screen's
+# pixels only costs download time, SD-card space and memory on every box that shows it.
+LARGEST_SCREEN = (3840, 2160)
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
 @dataclass(frozen=True)
 class PublishResult:
     manifest: Manifest
     new_objects: int
     new_bytes: int
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # each line as printed, "file:line: key: warning: ..."
 
 
 def playlist_media(playlist: Path) -> tuple[str, ...]:
     """The files the playlist references, validated as `check` validates them (raises
     LoadError): the YAML and, where the player offers it, every picture and clip opened."""
+    return review_playlist(playlist)[0]
+
+
+def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(media files, warnings) for a playlist validated as `check` validates it (raises
+    LoadError): every warning `check` gives about the content, and pictures far larger than
+    any screen."""
     try:
         from player.content import load_checked as load
     except ImportError:
         from player.core.playlist import load_playlist as load
-    return tuple(load(playlist).media_files())
+    loaded = load(playlist)
+    warnings = [str(problem) for problem in loaded.warnings]
+    warnings += oversized_pictures(playlist.parent, loaded.media_files())
+    return tuple(loaded.media_files()), tuple(warnings)
+
+
+def oversized_pictures(folder: Path, names: Sequence[str]) -> list[str]:
+    """A warning, with its size, for each picture with more than twice a 4K screen's pixels."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return []
+    limit = 2 * LARGEST_SCREEN[0] * LARGEST_SCREEN[1]
+    found = []
+    for name in names:
+        if not name.lower().endswith(PICTURE_SUFFIXES):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(folder / name) as image:  # reads the header only
+                    width, height = image.size
+            size = (folder / name).stat().st_size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            continue  # check refuses a picture it cannot open; this is only about size
+        if width * height > limit:
+            found.append(f"{folder / name}: warning: {width}x{height} pixels ({size / 1e6:.1f} MB) is far "
+                         f"larger than any screen (4K is {LARGEST_SCREEN[0]}x{LARGEST_SCREEN[1]}); "
+                         "scale it down to the screen's size (1920x1080 for most clusters) to save "
+                         "download time and the players' memory")
+    return found
 
 
 def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_in: timedelta,
             *, now: datetime | None = None,
-            list_media: Callable[[Path], Sequence[str]] = playlist_media) -> PublishResult:
+            list_media: Callable[[Path], Sequence[str]] | None = None) -> PublishResult:
     """Publish `src` as the next version of `channel` in `out`.
 
     Raises LoadError for a broken playlist and PublishError for unsafe paths or a foreign `out`.
+    `list_media` replaces the review of the playlist (`check`'s validation and warnings).
     """
     now = (now or datetime.now(UTC)).replace(microsecond=0)  # the manifest keeps seconds
     playlist = src / PLAYLIST_NAME
@@ -76,10 +121,15 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
     _check_file(src, PLAYLIST_NAME, problems)
     if problems:
         raise PublishError(problems)
-    paths = [PLAYLIST_NAME] + sorted(set(list_media(playlist)) - {PLAYLIST_NAME})
+    if list_media is None:
+        media, reviewed = review_playlist(playlist)
+    else:
+        media, reviewed = tuple(list_media(playlist)), ()
+    paths = [PLAYLIST_NAME] + sorted(set(media) - {PLAYLIST_NAME})
     for path in paths[1:]:
         _check_file(src, path, problems)
     previous, warnings = _previous_manifest(out, channel, key, problems)
+    warnings = list(reviewed) + warnings
     if problems:
         raise PublishError(problems)
 
@@ -175,6 +225,6 @@ def _previous_manifest(out: Path, channel: str, key: Ed25519PrivateKey,
     except OSError:
         signature = b""
     if not keys.verify([key.public_key()], data, signature):
-        warnings.append(f"version {previous.version} was not signed by this key: players that "
-                        "pin the old key will refuse the new version")
+        warnings.append(f"{out}: warning: version {previous.version} was not signed by this key: "
+                        "players that pin the old key will refuse the new version")
     return previous, warnings

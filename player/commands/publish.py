@@ -73,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"cannot write {exc.filename or args.out}: {exc.strerror}")
         return 3
     for warning in result.warnings:
-        print(f"warning: {warning}")
+        print(warning)
     m = result.manifest
     print(f"published {m.channel} version {m.version} in {args.out}: {len(m.files)} files, "
           f"{m.total_size} bytes ({result.new_objects} new objects, {result.new_bytes} bytes); "

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-HELP = "pull and verify content from the configured sources now (--once: one pass, then exit)"
+from player.i18n import _
+
+HELP = _("pull and verify content from the configured sources now (--once: one pass, then exit)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
             print(problem)
         return 1
     if not config.sync.sources:
-        print(f"{config.source}: sync.sources is empty: nowhere to sync from")
+        print(_("{path}: sync.sources is empty: nowhere to sync from").format(path=config.source))
         return 1
     return run_once(config, args.verify) if args.once else run_forever(config)
 
@@ -95,31 +97,33 @@ def run_once(config, verify: bool = False) -> int:
     bar = ProgressBar()
     with syncer.store.locked() as free:
         if not free:
-            print("the player is changing its content now; this pass waits for it to finish "
-                  "(Ctrl-C to stop waiting)", flush=True)
+            print(_("the player is changing its content now; this pass waits for it to finish "
+                    "(Ctrl-C to stop waiting)"), flush=True)
     try:
         syncer.prepare(verify=verify)
         result = syncer.run_once(progress=bar, conditional=False)
     except KeyboardInterrupt:
         syncer.stop_event.set()
         bar.finish()
-        print("interrupted; the next sync resumes the downloads")
+        print(_("interrupted; the next sync resumes the downloads"))
         return 130
     finally:
         syncer.close()
     bar.finish()
     for line in events:
         print(line)
-    version = f"version {result.version}" if result.version is not None else "no content"
     if result.result == "updated":
-        print(f"updated: {version} is current ({format_bytes(result.bytes)} downloaded); "
-              f"{result.release.playlist if result.release else ''}")
+        print(_("updated: version {version} is current ({size} downloaded); {playlist}").format(
+            version=result.version, size=format_bytes(result.bytes),
+            playlist=result.release.playlist if result.release else ""))
     elif result.result == "unchanged":
-        print(f"up to date: {version} is current")
+        print(_("up to date: version {version} is current").format(version=result.version)
+              if result.version is not None else _("up to date: no content yet"))
     elif result.result == "idle":
-        print("no channel found at any source; nothing installed yet")
+        print(_("no channel found at any source; nothing installed yet"))
     else:
-        print(f"{result.result}: {result.error}")
+        print(_("sync failed: {error}").format(error=result.error) if result.result == "failed"
+              else f"{result.result}: {result.error}")
     return 0 if result.result in ("updated", "unchanged") else 1
 
 
@@ -135,7 +139,8 @@ def run_forever(config) -> int:
                 message = outbox.get(timeout=1.0)
             except queue.Empty:
                 continue
-            print(f"release {message.version} is current: {message.playlist}")
+            print(_("release {version} is current: {playlist}").format(
+                version=message.version, playlist=message.playlist))
     except KeyboardInterrupt:
         pass
     finally:

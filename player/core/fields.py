@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from player.core.problems import ProblemList, suggest
 from player.core.units import UnitError
 from player.core.yamlfile import Located, LocatedList, line_of
+from player.i18n import _
 
 T = TypeVar("T")
 _MISSING = object()
@@ -15,15 +16,15 @@ _MISSING = object()
 
 def type_name(value: object) -> str:
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if value is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value)"
+        return _("{value} (a yes/no value)").format(value=str(value).lower())
     if isinstance(value, str):
-        return f'"{value}"' if len(value) < 40 else "a string"
+        return f'"{value}"' if len(value) < 40 else _("a string")
     return repr(value)
 
 
@@ -37,7 +38,8 @@ class Fields:
         if data is None:
             data = Located()
         if not isinstance(data, dict):
-            problems.error(self.line, path or "(top)", f"expected a mapping of keys, got {type_name(data)}")
+            problems.error(self.line, path or "(top)", _("expected a mapping of keys, got {what}").format(
+                what=type_name(data)))
             data = Located()
         self.data = data
 
@@ -69,8 +71,9 @@ class Fields:
         allowed = list(allowed)
         for key in self.data:
             if key not in allowed:
-                hint = suggest(str(key), allowed) or f" (known keys: {', '.join(allowed)})"
-                self.error(key, f"unknown key{hint}")
+                hint = suggest(str(key), allowed) or _(" (known keys: {keys})").format(
+                    keys=", ".join(allowed))
+                self.error(key, _("unknown key") + hint)
 
     def parse(self, key: str, parser: Callable[[Any], T], default: T) -> T:
         if not self.has(key):
@@ -86,7 +89,7 @@ class Fields:
         if value is _MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error(key, f"expected text, got {type_name(value)}")
+            self.error(key, _("expected text, got {what}").format(what=type_name(value)))
             return default
         return str(value)
 
@@ -95,7 +98,7 @@ class Fields:
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
-            self.error(key, f"expected true or false, got {type_name(value)}")
+            self.error(key, _("expected true or false, got {what}").format(what=type_name(value)))
             return default
         return value
 
@@ -105,17 +108,18 @@ class Fields:
         if value is _MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(key, f"expected a number, got {type_name(value)}")
+            self.error(key, _("expected a number, got {what}").format(what=type_name(value)))
             return default
         if (low is not None and value < low) or (high is not None and value > high):
-            self.error(key, f"expected a number from {low} to {high}, got {value}")
+            self.error(key, _("expected a number from {low} to {high}, got {value}").format(
+                low=low, high=high, value=value))
             return default
         return value
 
     def integer(self, key: str, default: int, low: int | None = None, high: int | None = None) -> int:
         value = self.number(key, default, low, high)
         if value != int(value):
-            self.error(key, f"expected a whole number, got {value}")
+            self.error(key, _("expected a whole number, got {value}").format(value=value))
             return default
         return int(value)
 
@@ -126,7 +130,8 @@ class Fields:
         choices = list(choices)
         if value not in choices:
             listed = ", ".join(str(c) for c in choices)
-            self.error(key, f"expected one of {listed}, got {type_name(value)}{suggest(str(value), map(str, choices))}")
+            self.error(key, _("expected one of {choices}, got {what}").format(
+                choices=listed, what=type_name(value)) + suggest(str(value), map(str, choices)))
             return default
         return value
 
@@ -137,7 +142,7 @@ class Fields:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(key, f"expected a list of text, got {type_name(value)}")
+            self.error(key, _("expected a list of text, got {what}").format(what=type_name(value)))
             return default
         return tuple(value)
 
@@ -147,7 +152,7 @@ class Fields:
         if value is _MISSING:
             return []
         if not isinstance(value, list):
-            self.error(key, f"expected a list, got {type_name(value)}")
+            self.error(key, _("expected a list, got {what}").format(what=type_name(value)))
             return []
         lines = value if isinstance(value, LocatedList) else None
         return [

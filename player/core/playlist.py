@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from player.core.fields import Fields, type_name
+from player.core.languages import language_problem, meant_language
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
     UnitError,
@@ -24,7 +25,8 @@ from player.core.units import (
     parse_hours_range,
     parse_time_of_day,
 )
-from player.core.yamlfile import line_of, read_yaml
+from player.core.yamlfile import line_of, other_names, read_yaml
+from player.i18n import _
 
 KINDS = ("image", "video", "text")
 LAYOUTS = ("stacked", "alternate")
@@ -196,9 +198,7 @@ def playlist_from_data(data: Any, path: Path, media_check: MediaCheck | None = N
     top = Fields(data, "", problems, 1)
     top.check_keys(TOP_KEYS)
     reader = _ItemReader(path.parent, problems, media_check)
-    reader.languages = top.string_list("languages", ("vi", "en"))
-    if not reader.languages:
-        top.error("languages", "expected at least one language code, like [vi, en]")
+    reader.languages = _read_languages(top)
     reader.read_defaults(top.sub("defaults"))
     items = reader.read_items(top)
     overlays = top.sub("overlays")
@@ -223,6 +223,19 @@ def playlist_from_data(data: Any, path: Path, media_check: MediaCheck | None = N
                                "align: clock needs a fixed duration on every video item")
     problems.raise_if_errors()
     return _with_warnings(playlist, tuple(problems.warnings))
+
+
+def _read_languages(top: Fields) -> tuple[str, ...]:
+    languages = top.string_list("languages", ("vi", "en"))
+    if not languages:
+        top.error("languages", _("expected at least one language code, like [vi, en]"))
+    raw = top.raw("languages")
+    for index, code in enumerate(languages):
+        problem = language_problem(code)
+        if problem:
+            top.problems.error(line_of(raw, index, top.line_of("languages")),
+                               f"languages[{index}]", problem)
+    return languages
 
 
 def _with_warnings(playlist: Playlist, warnings: tuple[Problem, ...]) -> Playlist:
@@ -266,11 +279,11 @@ class _ItemReader:
 
     def read_items(self, top: Fields) -> tuple[Item, ...]:
         if not top.has("items"):
-            top.error("items", "a playlist needs a list of items")
+            top.error("items", _("a playlist needs a list of items"))
             return ()
         entries = top.entries("items")
         if not entries and isinstance(top.raw("items"), list):
-            top.error("items", "the playlist has no items")
+            top.error("items", _("the playlist has no items"))
         if len(entries) > MAX_ITEMS:
             top.error("items", f"more than {MAX_ITEMS} items")
             entries = entries[:MAX_ITEMS]
@@ -321,8 +334,9 @@ class _ItemReader:
         f.check_keys(ITEM_KEYS + extra)
         kinds = [k for k in KINDS if f.has(k)]
         if len(kinds) != 1:
-            what = "none" if not kinds else " and ".join(kinds)
-            self.problems.error(f.line, f.path, f"an item needs exactly one of image, video or text (found {what})")
+            what = _("none") if not kinds else _(" and ").join(kinds)
+            self.problems.error(f.line, f.path, _(
+                "an item needs exactly one of image, video or text (found {what})").format(what=what))
             return None
         kind = kinds[0]
         item_id = self.read_id(f, default_id)
@@ -333,7 +347,7 @@ class _ItemReader:
         if kind == "video" and not f.has("duration"):
             duration = None
         if duration is not None and duration <= 0:
-            f.error("duration", "must be longer than 0s")
+            f.error("duration", _("must be longer than 0s"))
             duration = self.duration
         return Item(
             id=item_id,
@@ -371,9 +385,10 @@ class _ItemReader:
     def read_id(self, f: Fields, default_id: str) -> str:
         item_id = f.string("id", default_id)
         if not item_id or any(c.isspace() for c in item_id) or len(item_id) > 100:
-            f.error("id", f'expected a short id without spaces, got "{item_id}"')
+            f.error("id", _('expected a short id without spaces, got "{id}"').format(id=item_id))
         if item_id in self.ids:
-            f.error("id", f'duplicate id "{item_id}" (first used on line {self.ids[item_id]})')
+            f.error("id", _('duplicate id "{id}" (first used on line {line})').format(
+                id=item_id, line=self.ids[item_id]))
         else:
             self.ids[item_id] = f.line_of("id") or 0
         return item_id
@@ -383,26 +398,34 @@ class _ItemReader:
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             return {lang: nfc(str(value)) for lang in self.languages[:1]}
         if not isinstance(value, dict) or not value:
-            f.error(key, f"expected a mapping of language to text like {{vi: ..., en: ...}}, got {type_name(value)}")
+            f.error(key, _("expected a mapping of language to text like {{vi: ..., en: ...}}, got {what}"
+                           ).format(what=type_name(value)))
             return None
         text = {}
         for lang, string in value.items():
             if not isinstance(string, str | int | float) or isinstance(string, bool):
                 self.problems.error(line_of(value, lang, f.line), f"{f.key_path(key)}.{lang}",
-                                    f"expected text, got {type_name(string)}")
+                                    _("expected text, got {what}").format(what=type_name(string)))
             elif lang not in self.languages:
                 self.problems.warn(line_of(value, lang, f.line), f"{f.key_path(key)}.{lang}",
-                                   f'language "{lang}" is not in the playlist\'s languages '
-                                   f"({', '.join(self.languages)}) and will not be shown")
+                                   _('language "{lang}" is not in the playlist\'s languages '
+                                     "({languages}) and will not be shown").format(
+                                       lang=lang, languages=", ".join(self.languages))
+                                   + self.meant_hint(str(lang)))
             elif str(string).strip():
                 text[lang] = nfc(str(string).strip())
         missing = [lang for lang in self.languages if lang not in text]
         if missing and text:
-            f.warn(key, f"no text for {', '.join(missing)}")
+            f.warn(key, _("no text for {languages}").format(languages=", ".join(missing)))
         if not text:
-            f.error(key, "no text in any of the playlist's languages")
+            f.error(key, _("no text in any of the playlist's languages"))
             return None
         return text
+
+    def meant_hint(self, lang: str) -> str:
+        """' (did you mean "zh"?)' for `cn` when the playlist shows zh."""
+        meant = meant_language(lang)
+        return _(' (did you mean "{choice}"?)').format(choice=meant) if meant in self.languages else ""
 
     def read_transition(self, f: Fields, default: Transition) -> Transition:
         value = f.raw("transition")
@@ -483,7 +506,8 @@ class _ItemReader:
     def media_path(self, f: Fields, key: str) -> str | None:
         value = f.raw(key)
         if not isinstance(value, str) or not value.strip():
-            f.error(key, f"expected a file path relative to the playlist, got {type_name(value)}")
+            f.error(key, _("expected a file path relative to the playlist, got {what}").format(
+                what=type_name(value)))
             return None
         problem = media_path_problem(self.folder, value)
         if problem is None and self.media_check is not None:
@@ -520,24 +544,26 @@ def media_path_problem(folder: Path, name: str) -> str | None:
     """Why a media path is unacceptable (outside the folder, missing, unreadable), or None."""
     pure = PurePosixPath(name)
     if pure.is_absolute() or "\\" in name or (len(name) > 1 and name[1] == ":"):
-        return f'"{name}" is an absolute path; media paths are relative to the playlist\'s folder'
+        return _('"{name}" is an absolute path; media paths are relative to the playlist\'s folder'
+                 ).format(name=name)
     if ".." in pure.parts:
-        return f'"{name}" leaves the playlist\'s folder ("..")'
+        return _('"{name}" leaves the playlist\'s folder ("..")').format(name=name)
     full = folder / pure
     try:
         resolved = full.resolve(strict=True)
     except FileNotFoundError:
-        return f'"{name}" does not exist (looked in {folder})'
+        return _('"{name}" does not exist (looked in {folder})').format(
+            name=name, folder=folder) + other_names(full)
     except (OSError, RuntimeError) as exc:
-        return f'"{name}" cannot be resolved: {exc}'
+        return _('"{name}" cannot be resolved: {reason}').format(name=name, reason=exc)
     if not resolved.is_relative_to(folder.resolve()):
-        return f'"{name}" is a link that points outside the playlist\'s folder'
+        return _('"{name}" is a link that points outside the playlist\'s folder').format(name=name)
     if not resolved.is_file():
-        return f'"{name}" is not a file'
+        return _('"{name}" is not a file').format(name=name)
     if not os.access(resolved, os.R_OK):
-        return f'"{name}" cannot be read (permissions)'
+        return _('"{name}" cannot be read (permissions)').format(name=name)
     if resolved.stat().st_size == 0:
-        return f'"{name}" is empty (0 bytes)'
+        return _('"{name}" is empty (0 bytes)').format(name=name)
     return None
 
 

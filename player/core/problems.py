@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from player.i18n import _
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -19,7 +21,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = _("warning: ") if self.severity == "warning" else ""
         key = f" {self.path}:" if self.path else ""
         return f"{where}:{key} {prefix}{self.message}"
 
@@ -35,7 +37,7 @@ class LoadError(Exception):
 def suggest(word: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean "x"?)' for the nearest choice, or ''."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{match[0]}"?)' if match else ""
+    return _(' (did you mean "{choice}"?)').format(choice=match[0]) if match else ""
 
 
 class ProblemList:

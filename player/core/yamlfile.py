@@ -10,6 +10,7 @@ a time of day and a date, never a boolean, a sexagesimal number or a datetime.
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from player.core.problems import LoadError, Problem
+from player.i18n import _
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -119,19 +121,48 @@ def parse_yaml(text: str, file: str) -> Any:
         loader = _Loader(text)
         return loader.get_single_data()
     except _DuplicateKey as dup:
-        raise LoadError([Problem(file, dup.line, dup.key, "this key appears twice")]) from None
+        raise LoadError([Problem(file, dup.line, dup.key, _("this key appears twice"))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        message = " ".join(filter(None, [exc.context, exc.problem]))
-        raise LoadError([Problem(file, line, "", f"YAML syntax error: {message}")]) from None
+        detail = " ".join(filter(None, [exc.context, exc.problem]))
+        raise LoadError([Problem(file, line, "", syntax_message(detail, text, line))]) from None
     except yaml.YAMLError as exc:
-        raise LoadError([Problem(file, None, "", f"YAML error: {exc}")]) from None
+        raise LoadError([Problem(file, None, "", _("YAML error: {detail}").format(detail=exc))]) from None
     except RecursionError:
-        raise LoadError([Problem(file, None, "", "YAML nested too deeply")]) from None
+        raise LoadError([Problem(file, None, "", _("YAML nested too deeply"))]) from None
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def syntax_message(detail: str, text: str, line: int | None) -> str:
+    """PyYAML's explanation, led by what to do about it when the cause is a common slip.
+
+    The people who edit these files are not programmers: "mapping values are not allowed here"
+    means nothing to them, "put the sentence in double quotes" does.
+    """
+    hint = syntax_hint(detail, text, line)
+    message = _("YAML syntax error: {detail}").format(detail=detail)
+    return f"{hint} ({message})" if hint else message
+
+
+def syntax_hint(detail: str, text: str, line: int | None) -> str | None:
+    """What a person can do about a YAML syntax error, when its cause is recognisable."""
+    lines = text.splitlines()
+    here = lines[line - 1] if line and 0 < line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    if "'\\t'" in detail or "\t" in indent:
+        return _("a Tab is used for indenting: use spaces, not Tab")
+    if "mapping values are not allowed" in detail and _colon_in_value(here):
+        return _('a ":" inside a sentence: put the sentence in double quotes, like "Giờ mở cửa: 7:00"')
+    return None
+
+
+def _colon_in_value(line: str) -> bool:
+    """`vi: Giờ mở cửa: 7:00` has a second ": " after the key's own."""
+    _key, sep, value = line.lstrip(" -").partition(": ")
+    return bool(sep) and (": " in value or value.rstrip().endswith(":"))
 
 
 def read_yaml(path: Path) -> Any:
@@ -141,19 +172,42 @@ def read_yaml(path: Path) -> Any:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise LoadError([Problem(file, None, "", "file not found")]) from None
+        raise LoadError([Problem(file, None, "", _("file not found") + other_names(path))]) from None
     except IsADirectoryError:
-        raise LoadError([Problem(file, None, "", "is a folder, expected a YAML file")]) from None
+        raise LoadError([Problem(file, None, "", _("is a folder, expected a YAML file"))]) from None
     except OSError as exc:
-        raise LoadError([Problem(file, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise LoadError([Problem(file, None, "", _("cannot read: {reason}").format(
+            reason=exc.strerror))]) from None
     if len(data) > MAX_FILE_BYTES:
-        raise LoadError([Problem(file, None, "", f"larger than {MAX_FILE_BYTES} bytes")])
+        raise LoadError([Problem(file, None, "", _("larger than {limit} bytes").format(
+            limit=MAX_FILE_BYTES))])
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in data[:200]:
+        raise LoadError([Problem(file, 1, "", _(
+            "not valid UTF-8 text: the file is saved as UTF-16; save it again as UTF-8"))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise LoadError([Problem(file, line, "", "not valid UTF-8 text")]) from None
+        raise LoadError([Problem(file, line, "", _(
+            "not valid UTF-8 text: the file was saved in another code page (such as Windows-1258 "
+            "or TCVN3); save it again as UTF-8"))]) from None
     return parse_yaml(text, file)
+
+
+def other_names(path: Path) -> str:
+    """' (there is "photo.JPG": ...)' when a file of the same name with another extension or
+    case is beside the missing one, or ''. Cameras write .JPG, editors type .jpg."""
+    try:
+        siblings = [p.name for p in path.parent.iterdir() if p.is_file()]
+    except OSError:
+        return ""
+    stem = path.stem.lower()
+    found = sorted(name for name in siblings
+                   if name != path.name and Path(name).stem.lower() == stem)
+    if not found:
+        return ""
+    listed = ", ".join(f'"{name}"' for name in found[:3])
+    return _(" (there is {names} in the same folder: did you mean it?)").format(names=listed)
 
 
 def line_of(container: Any, key: Any, default: int | None = None) -> int | None:

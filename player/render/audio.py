@@ -268,6 +268,9 @@ class AudioOutput:
         if self._mixer is None:
             import pygame.mixer
 
+            from player.render.alsa import quiet_alsa
+
+            quiet_alsa()  # before SDL opens audio: no ALSA noise on a box without a sound card
             self._mixer = pygame.mixer
         try:
             if self._mixer.get_init():

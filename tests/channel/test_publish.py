@@ -151,3 +151,34 @@ def test_no_temporary_files_are_left_behind(tmp_path, key):
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "manifest.json.sig",
                                                      "objects"]
     assert all(len(p.name) == 64 for p in (out / "objects").iterdir())
+
+
+def test_publish_repeats_check_s_warnings_and_warns_about_huge_pictures(tmp_path, key, capsys):
+    from PIL import Image
+
+    src = tmp_path / "src"
+    (src / "media").mkdir(parents=True)
+    Image.new("RGB", (8000, 4500), (20, 120, 60)).save(src / "media" / "camera.png")
+    Image.new("RGB", (1920, 1080), (20, 120, 60)).save(src / "media" / "screen.png")
+    playlist = src / "playlist.yaml"
+    playlist.write_text(
+        "languages: [vi, en]\nitems:\n  - image: media/camera.png\n  - image: media/screen.png\n"
+        "  - text: {vi: Chào mừng quý khách}\n", encoding="utf-8")
+    check = cli(["check", str(playlist)])
+    checked = [line for line in capsys.readouterr().out.splitlines() if "warning: " in line]
+    assert check == 0 and checked == [f"{playlist}:5: items[2].text: warning: no text for en"]
+
+    key_file = tmp_path / "centre.key"
+    keys.write_private_key(key, key_file)
+    capsys.readouterr()
+    code = cli(["publish", str(src), "--channel", "ban-gioc", "--key", str(key_file),
+                "--out", str(tmp_path / "channel")])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 0, printed
+    for line in checked:  # every warning check gives, word for word
+        assert line in printed
+    (huge,) = [line for line in printed if "camera.png" in line]
+    size_mb = (src / "media" / "camera.png").stat().st_size / 1e6
+    assert huge.startswith(f"{src / 'media' / 'camera.png'}: warning: 8000x4500 pixels ({size_mb:.1f} MB) "
+                           "is far larger than any screen")
+    assert not [line for line in printed if "screen.png" in line]

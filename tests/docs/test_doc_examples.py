@@ -1,4 +1,5 @@
-"""Every example in docs/ marked `# example: playlist` or `# example: config` must pass `check`."""
+"""Every example in docs/ marked `# example: playlist`, `# example: config` or
+`# example: emergency` (an emergency.yaml beside a config) must pass `check`."""
 
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from PIL import Image
 from player.cli import main
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-BLOCK = re.compile(r"```yaml\n(# example: (playlist|config)\n.*?)```", re.S)
+BLOCK = re.compile(r"```yaml\n(# example: (playlist|config|emergency)\n.*?)```", re.S)
 
 
 def examples():
@@ -70,10 +71,15 @@ def test_docs_have_examples():
 @pytest.mark.parametrize("kind, text", ALL)
 def test_example_passes_check(tmp_path, capsys, kind, text):
     provide_media(tmp_path, text)
-    path = tmp_path / ("playlist.yaml" if kind == "playlist" else "player.yaml")
+    name = {"playlist": "playlist.yaml", "config": "player.yaml", "emergency": "emergency.yaml"}[kind]
+    path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    args = [str(path)] if kind == "playlist" else ["--config", str(path)]
+    if kind == "emergency":
+        (tmp_path / "player.yaml").write_text("cluster: example\n", encoding="utf-8")
+    args = [str(path)] if kind == "playlist" else ["--config", str(tmp_path / "player.yaml")]
     code = main(["check", *args])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "error" not in out
+    if kind == "emergency":
+        assert f"ok: {path}: emergency message" in out
