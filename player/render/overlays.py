@@ -5,6 +5,7 @@ They belong to the loop, not to a slide, so the ticker runs on smoothly across i
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 
@@ -12,7 +13,10 @@ import pygame
 
 from player.core.clockfmt import clock_lines
 from player.core.playlist import ClockOverlay, Ticker, text_for
+from player.core.readability import TICKER_LIMIT, cut
 from player.render.text import TextLayout
+
+log = logging.getLogger(__name__)
 
 
 class TickerOverlay:
@@ -27,6 +31,11 @@ class TickerOverlay:
         self.rect = pygame.Rect(0, top, width, self.band_height)
         self.speed = ticker.speed * min(size) / 1080
         text = ticker.separator.join(t for _lang, t in text_for(ticker.text, languages))
+        text = " ".join(text.split("\n"))  # one line, whatever was pasted
+        if len(text) + len(ticker.separator) > TICKER_LIMIT:
+            log.warning("ticker: %s characters, drawing the first %s (`signage-player check` "
+                        "warns about it)", f"{len(text):,}", f"{TICKER_LIMIT:,}")
+            text = cut(text, TICKER_LIMIT - len(ticker.separator))
         self.strip = self._render_strip(layout, text + ticker.separator)
         self.started = started
 

@@ -117,16 +117,26 @@ def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded]) -> 
         for _lang, text in pairs:
             frame = base.copy()
             blocks = [Block(text, 1.0, item.style.color)]
-            surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
-            frame.blit(surface, box.topleft)
+            frame.blit(_render_text(item, ctx, blocks, box, spacing, size), box.topleft)
             frames.append(frame)
         phase = (item.duration or 10.0) / len(frames)
         return StillSlide(item, frames, phase)
     blocks = [Block(text, 1.0 if i == 0 else 0.62, _secondary(item.style.color, i))
               for i, (_lang, text) in enumerate(pairs)]
-    surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
-    base.blit(surface, box.topleft)
+    base.blit(_render_text(item, ctx, blocks, box, spacing, size), box.topleft)
     return StillSlide(item, [base], 0)
+
+
+def _render_text(item: Item, ctx: SlideContext, blocks: list[Block], box: pygame.Rect,
+                 spacing: float, size: int | None) -> pygame.Surface:
+    surface, fitted = ctx.layout.render_fitted(blocks, box.width, box.height, item.style.align,
+                                               spacing, size)
+    if fitted.cut and not fitted.reported:
+        fitted.reported = True  # the layout is remembered: said once, not at every showing
+        log.warning("item %s: too much text for the screen: %s of %s characters shown, the rest "
+                    "cut (`signage-player check` says how much fits)",
+                    item.id, f"{fitted.shown:,}", f"{fitted.total:,}")
+    return surface
 
 
 def _secondary(color: tuple[int, int, int], index: int) -> tuple[int, int, int]:
