@@ -14,7 +14,7 @@ import pygame
 from player.core.clockfmt import clock_lines
 from player.core.playlist import ClockOverlay, Ticker, text_for
 from player.core.readability import TICKER_LIMIT, cut
-from player.render.text import TextLayout
+from player.render.text import TextLayout, drawable
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class TickerOverlay:
         self.rect = pygame.Rect(0, top, width, self.band_height)
         self.speed = ticker.speed * min(size) / 1080
         text = ticker.separator.join(t for _lang, t in text_for(ticker.text, languages))
-        text = " ".join(text.split("\n"))  # one line, whatever was pasted
+        text = drawable(text).replace("\n", " ")  # one line, whatever was pasted
         if len(text) + len(ticker.separator) > TICKER_LIMIT:
             log.warning("ticker: %s characters, drawing the first %s (`signage-player check` "
                         "warns about it)", f"{len(text):,}", f"{TICKER_LIMIT:,}")

@@ -146,6 +146,15 @@ def tokens(text: str) -> list[str]:
     return [t for t in result if t]
 
 
+def drawable(text: str) -> str:
+    """`text` without what no font draws: control characters (SDL_ttf refuses NUL) and lone
+    surrogates; tabs and carriage returns become spaces, line breaks stay."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\t", " ").replace("\r", " ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
 @functools.lru_cache(maxsize=512)
 def _paragraph_tokens(paragraph: str) -> tuple[str, ...]:
     """`tokens`, once per paragraph: every size tried wraps the same paragraphs again."""
@@ -321,7 +330,7 @@ class TextLayout:
             size: int | None = None, max_size: int = 400) -> Fitted:
         """The largest size (or the given one, shrunk if it does not fit) at which all blocks
         fit the box; at the smallest size, what does not fit is cut with an ellipsis."""
-        texts = [cut(block.text, LAYOUT_LIMIT) for block in blocks]
+        texts = [cut(drawable(block.text), LAYOUT_LIMIT) for block in blocks]
         key = (tuple((t, b.scale) for t, b in zip(texts, blocks, strict=True)),
                width, height, spacing, size, max_size)
         found = self._fits.get(key)
