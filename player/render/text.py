@@ -258,13 +258,21 @@ class TextLayout:
             line: list[str] = []
             line_width, cjk = 0, False
             pending = deque(_paragraph_tokens(paragraph))
-            while pending:
+            if not pending:
+                yield ""
+            while pending or line:
+                if not pending:  # the paragraph's last line; it may give words back
+                    yield self._close(line, pending, size, width, line_width, cjk)
+                    line, line_width, cjk = [], 0, False
+                    continue
                 token = pending.popleft()
                 token_width, token_cjk = self._measure_token(token, size)
                 ink = token_width - self._trailing(token, size)
                 if line and line_width + ink > width:
+                    pending.appendleft(token)  # after any words the line gives back
                     yield self._close(line, pending, size, width, line_width, cjk)
                     line, line_width, cjk = [], 0, False
+                    continue
                 if not line and ink > width:
                     if not break_words:
                         raise WordTooWide
@@ -274,7 +282,6 @@ class TextLayout:
                 line.append(token)
                 line_width += token_width
                 cjk = cjk or token_cjk
-            yield self._close(line, pending, size, width, line_width, cjk)
 
     def _close(self, line: list[str], pending: deque[str], size: int, width: int,
                summed: int, cjk: bool) -> str:
@@ -309,6 +316,13 @@ class TextLayout:
                 height: int | None = None, break_words: bool = False) -> tuple[int, list[Laid]] | None:
         """The blocks wrapped at `size`: (height, laid), or None when a word is too wide or
         (given `height`) the lines overflow it."""
+        try:
+            return self._measure(blocks, size, width, spacing, height, break_words)
+        except (Overflow, WordTooWide):
+            return None
+
+    def _measure(self, blocks: list[Block], size: int, width: int, spacing: float,
+                 height: int | None, break_words: bool) -> tuple[int, list[Laid]]:
         laid: list[Laid] = []
         total = 0
         for i, block in enumerate(blocks):
@@ -316,12 +330,11 @@ class TextLayout:
             line_height = max(1, int(self.fonts.face("latin", block_size).height * spacing))
             gap = int(size * 0.45) if i else 0
             room = None if height is None else max(0, (height - total - gap) // line_height)
-            try:
-                lines = self.wrap(block.text, block_size, width, room, break_words)
-            except Overflow:
-                return None
-            if lines is None:
-                return None
+            lines: list[str] = []
+            for line in self.lines(block.text, block_size, width, break_words):
+                lines.append(line)
+                if room is not None and len(lines) > room:
+                    raise Overflow
             total += gap + line_height * len(lines)
             laid.append(Laid(i, block_size, lines, line_height, gap))
         return total, laid
@@ -353,16 +366,35 @@ class TextLayout:
             if result is not None:
                 return self._fitted(size, result[1])
             max_size = size  # too big for the box: shrink it rather than cut it off
-        low, high = MIN_SIZE, max(MIN_SIZE, min(max_size, height))
+        high = max(MIN_SIZE, min(max_size, height))
+        best, too_wide = self._bisect(blocks, MIN_SIZE, high, width, height, spacing, False)
+        if too_wide is not None and (best is None or best.size * 3 < too_wide * 2):
+            # A word longer than the box held the size down: broken between characters, the
+            # text may be half as large again; otherwise whole words are worth the smaller size.
+            low = MIN_SIZE if best is None else best.size * 3 // 2
+            broken, _ = self._bisect(blocks, low, high, width, height, spacing, True)
+            best = broken or best
+        return best or self._cut_to_box(blocks, width, height, spacing)
+
+    def _bisect(self, blocks: list[Block], low: int, high: int, width: int, height: int,
+                spacing: float, break_words: bool) -> tuple[Fitted | None, int | None]:
+        """The largest size in [low, high] that fits, and the smallest tried that failed only
+        because a word was wider than the box."""
         best: Fitted | None = None
+        too_wide: int | None = None
         while low <= high:
             mid = (low + high) // 2
-            result = self.measure(blocks, mid, width, spacing, height)
-            if result is not None:
-                best, low = self._fitted(mid, result[1]), mid + 1
-            else:
+            try:
+                _, laid = self._measure(blocks, mid, width, spacing, height, break_words)
+            except WordTooWide:
+                too_wide = mid if too_wide is None else min(too_wide, mid)
                 high = mid - 1
-        return best or self._cut_to_box(blocks, width, height, spacing)
+                continue
+            except Overflow:
+                high = mid - 1
+                continue
+            best, low = self._fitted(mid, laid), mid + 1
+        return best, too_wide
 
     def _fitted(self, size: int, laid: list[Laid]) -> Fitted:
         shown = sum(len(line) for part in laid for line in part.lines)

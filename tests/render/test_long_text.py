@@ -17,7 +17,7 @@ from player.core.readability import ELLIPSIS, LAYOUT_LIMIT, TICKER_LIMIT
 from player.fonts import cjk_font
 from player.render.loop import Player
 from player.render.overlays import TickerOverlay
-from player.render.text import MAX_FACES, Block, FontSet, TextLayout
+from player.render.text import MAX_FACES, Block, FontSet, TextLayout, drawable
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAGRAPH = ("Thác Bản Giốc nằm trên sông Quây Sơn, xã Đàm Thủy, huyện Trùng Khánh, tỉnh Cao Bằng. "
@@ -57,7 +57,20 @@ def test_a_word_wider_than_any_box_is_broken_not_dropped(layout):
     fitted = layout.fit([Block("a" * 40_000)], 300, 200, 1.15)
     lines = [line for part in fitted.laid for line in part.lines]
     assert len(lines) > 1 and all(set(line) <= {"a", ELLIPSIS} for line in lines)
+    assert fitted.size >= 8 and fitted.height > 200 * 0.75  # as large as fits, not the smallest
     assert inside(layout, fitted, 300, 200)
+
+
+def test_a_long_address_is_broken_when_that_makes_the_text_much_larger(layout):
+    text = "Xem thêm: https://" + "bangioc" * 40 + ".vn"
+    broken = layout.fit([Block(text)], 600, 300, 1.15)
+    assert broken.size > 20 and len(broken.laid[0].lines) > 2
+    # Slightly too wide at the largest size: a smaller size keeps the word whole.
+    whole = layout.fit([Block("Thác Bản Giốc")], 600, 300, 1.15)
+    assert [line.split() for line in whole.laid[0].lines] in ([["Thác", "Bản", "Giốc"]],
+                                                             [["Thác", "Bản"], ["Giốc"]],
+                                                             [["Thác"], ["Bản", "Giốc"]],
+                                                             [["Thác"], ["Bản"], ["Giốc"]])
 
 
 def test_thousands_of_empty_lines_end_at_the_box(layout):
@@ -83,6 +96,20 @@ def test_any_text_lands_inside_any_box(layout, text, width, height):
     surface, fitted = layout.render_fitted([Block(text)], width, height)
     assert surface.get_size() == (width, height)
     assert fitted.height <= height
+    if not fitted.cut:  # every character drawn, in order
+        drawn = "".join(line for part in fitted.laid for line in part.lines)
+        assert "".join(drawn.split()) == "".join(drawable(text).split())
+
+
+@needs_cjk
+def test_mixed_scripts_keep_their_order(layout):
+    # FreeType measures a character's ink, narrower than its advance: whole lines come out wider
+    # than their characters added up, and the words a line gives back must stay in order.
+    text = "板约瀑布位于中越边境，是亚洲最大的跨国瀑布。Thác Bản Giốc, 请保持环境卫生。" * 6
+    for width in range(120, 640, 23):
+        lines = layout.wrap(text, 24, width)
+        assert lines is not None and "".join("".join(lines).split()) == "".join(text.split())
+        assert all(layout.line_width(line, 24) <= width for line in lines)
 
 
 def test_a_long_ticker_is_cut_to_its_limit(layout):
