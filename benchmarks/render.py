@@ -11,7 +11,10 @@
    beside `python -c "import pygame"` as the baseline.
 4. Laying out a full-screen bilingual slide at 1920x1080 (target < 100 ms), and a pasted
    40,000-character text item (target: a frame or two, under 66 ms; it used to take 31 s), beside
-   one `Font.render` of the welcome's first line. `--layout-only` runs just this part.
+   one `Font.render` of the welcome's first line. Then the real render loop while such texts
+   change every second: its longest step (the loop answers signals and pings the watchdog
+   between steps) beside the same loop with a 158-character text. `--layout-only` runs just
+   this part.
 """
 
 from __future__ import annotations
@@ -181,7 +184,7 @@ def bench_layout(runs: int = 10) -> None:
     base = time.perf_counter() - start
     demo = time_slide(item, playlist.languages, playlist.folder, fonts, runs)
     long_item = Item(id="long", kind="text", text={"vi": long_text()})
-    long = time_slide(long_item, ("vi",), playlist.folder, fonts, max(3, runs // 2))
+    long = time_slide(long_item, ("vi",), playlist.folder, fonts, max(1, runs // 3))
     close_display()
     load = os.getloadavg()[0]
     for name, (median, worst, warm) in (("trilingual welcome slide", demo),
@@ -191,15 +194,54 @@ def bench_layout(runs: int = 10) -> None:
               f"welcome's first line: {base * 1000:.1f} ms (ratio {median / base:.0f}x); load {load:.2f}")
 
 
+def longest_steps(folder: Path, text: str, seconds: float) -> tuple[float, float, int]:
+    """(longest, median) step of the real loop in seconds, and steps taken, while items with
+    `text` and the ticker alternate every second at 1920x1080."""
+    from player.core.config import DisplayConfig
+    from player.core.playlist import load_playlist
+    from player.render.display import close_display, open_display
+    from player.render.loop import Player
+    from player.render.text import FontSet
+
+    path = folder / "long.yaml"
+    path.write_text(f'languages: [vi]\ndefaults: {{duration: 1s}}\nitems:\n  - {{id: a, text: "{text}"}}\n'
+                    f'  - {{id: b, text: "{text[::-1]}"}}\noverlays:\n  ticker: {{text: "{text}"}}\n',
+                    encoding="utf-8")
+    display = open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
+    player = Player(display, FontSet.from_config(), load_playlist(path), fallback_text={"vi": "x"})
+    steps = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        player.step()
+        steps.append(time.perf_counter() - start)
+        time.sleep(player.next_wake(time.monotonic(), time.time()))
+    player.close()
+    close_display()
+    return max(steps), statistics.median(steps), len(steps)
+
+
+def bench_loop_with_long_text(folder: Path, seconds: float = 10.0) -> None:
+    normal = LONG_PARAGRAPH.strip()
+    base = longest_steps(folder, normal, seconds)
+    long = longest_steps(folder, long_text().replace('"', "'"), seconds)
+    for name, (worst, median, count) in (("a 158-character text", base), ("40,000-character texts", long)):
+        print(f"render loop with {name} changing every second and the same as ticker: longest step "
+              f"{worst * 1000:.1f} ms, median {median * 1000:.2f} ms over {count} steps")
+    print(f"longest step with 40,000 characters / with 158: {long[0] / base[0]:.1f}x; load {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="idle CPU measurement length")
     parser.add_argument("--layout-only", action="store_true", help="only the text layout figures")
+    parser.add_argument("--runs", type=int, default=10, help="layouts timed per slide")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {os.uname().machine}, pygame-ce {pygame.version.ver}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        bench_layout()
+        bench_layout(args.runs)
+        bench_loop_with_long_text(folder)
         if args.layout_only:
             return
         bench_switching(folder)

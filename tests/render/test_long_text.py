@@ -227,3 +227,22 @@ def test_preview_of_a_long_text_shows_text_across_the_box(tmp_path):
     ink = pygame.mask.from_threshold(image, (255, 255, 255), (60, 60, 60, 255)).get_bounding_rects()
     box = ink[0].unionall(ink[1:]) if ink else pygame.Rect(0, 0, 0, 0)
     assert box.width > 960 * 0.7 and box.height > 540 * 0.6  # filled, not one tiny line
+
+
+def test_a_text_slide_is_prepared_a_piece_per_loop_step(layout):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from player.core.playlist import Item
+    from player.render.slides import PendingSlide, SlideContext
+
+    item = Item(id="pasted", kind="text", text={"vi": LONG, "en": "Please keep the site clean."})
+    ctx = SlideContext((640, 360), layout, ("vi", "en"), ROOT)
+    with ThreadPoolExecutor(1) as executor:
+        pending = PendingSlide(item, ctx, executor)
+        calls = 1
+        while not pending.ready():
+            calls += 1
+            assert calls < 10
+        slide = pending.result()
+    assert calls == 3  # the layout, then the drawing, each in a step of its own
+    assert slide.frames[0].get_size() == (640, 360)
