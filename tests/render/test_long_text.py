@@ -235,6 +235,7 @@ def test_a_text_slide_is_prepared_a_piece_per_loop_step(layout):
     from player.core.playlist import Item
     from player.render.slides import PendingSlide, SlideContext
 
+    offscreen((640, 360))  # tests before may have closed the display
     item = Item(id="pasted", kind="text", text={"vi": LONG, "en": "Please keep the site clean."})
     ctx = SlideContext((640, 360), layout, ("vi", "en"), ROOT)
     with ThreadPoolExecutor(1) as executor:
