@@ -23,8 +23,9 @@ MIN_READABLE_PX = 32
 # Characters of one text the player lays out; the rest is cut with an ellipsis and `check`
 # refuses the playlist. At this length a 1080-line screen draws Latin text at about 28 px, below MIN_READABLE_PX.
 LAYOUT_LIMIT = 2000
-# Characters of the ticker (all languages and separators) the player draws: a full turn of
-# the band then already takes about four minutes.
+# Columns of the ticker (all languages and separators; a Chinese character is two columns, as
+# wide as two Latin letters) the player draws: a full turn of the band then already takes
+# about three minutes, and drawing its strip stays within a few frames.
 TICKER_LIMIT = 1000
 # The text box of a 1920x1080 screen (7% and 8% margins) and what Noto Sans measures: the
 # average advance of a character in em, and the line height in em before line_spacing.
@@ -92,12 +93,25 @@ def readable_capacity(spacing: float = 1.15, box: tuple[int, int] = REFERENCE_BO
     return int(per_line * lines)
 
 
-def cut(text: str, limit: int) -> str:
-    """`text` shortened to at most `limit` characters, at a space when one is near, with an
-    ellipsis; unchanged when it is short enough."""
-    if len(text) <= limit:
+def columns(text: str) -> int:
+    """Width in columns: a Chinese (CJK) character is two, any other character one."""
+    return len(text) + sum(1 for ch in text if is_cjk(ch))
+
+
+def cut(text: str, limit: int, wide: bool = False) -> str:
+    """`text` shortened to at most `limit` characters (`wide`: columns), at a space when one is
+    near, with an ellipsis; unchanged when it is short enough."""
+    if len(text) <= limit and (not wide or columns(text) <= limit):
         return text
-    head = text[:max(0, limit - 1)]
+    keep = limit - 1
+    if wide:
+        keep, used = 0, 0
+        for ch in text:
+            used += 2 if is_cjk(ch) else 1
+            if used > limit - 1:
+                break
+            keep += 1
+    head = text[:max(0, keep)]
     space = head.rfind(" ", max(0, len(head) - 40))
     if space > 0:
         head = head[:space]
@@ -165,12 +179,12 @@ def text_findings(pairs: Sequence[tuple[str, str]], duration: float | None, layo
 
 
 def ticker_findings(pairs: Sequence[tuple[str, str]], separator: str) -> list[Finding]:
-    """A ticker longer than TICKER_LIMIT is cut by the player (a warning: it still runs)."""
-    length = sum(len(t) for _l, t in pairs) + len(separator) * len(pairs)
-    if length <= TICKER_LIMIT:
+    """A ticker wider than TICKER_LIMIT columns is cut by the player (a warning: it still runs)."""
+    width = sum(columns(t) for _l, t in pairs) + columns(separator) * len(pairs)
+    if width <= TICKER_LIMIT:
         return []
-    return [Finding("text", f"{length:,} characters with separators: the ticker shows the first "
-                            f"{TICKER_LIMIT:,} and cuts the rest")]
+    return [Finding("text", f"{width:,} columns with separators (a Chinese character is two): the "
+                            f"ticker shows the first {TICKER_LIMIT:,} and cuts the rest")]
 
 
 def _items(playlist: Playlist) -> Iterator[tuple[str, Item]]:

@@ -13,7 +13,7 @@ import pygame
 
 from player.core.clockfmt import clock_lines
 from player.core.playlist import ClockOverlay, Ticker, text_for
-from player.core.readability import TICKER_LIMIT, cut
+from player.core.readability import TICKER_LIMIT, columns, cut
 from player.render.text import TextLayout, drawable
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,11 @@ class TickerOverlay:
         self.speed = ticker.speed * min(size) / 1080
         text = ticker.separator.join(t for _lang, t in text_for(ticker.text, languages))
         text = drawable(text).replace("\n", " ")  # one line, whatever was pasted
-        if len(text) + len(ticker.separator) > TICKER_LIMIT:
-            log.warning("ticker: %s characters, drawing the first %s (`signage-player check` "
-                        "warns about it)", f"{len(text):,}", f"{TICKER_LIMIT:,}")
-            text = cut(text, TICKER_LIMIT - len(ticker.separator))
+        limit = TICKER_LIMIT - columns(ticker.separator)
+        if columns(text) > limit:
+            log.warning("ticker: %s characters, drawing the first %s columns (`signage-player "
+                        "check` warns about it)", f"{len(text):,}", f"{TICKER_LIMIT:,}")
+            text = cut(text, limit, wide=True)
         self.strip = self._render_strip(layout, text + ticker.separator)
         self.started = started
 

@@ -11,6 +11,7 @@ from player.core.readability import (
     LAYOUT_LIMIT,
     MIN_READABLE_PX,
     TICKER_LIMIT,
+    columns,
     cut,
     fitting_size,
     format_seconds,
@@ -98,6 +99,17 @@ def test_cut_keeps_whole_words_and_marks_the_cut():
     short = cut(text, 100)
     assert len(short) <= 100 and short.endswith(ELLIPSIS) and text.startswith(short[:-1])
     assert cut("short", 100) == "short"
+    chinese = cut("板约瀑布" * 100, 50, wide=True)  # a Chinese character is two columns
+    assert columns(chinese) <= 50 and len(chinese) == 25 and chinese.endswith(ELLIPSIS)
+
+
+def test_the_rule_needs_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, player.core.readability; "
+            "assert not {'pygame', 'av', 'PIL', 'requests', 'psutil'} & set(sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=DEMO.parents[2]).returncode == 0
 
 
 def test_durations_read_as_a_playlist_writes_them():
