@@ -25,8 +25,8 @@ MIN_READABLE_PX = 32
 LAYOUT_LIMIT = 2000
 # Columns of the ticker (all languages and separators; a Chinese character is two columns, as
 # wide as two Latin letters) the player draws: a full turn of the band then already takes
-# about three minutes, and drawing its strip stays within a few frames.
-TICKER_LIMIT = 1000
+# almost two minutes at the default speed, and its strip is drawn within a frame or two.
+TICKER_LIMIT = 600
 # The text box of a 1920x1080 screen (7% and 8% margins) and what Noto Sans measures: the
 # average advance of a character in em, and the line height in em before line_spacing.
 REFERENCE_BOX = (1650, 900)
