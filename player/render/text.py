@@ -74,10 +74,11 @@ class FontSet:
             pygame.font.init()
         if not pygame.freetype.get_init():
             pygame.freetype.init()
-        self.latin = latin or latin_font()
-        self.cjk = cjk
-        if self.latin is None:
+        found = latin or latin_font()
+        if found is None:
             raise RuntimeError("no Latin font found: install fonts-noto-core or set fonts.latin")
+        self.latin: FontFile = found
+        self.cjk = cjk
         self.max_faces = max(2, max_faces)
         self._faces: OrderedDict[tuple[str, int], Face] = OrderedDict()
 
