@@ -290,8 +290,8 @@ class TextLayout:
         line (kerning across words; FreeType measures ink, not advance): a line that may be too
         wide is measured whole, and if it is, its last words go to the next line."""
         text = "".join(line).rstrip()
-        if not cjk and summed < width - max(4, size // 4):
-            return text  # far enough from the edge that kerning cannot push it over
+        if not cjk and summed + len(line) + 4 + size // 8 < width:
+            return text  # so far from the edge that rounding (a pixel a word) and kerning cannot push it over
         while len(line) > 1 and self.line_width(text, size) > width:
             pending.appendleft(line.pop())
             text = "".join(line).rstrip()

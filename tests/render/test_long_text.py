@@ -85,6 +85,13 @@ def test_long_chinese_is_cut_inside_the_box(layout):
     assert inside(layout, fitted, 500, 250)
 
 
+def test_small_text_in_a_wide_band_stays_inside_it(layout):
+    # At 8 px every word's width is rounded to whole pixels: over a 230-word line that adds up.
+    fitted = layout.fit([Block("Ban Gioc Waterfall " * 300, 0.75)], 1790, 60, 1.05, max_size=20)
+    assert fitted.laid[0].size == 8 and fitted.cut
+    assert inside(layout, fitted, 1790, 60)
+
+
 def test_a_layout_shown_again_is_remembered(layout):
     first = layout.fit([Block(LONG)], 640, 320, 1.15)
     assert layout.fit([Block(LONG)], 640, 320, 1.15) is first
