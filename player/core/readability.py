@@ -61,25 +61,38 @@ def _em_width(text: str) -> float:
     return cjk * ADVANCE_EM["cjk"] + (visible_length(text) - cjk) * ADVANCE_EM["latin"]
 
 
-def estimated_height(texts: Sequence[str], size: float, spacing: float = 1.15,
-                     box_width: int = REFERENCE_BOX[0]) -> float:
-    """Pixels the stacked texts take at `size` (the first text; the others at 0.62 of it)."""
+def _scales(count: int, scales: Sequence[float] | None) -> Sequence[float]:
+    return scales if scales is not None else [1.0] + [SECONDARY_SCALE] * (count - 1)
+
+
+def _height(ems: Sequence[Sequence[float]], scales: Sequence[float], size: float, spacing: float,
+            box_width: int) -> float:
     total = 0.0
-    for index, text in enumerate(texts):
-        block = size * (1.0 if index == 0 else SECONDARY_SCALE)
-        usable = box_width * WRAP_LOSS
-        lines = sum(max(1, math.ceil(_em_width(p) * block / usable)) for p in text.split("\n"))
+    usable = box_width * WRAP_LOSS
+    for index, (paragraphs, scale) in enumerate(zip(ems, scales, strict=True)):
+        block = size * scale
+        lines = sum(max(1, math.ceil(em * block / usable)) for em in paragraphs)
         total += lines * LINE_EM * spacing * block + (size * 0.45 if index else 0.0)
     return total
 
 
+def estimated_height(texts: Sequence[str], size: float, spacing: float = 1.15,
+                     box_width: int = REFERENCE_BOX[0], scales: Sequence[float] | None = None) -> float:
+    """Pixels the stacked texts take at `size` (the first text; by default the others at 0.62
+    of it)."""
+    ems = [[_em_width(p) for p in text.split("\n")] for text in texts]
+    return _height(ems, _scales(len(texts), scales), size, spacing, box_width)
+
+
 def fitting_size(texts: Sequence[str], spacing: float = 1.15,
-                 box: tuple[int, int] = REFERENCE_BOX) -> int:
+                 box: tuple[int, int] = REFERENCE_BOX, scales: Sequence[float] | None = None) -> int:
     """About the largest size (pixels, first text) at which all texts fit the box."""
-    low, high = 1, box[1]
+    ems = [[_em_width(p) for p in text.split("\n")] for text in texts]
+    scales = _scales(len(texts), scales)
+    low, high = 1, max(1, box[1])
     while low < high:
         mid = (low + high + 1) // 2
-        if estimated_height(texts, mid, spacing, box[0]) <= box[1]:
+        if _height(ems, scales, mid, spacing, box[0]) <= box[1]:
             low = mid
         else:
             high = mid - 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import pygame
 import pygame.freetype
 
-from player.core.readability import ELLIPSIS, LAYOUT_LIMIT, cut
+from player.core.readability import ELLIPSIS, LAYOUT_LIMIT, cut, fitting_size
 from player.fonts import FontFile, cjk_font, is_cjk, latin_font
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,10 @@ def drawable(text: str) -> str:
         return text
     text = text.replace("\r\n", "\n").replace("\t", " ").replace("\r", " ")
     return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+
+def _smallest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 @functools.lru_cache(maxsize=512)
@@ -368,7 +372,7 @@ class TextLayout:
                 return self._fitted(size, result[1])
             max_size = size  # too big for the box: shrink it rather than cut it off
         high = max(MIN_SIZE, min(max_size, height))
-        best, too_wide = self._bisect(blocks, MIN_SIZE, high, width, height, spacing, False)
+        best, too_wide = self._search(blocks, high, width, height, spacing)
         if too_wide is not None and (best is None or best.size * 3 < too_wide * 2):
             # A word longer than the box held the size down: broken between characters, the
             # text may be half as large again; otherwise whole words are worth the smaller size.
@@ -376,6 +380,25 @@ class TextLayout:
             broken, _ = self._bisect(blocks, low, high, width, height, spacing, True)
             best = broken or best
         return best or self._cut_to_box(blocks, width, height, spacing)
+
+    def _search(self, blocks: list[Block], high: int, width: int, height: int,
+                spacing: float) -> tuple[Fitted | None, int | None]:
+        """`_bisect` over [MIN_SIZE, high], first narrowed around an estimate from character
+        counts (readability.fitting_size): about half the sizes tried, each a full wrap."""
+        guess = fitting_size([b.text for b in blocks], spacing, (width, height), [b.scale for b in blocks])
+        guess = min(high, max(MIN_SIZE, guess))
+        above = min(high, guess + max(2, guess // 4))
+        below = max(MIN_SIZE, guess - max(2, guess // 4))
+        best, too_wide = self._bisect(blocks, guess, guess, width, height, spacing, False)
+        if best is not None:
+            found, wide = self._bisect(blocks, above, above, width, height, spacing, False)
+            low, top = (above + 1, high) if found is not None else (guess + 1, above - 1)
+        else:
+            found, wide = self._bisect(blocks, below, below, width, height, spacing, False)
+            low, top = (below + 1, guess - 1) if found is not None else (MIN_SIZE, below - 1)
+        best, too_wide = found or best, _smallest(too_wide, wide)
+        found, wide = self._bisect(blocks, low, top, width, height, spacing, False)
+        return found or best, _smallest(too_wide, wide)
 
     def _bisect(self, blocks: list[Block], low: int, high: int, width: int, height: int,
                 spacing: float, break_words: bool) -> tuple[Fitted | None, int | None]:

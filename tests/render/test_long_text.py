@@ -119,6 +119,20 @@ def test_mixed_scripts_keep_their_order(layout):
         assert all(layout.line_width(line, 24) <= width for line in lines)
 
 
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.integers(1, 300), width=st.integers(80, 900), height=st.integers(30, 500),
+       second=st.booleans())
+def test_automatic_size_is_the_largest_that_fits(layout, words, width, height, second):
+    blocks = [Block(" ".join(PARAGRAPH.split()[:words] * (1 + words // 30)))]
+    if second:
+        blocks.append(Block("Please keep the site clean and do not swim across the border.", 0.62))
+    fitted = layout.fit(blocks, width, height, 1.15)
+    if fitted.cut or fitted.size >= min(400, height):
+        return
+    assert layout.measure(blocks, fitted.size, width, 1.15, height) is not None
+    assert layout.measure(blocks, fitted.size + 1, width, 1.15, height) is None
+
+
 def test_a_long_ticker_is_cut_to_its_limit(layout):
     ticker = TickerOverlay(Ticker(text={"vi": LONG}), layout, (640, 360), ("vi",), 0.0)
     size = int(ticker.band_height * 0.58)
