@@ -213,10 +213,11 @@ class WordTooWide(Exception):
 class TextLayout:
     """Lines of runs laid out for one box; `render` draws them.
 
-    Whatever the input, the work is bounded: each text is cut to LAYOUT_LIMIT characters,
-    sizes are tried by bisection measuring words (each word once per size, never rendering),
-    a try stops as soon as its lines overflow the box, and only the lines that fit are drawn.
-    Results are kept per (texts, box, size) so a slide shown again costs only its drawing.
+    Whatever the input, the work is bounded: each text is cut to LAYOUT_LIMIT characters;
+    sizes are tried around an estimate from character counts, then by bisection, measuring
+    words (each word once per size, with Font.size, never rendering); a try stops as soon as
+    its lines overflow the box; only the lines that fit are drawn. Layouts are kept per
+    (texts, box, size), so a slide shown again costs only its drawing.
     """
 
     def __init__(self, fonts: FontSet):
