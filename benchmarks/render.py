@@ -9,8 +9,12 @@
    beside an idle Python process as the baseline.
 3. Start to first frame: `run` until it sends READY=1 to a real NOTIFY_SOCKET (target < 2 s),
    beside `python -c "import pygame"` as the baseline.
-4. Laying out a full-screen bilingual slide at 1920x1080 (target < 100 ms), beside one
-   `Font.render` of the same text.
+4. Laying out a full-screen bilingual slide at 1920x1080 (target < 100 ms), and a pasted
+   40,000-character text item (target: a frame or two, under 66 ms; it used to take 31 s), beside
+   one `Font.render` of the welcome's first line. Then the real render loop while such texts
+   change every second: its longest step (the loop answers signals and pings the watchdog
+   between steps) beside the same loop with a 158-character text. `--layout-only` runs just
+   this part.
 """
 
 from __future__ import annotations
@@ -136,42 +140,118 @@ def bench_first_frame(folder: Path) -> None:
           f"{max(times):.2f} s worst; `import pygame` alone: {base:.2f} s; ratio {min(times) / base:.1f}x")
 
 
-def bench_layout() -> None:
-    from player.core.config import DisplayConfig
-    from player.core.playlist import load_playlist
-    from player.render.display import close_display, open_display
+LONG_PARAGRAPH = ("Thác Bản Giốc nằm trên sông Quây Sơn, xã Đàm Thủy, huyện Trùng Khánh, tỉnh Cao Bằng. "
+                  "Quý khách vui lòng giữ gìn vệ sinh chung và không bơi qua biên giới. ")
+
+
+def long_text(characters: int = 40_000) -> str:
+    """The pasted-document case: a text item of `characters` characters."""
+    return (LONG_PARAGRAPH * (characters // len(LONG_PARAGRAPH) + 1))[:characters]
+
+
+def time_slide(item, languages: tuple[str, ...], folder: Path, fonts, runs: int) -> tuple[float, float, float]:
+    """(cold median, cold worst, warm median) CPU seconds to build a text slide at 1920x1080
+    (CPU, so that other work on a loaded machine does not count): cold with a fresh layout and
+    font cache each time, warm when the same layout shows it again."""
     from player.render.slides import SlideContext, text_slide
     from player.render.text import FontSet, TextLayout
+
+    cold, warm = [], []
+    for _ in range(runs):
+        layout = TextLayout(FontSet(fonts.latin, fonts.cjk))
+        ctx = SlideContext((1920, 1080), layout, languages, folder, 0, 80)
+        start = time.thread_time()
+        text_slide(item, ctx)
+        cold.append(time.thread_time() - start)
+        start = time.thread_time()
+        text_slide(item, ctx)
+        warm.append(time.thread_time() - start)
+    return statistics.median(cold), max(cold), statistics.median(warm)
+
+
+def bench_layout(runs: int = 10) -> None:
+    from player.core.config import DisplayConfig
+    from player.core.playlist import Item, load_playlist
+    from player.render.display import close_display, open_display
+    from player.render.text import FontSet
 
     open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
     playlist = load_playlist(DEMO)
     item = playlist.item("welcome")
     fonts = FontSet.from_config()
-    times = []
-    for _ in range(10):
-        layout = TextLayout(FontSet(fonts.latin, fonts.cjk))  # a cold font cache each time
-        ctx = SlideContext((1920, 1080), layout, playlist.languages, playlist.folder, 0, 80)
-        start = time.perf_counter()
-        text_slide(item, ctx)
-        times.append(time.perf_counter() - start)
     font = pygame.font.Font(str(fonts.latin.path), 120)
-    start = time.perf_counter()
-    font.render(item.text["vi"], True, (255, 255, 255))
-    base = time.perf_counter() - start
+    start = time.thread_time()
+    for _ in range(10):
+        font.render(item.text["vi"], True, (255, 255, 255))
+    base = (time.thread_time() - start) / 10
+    demo = time_slide(item, playlist.languages, playlist.folder, fonts, runs)
+    long_item = Item(id="long", kind="text", text={"vi": long_text()})
+    long = time_slide(long_item, ("vi",), playlist.folder, fonts, max(1, runs // 3))
     close_display()
-    print(f"layout of the full-screen trilingual welcome slide at 1920x1080: {statistics.median(times) * 1000:.1f} ms "
-          f"median, {max(times) * 1000:.1f} ms worst; one Font.render of its first line: {base * 1000:.1f} ms "
-          f"(ratio {statistics.median(times) / base:.0f}x)")
+    load = os.getloadavg()[0]
+    for name, (median, worst, warm) in (("trilingual welcome slide", demo),
+                                        ("40,000-character text item", long)):
+        print(f"layout of the {name} at 1920x1080: {median * 1000:.1f} ms of CPU median, {worst * 1000:.1f} "
+              f"ms worst (cold font cache), {warm * 1000:.1f} ms shown again; one Font.render of the "
+              f"welcome's first line: {base * 1000:.1f} ms (ratio {median / base:.0f}x); load {load:.2f}")
+
+
+def longest_steps(folder: Path, text: str, seconds: float) -> tuple[float, float, float, float, int]:
+    """The real loop's steps while items with `text` and the ticker alternate every second at
+    1920x1080: (longest wall, longest CPU, first step's CPU, median wall) in seconds, and steps
+    taken; the longest after the first step, which draws the first slide at once. CPU time is
+    the work a step did; wall time also counts waiting for a core the machine gave elsewhere."""
+    from player.core.config import DisplayConfig
+    from player.core.playlist import load_playlist
+    from player.render.display import close_display, open_display
+    from player.render.loop import Player
+    from player.render.text import FontSet
+
+    path = folder / "long.yaml"
+    path.write_text(f'languages: [vi]\ndefaults: {{duration: 1s}}\nitems:\n  - {{id: a, text: "{text}"}}\n'
+                    f'  - {{id: b, text: "{text[::-1]}"}}\noverlays:\n  ticker: {{text: "{text}"}}\n',
+                    encoding="utf-8")
+    display = open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
+    player = Player(display, FontSet.from_config(), load_playlist(path), fallback_text={"vi": "x"})
+    steps, cpu = [], []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        player.step()
+        steps.append(time.perf_counter() - start)
+        cpu.append(time.thread_time() - start_cpu)
+        time.sleep(player.next_wake(time.monotonic(), time.time()))
+    player.close()
+    close_display()
+    return max(steps[1:]), max(cpu[1:]), cpu[0], statistics.median(steps), len(steps)
+
+
+def bench_loop_with_long_text(folder: Path, seconds: float = 10.0) -> None:
+    normal = LONG_PARAGRAPH.strip()
+    base = longest_steps(folder, normal, seconds)
+    long = longest_steps(folder, long_text().replace('"', "'"), seconds)
+    for name, (worst, worst_cpu, first, median, count) in (("a 158-character text", base),
+                                                           ("40,000-character texts", long)):
+        print(f"render loop with {name} changing every second and the same as ticker: first step "
+              f"{first * 1000:.1f} ms of CPU; longest after it {worst * 1000:.1f} ms "
+              f"({worst_cpu * 1000:.1f} ms of CPU), median {median * 1000:.2f} ms over {count} steps")
+    print(f"longest step with 40,000 characters / with 158: {long[0] / base[0]:.1f}x wall, "
+          f"{long[1] / base[1]:.1f}x CPU; load {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="idle CPU measurement length")
+    parser.add_argument("--layout-only", action="store_true", help="only the text layout figures")
+    parser.add_argument("--runs", type=int, default=10, help="layouts timed per slide")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {os.uname().machine}, pygame-ce {pygame.version.ver}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        bench_layout()
+        bench_layout(args.runs)
+        bench_loop_with_long_text(folder)
+        if args.layout_only:
+            return
         bench_switching(folder)
         bench_first_frame(folder)
         bench_idle_cpu(folder, args.seconds)

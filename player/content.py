@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from player.core.config import Config
 from player.core.playlist import Playlist, load_playlist
 from player.core.problems import LoadError, Problem
+from player.core.readability import readability_problems
 from player.fonts import CJK_LANGUAGES, cjk_font, needs_cjk
 
 log = logging.getLogger(__name__)
@@ -82,8 +84,16 @@ def media_check(path: Path, kind: str) -> str | None:
 
 
 def load_checked(path: Path) -> Playlist:
-    """Load a playlist and look inside every media file: what `check` and `publish` accept."""
-    return load_playlist(path, media_check)
+    """Load a playlist and look inside every media file: what `check` and `publish` accept.
+
+    Texts are held against the readability rule (player/core/readability.py): too long to
+    read in their time or for the screen is a warning; longer than the player lays out, an error.
+    """
+    playlist = load_playlist(path, media_check)
+    found = readability_problems(playlist)
+    if any(p.severity == "error" for p in found):
+        raise LoadError(sorted([*playlist.warnings, *found], key=lambda p: p.line or 0))
+    return replace(playlist, warnings=playlist.warnings + tuple(found))
 
 
 def _probe(path: Path, kind: str) -> str | None:

@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from player.core.readability import is_cjk
+
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -17,6 +19,8 @@ SYSTEM_LATIN = ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
 CJK_QUERIES = ("Noto Sans CJK SC:lang=zh-cn", "Noto Sans SC", "Source Han Sans SC",
                "WenQuanYi Micro Hei", "Droid Sans Fallback", ":lang=zh-cn")
 CJK_LANGUAGES = ("zh", "zh-hans", "zh-cn", "ja", "ko")
+
+__all__ = ["FontFile", "latin_font", "cjk_font", "is_cjk", "needs_cjk"]
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,6 @@ def _fc_match(query: str) -> FontFile | None:
     if not file or "zh-cn" not in langs.split("|"):
         return None
     return FontFile(Path(file), int(index or 0))
-
-
-def is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
-            or 0xFE30 <= code <= 0xFE4F or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF)
 
 
 def needs_cjk(text: str) -> bool:

@@ -5,6 +5,7 @@ They belong to the loop, not to a slide, so the ticker runs on smoothly across i
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 
@@ -12,7 +13,10 @@ import pygame
 
 from player.core.clockfmt import clock_lines
 from player.core.playlist import ClockOverlay, Ticker, text_for
-from player.render.text import TextLayout
+from player.core.readability import TICKER_LIMIT, columns, cut
+from player.render.text import TextLayout, drawable
+
+log = logging.getLogger(__name__)
 
 
 class TickerOverlay:
@@ -27,6 +31,12 @@ class TickerOverlay:
         self.rect = pygame.Rect(0, top, width, self.band_height)
         self.speed = ticker.speed * min(size) / 1080
         text = ticker.separator.join(t for _lang, t in text_for(ticker.text, languages))
+        text = drawable(text).replace("\n", " ")  # one line, whatever was pasted
+        limit = TICKER_LIMIT - columns(ticker.separator)
+        if columns(text) > limit:
+            log.warning("ticker: %s characters, drawing the first %s columns (`signage-player "
+                        "check` warns about it)", f"{len(text):,}", f"{TICKER_LIMIT:,}")
+            text = cut(text, limit, wide=True)
         self.strip = self._render_strip(layout, text + ticker.separator)
         self.started = started
 

@@ -9,6 +9,7 @@ blit and a crossfade is two.
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pygame
 
 from player.core.playlist import Item, text_for
+from player.core.readability import SECONDARY_SCALE
 from player.render.images import Decoded, ImageError, decode_fitted
 from player.render.text import Block, TextLayout
 
@@ -94,8 +96,54 @@ def decode_pictures(item: Item, ctx: SlideContext) -> dict[str, Decoded]:
     return pictures
 
 
-def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded]) -> StillSlide:
-    """The main-thread half: surfaces, text layout, caption, composed into frames."""
+@dataclass(frozen=True)
+class TextJob:
+    """One text surface a slide needs: the blocks and the box they are laid out in."""
+
+    blocks: list[Block]
+    box: pygame.Rect
+    spacing: float
+    size: int | None
+
+
+def text_jobs(item: Item, ctx: SlideContext) -> list[TextJob]:
+    """The text surfaces of a text item: one per language phase (alternate) or one (stacked)."""
+    if item.kind != "text" or not item.text:
+        return []
+    pairs = text_for(item.text, ctx.languages)
+    if not pairs:
+        raise SlideError(f"item {item.id}: no text in the playlist's languages")
+    box = _text_box(ctx)
+    spacing = item.style.line_spacing
+    size = round(item.style.size * ctx.scale) if item.style.size else None
+    if item.layout == "alternate" and len(pairs) > 1:
+        return [TextJob([Block(text, 1.0, item.style.color)], box, spacing, size) for _lang, text in pairs]
+    blocks = [Block(text, 1.0 if i == 0 else SECONDARY_SCALE, _secondary(item.style.color, i))
+              for i, (_lang, text) in enumerate(pairs)]
+    return [TextJob(blocks, box, spacing, size)]
+
+
+def prepare_text(item: Item, ctx: SlideContext) -> Generator[None, None, list[pygame.Surface]]:
+    """Lay out, then draw, the item's texts, pausing (yield) after each piece of work so the
+    loop can draw a frame, answer signals and ping the watchdog between them; returns the
+    text surfaces. Layouts are remembered, so a slide shown again skips the first half."""
+    jobs = text_jobs(item, ctx)
+    for job in jobs:
+        ctx.layout.fit(job.blocks, job.box.width, job.box.height, job.spacing, job.size)
+        yield
+    surfaces = []
+    for job in jobs:
+        surfaces.append(_render_text(item, ctx, job))
+        yield
+    return surfaces
+
+
+def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded],
+                texts: list[pygame.Surface] | None = None) -> StillSlide:
+    """The main-thread half: surfaces, text (`texts` when already drawn), caption, composed
+    into frames."""
+    if texts is None:
+        texts = [_render_text(item, ctx, job) for job in text_jobs(item, ctx)]
     base = pygame.Surface(ctx.size).convert()
     base.fill(item.style.background)
     if "background" in pictures:
@@ -104,29 +152,29 @@ def build_still(item: Item, ctx: SlideContext, pictures: dict[str, Decoded]) -> 
         base.blit(_surface(pictures["image"]), pictures["image"].position)
     if item.caption:
         draw_caption(base, item, ctx)
-    if item.kind != "text" or not item.text:
+    if not texts:
         return StillSlide(item, [base], 0)
-    pairs = text_for(item.text, ctx.languages)
-    if not pairs:
-        raise SlideError(f"item {item.id}: no text in the playlist's languages")
     box = _text_box(ctx)
-    spacing = item.style.line_spacing
-    size = round(item.style.size * ctx.scale) if item.style.size else None
-    if item.layout == "alternate" and len(pairs) > 1:
+    if len(texts) > 1:
         frames = []
-        for _lang, text in pairs:
+        for surface in texts:
             frame = base.copy()
-            blocks = [Block(text, 1.0, item.style.color)]
-            surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
             frame.blit(surface, box.topleft)
             frames.append(frame)
-        phase = (item.duration or 10.0) / len(frames)
-        return StillSlide(item, frames, phase)
-    blocks = [Block(text, 1.0 if i == 0 else 0.62, _secondary(item.style.color, i))
-              for i, (_lang, text) in enumerate(pairs)]
-    surface = ctx.layout.render(blocks, box.width, box.height, item.style.align, spacing, size)
-    base.blit(surface, box.topleft)
+        return StillSlide(item, frames, (item.duration or 10.0) / len(frames))
+    base.blit(texts[0], box.topleft)
     return StillSlide(item, [base], 0)
+
+
+def _render_text(item: Item, ctx: SlideContext, job: TextJob) -> pygame.Surface:
+    surface, fitted = ctx.layout.render_fitted(job.blocks, job.box.width, job.box.height,
+                                               item.style.align, job.spacing, job.size)
+    if fitted.cut and not fitted.reported:
+        fitted.reported = True  # the layout is remembered: said once, not at every showing
+        log.warning("item %s: too much text for the screen: %s of %s characters shown, the rest "
+                    "cut (`signage-player check` says how much fits)",
+                    item.id, f"{fitted.shown:,}", f"{fitted.total:,}")
+    return surface
 
 
 def _secondary(color: tuple[int, int, int], index: int) -> tuple[int, int, int]:
@@ -188,15 +236,33 @@ class PendingSlide:
         self.track: Any = None  # the item's sound (player.render.audio.AudioTrack), if any
         if item.kind in ("image", "text") and (item.source or item.style.background_image):
             self.future = executor.submit(decode_pictures, item, ctx)
+        self.text_work: Generator[None, None, list[pygame.Surface]] | None = None
+        self.texts: list[pygame.Surface] | None = None
 
     def ready(self) -> bool:
-        return self.future is None or self.future.done()
+        """True once the pictures are decoded and the text drawn. Asked once a loop step, it
+        does one piece of the text's work per call, so no step holds the loop for long."""
+        if self.future is not None and not self.future.done():
+            return False
+        if self.texts is not None or self.item.kind != "text":
+            return True
+        try:
+            if self.text_work is None:
+                self.text_work = prepare_text(self.item, self.ctx)
+            next(self.text_work)
+            return False
+        except StopIteration as done:
+            self.texts = done.value
+        except Exception:  # result() does the work again and reports why it fails
+            self.text_work = None
+            return True
+        return True
 
     def result(self) -> StillSlide:
         """Finish preparation on the main thread; raises SlideError with a reason."""
         try:
             pictures = self.future.result() if self.future is not None else {}
-            return build_still(self.item, self.ctx, pictures)
+            return build_still(self.item, self.ctx, pictures, self.texts)
         except ImageError as exc:
             raise SlideError(f"item {self.item.id}: {exc}") from None
         except SlideError:

@@ -37,14 +37,14 @@ def test_text_fits_inside_its_box(layout):
 
 
 def test_automatic_size_is_the_largest_that_fits(layout):
-    size, _ = layout.fit([Block("Xin chào")], 800, 300, 1.15)
+    size = layout.fit([Block("Xin chào")], 800, 300, 1.15).size
     too_big = layout.measure([Block("Xin chào")], size + 1, 800, 1.15)
     assert too_big is None or too_big[0] > 300
 
 
 def test_fixed_size_that_does_not_fit_shrinks(layout):
-    size, _ = layout.fit([Block("Một câu rất dài " * 10)], 400, 100, 1.15, size=200)
-    assert size < 200
+    fitted = layout.fit([Block("Một câu rất dài " * 10)], 400, 100, 1.15, size=200)
+    assert fitted.size < 200 and not fitted.cut
 
 
 def test_nfc_and_nfd_render_identically(layout):
