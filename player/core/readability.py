@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from player.core.playlist import Item, Playlist, text_for
 from player.core.problems import Problem
+from player.i18n import _
 
 # Characters a second a reader takes in: the usual subtitle rates for adults (17 for Latin
 # scripts, 9 for Chinese), which already assume a reader who is not in a hurry.
@@ -163,30 +164,32 @@ def text_findings(pairs: Sequence[tuple[str, str]], duration: float | None, layo
     for lang, text in pairs:
         length = visible_length(text)
         if len(text) > LAYOUT_LIMIT:
-            findings.append(Finding(f"{key}.{lang}", f"{length:,} characters: the player lays out "
-                                    f"at most {LAYOUT_LIMIT:,} of one text and would cut the rest; "
-                                    "split it into several items", "error"))
+            findings.append(Finding(f"{key}.{lang}", _(
+                "{length:,} characters: the player lays out at most {limit:,} of one text and would "
+                "cut the rest; split it into several items").format(length=length, limit=LAYOUT_LIMIT),
+                "error"))
             continue
         needed = reading_seconds(text)
         if shown is not None and needed > shown:
             rate = length / needed
             fits = int(shown * rate)
             whole = needed * (len(pairs) if alternate else 1)
-            findings.append(Finding(f"{key}.{lang}", (
-                f"too long to read in the time it is shown: {length:,} characters take about "
-                f"{math.ceil(needed)} s to read ({rate:.0f} characters a second) and it shows for "
-                f"{shown:g} s; shorten it to about {fits:,} characters or set duration: "
-                f"{format_seconds(whole)}")))
+            findings.append(Finding(f"{key}.{lang}", _(
+                "too long to read in the time it is shown: {length:,} characters take about "
+                "{needed} s to read ({rate:.0f} characters a second) and it shows for {shown:g} s; "
+                "shorten it to about {fits:,} characters or set duration: {duration}").format(
+                length=length, needed=math.ceil(needed), rate=rate, shown=shown, fits=fits,
+                duration=format_seconds(whole))))
     if sized and not any(f.severity == "error" for f in findings):
         groups = [[t for _l, t in pairs]] if not alternate else [[t] for _l, t in pairs]
         for group in groups:
             size = fitting_size(group, spacing)
             if size < MIN_READABLE_PX:
-                findings.append(Finding(key, (
-                    f"too much text for the screen: it would be drawn at about {size} px on a "
-                    f"1080-line screen, below the {MIN_READABLE_PX} px that read from a few "
-                    f"metres; about {readable_capacity(spacing):,} characters fit at "
-                    f"{MIN_READABLE_PX} px")))
+                findings.append(Finding(key, _(
+                    "too much text for the screen: it would be drawn at about {size} px on a "
+                    "1080-line screen, below the {minimum} px that read from a few metres; about "
+                    "{capacity:,} characters fit at {minimum} px").format(
+                    size=size, minimum=MIN_READABLE_PX, capacity=readable_capacity(spacing))))
                 break
     return findings
 
@@ -196,8 +199,9 @@ def ticker_findings(pairs: Sequence[tuple[str, str]], separator: str) -> list[Fi
     width = sum(columns(t) for _l, t in pairs) + columns(separator) * len(pairs)
     if width <= TICKER_LIMIT:
         return []
-    return [Finding("text", f"{width:,} columns with separators (a Chinese character is two): the "
-                            f"ticker shows the first {TICKER_LIMIT:,} and cuts the rest")]
+    return [Finding("text", _("{width:,} columns with separators (a Chinese character is two): the ticker "
+                              "shows the first {limit:,} and cuts the rest").format(
+                                  width=width, limit=TICKER_LIMIT))]
 
 
 def _items(playlist: Playlist) -> Iterator[tuple[str, Item]]:
@@ -222,7 +226,8 @@ def readability_problems(playlist: Playlist) -> list[Problem]:
             for finding in text_findings(pairs, duration, item.layout, item.style.line_spacing,
                                          key, sized):
                 problems.append(Problem(file, item.line or None, f"{where}.{finding.path}",
-                                        f"item {item.id}: {finding.message}", finding.severity))
+                                        _("item {id}: {message}").format(id=item.id, message=finding.message),
+                                        finding.severity))
     if playlist.ticker is not None:
         pairs = text_for(playlist.ticker.text, playlist.languages)
         for finding in ticker_findings(pairs, playlist.ticker.separator):
