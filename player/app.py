@@ -10,8 +10,10 @@ so systemd starts it again.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,7 +177,7 @@ class Runtime:
 
 def run(options: RunOptions) -> int:
     from player.content import choose_playlist
-    from player.render.display import DisplayError, close_display, open_display
+    from player.render.display import DisplayError, DisplayKeeper, close_display
     from player.render.loop import Player
     from player.render.text import FontSet
 
@@ -191,16 +193,16 @@ def run(options: RunOptions) -> int:
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)
+    keeper = DisplayKeeper(config.display, options.headless, options.size)
     try:
-        display = open_display(config.display, options.headless, options.size)
+        display = keeper.open()  # a missing screen is waited for, not a reason to stop
     except DisplayError as exc:
         log.error("%s", exc)
         return EXIT_ENVIRONMENT
     reason = None
+    x_lost = False
     try:
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        if runtime.board is not None:
-            runtime.board.set_display(display.driver, display.size)
         runtime.media = make_media(config, runtime.board)
         runtime.player = Player(
             display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
@@ -208,14 +210,16 @@ def run(options: RunOptions) -> int:
             max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
             power=make_power(config), on_config=runtime.apply_config,
             screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
+            keeper=keeper,
         )
         signals.attach(runtime.player)
         runtime.start_workers()
         reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
+        x_lost = keeper.x_lost
         log.info("stopped: %s", reason)
         return EXIT_OK
     finally:
-        if runtime.notifier is not None:
+        if runtime.notifier is not None and not x_lost:
             runtime.notifier.stopping()
         runtime.stop_workers()
         power = getattr(runtime.player, "power", None)
@@ -223,7 +227,23 @@ def run(options: RunOptions) -> int:
             power.close()
         if reason is not None:  # an exception on its way up is not a clean stop
             mark_clean_exit(runtime.config, reason)
+        if x_lost:
+            restart_in_place()
         close_display()
+
+
+def restart_in_place() -> None:
+    """Start this program again in this process (same pid: systemd sees no stop, no start, and
+    its start limit is untouched). Used when the X server went away: SDL cannot let go of a
+    dead X connection (see player.render.x11), and the fresh program waits for the server."""
+    log.warning("starting again in place to wait for the X server")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    os.execv(sys.executable, sys.orig_argv)
 
 
 def emergency_path(config: Config) -> Path:
