@@ -3,8 +3,8 @@
 Workers start in dependency order (health, sync, watch) and stop in reverse in one `finally`;
 SIGTERM takes the same path as Ctrl-C. The render loop runs on the main thread. A changed
 config is applied in place where it can be (workers restarted with it, volume, power hours,
-fallback text, log level); a change of display, fonts or state folder ends the process cleanly
-so systemd starts it again.
+fallback text, log level); a change of display, fonts or state folder, a display reconnected or
+the X server lost stop the run cleanly and start the program again in the same process.
 """
 
 from __future__ import annotations
@@ -200,6 +200,7 @@ def run(options: RunOptions) -> int:
         log.error("%s", exc)
         return EXIT_ENVIRONMENT
     reason = None
+    again = False  # start again in place (same pid) rather than exit
     x_lost = False
     try:
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
@@ -216,10 +217,11 @@ def run(options: RunOptions) -> int:
         runtime.start_workers()
         reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
         x_lost = keeper.x_lost
+        again = runtime.player.restart and signals.reason is None
         log.info("stopped: %s", reason)
         return EXIT_OK
     finally:
-        if runtime.notifier is not None and not x_lost:
+        if runtime.notifier is not None and not again:
             runtime.notifier.stopping()
         runtime.stop_workers()
         power = getattr(runtime.player, "power", None)
@@ -227,23 +229,36 @@ def run(options: RunOptions) -> int:
             power.close()
         if reason is not None:  # an exception on its way up is not a clean stop
             mark_clean_exit(runtime.config, reason)
-        if x_lost:
-            restart_in_place()
-        close_display()
+        if not x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
+            close_display()
+        if again:
+            restart_in_place(reason or "restart")
+        elif x_lost:
+            # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
+            # sync with the dead server and exit through Xlib (status 1); leave right here.
+            flush_output()
+            os._exit(EXIT_OK)
 
 
-def restart_in_place() -> None:
-    """Start this program again in this process (same pid: systemd sees no stop, no start, and
-    its start limit is untouched). Used when the X server went away: SDL cannot let go of a
-    dead X connection (see player.render.x11), and the fresh program waits for the server."""
-    log.warning("starting again in place to wait for the X server")
+def restart_in_place(reason: str) -> None:
+    """Start this program again in this process. Same pid: systemd sees no stop and no start, so
+    its start limit (a reboot when reached) counts only real crashes, never a screen switched
+    off and on, an X server restarted or a config change that needs a fresh process."""
+    log.warning("starting again in place (%s)", reason)
+    flush_output()
+    # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    try:
+        os.execv(sys.executable, sys.orig_argv)
+    except OSError as exc:  # then exit; systemd starts the player again
+        log.error("cannot start again in place: %s", exc)
+
+
+def flush_output() -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-    os.execv(sys.executable, sys.orig_argv)
 
 
 def emergency_path(config: Config) -> Path:
