@@ -521,7 +521,9 @@ class Player:
         if self.fade is not None:
             return True
         current = self.current
-        hidden = self.screen_off or (current is not None and current.entry.role == "emergency")
+        # Nobody sees the ticker while the screen is away: no frames for it then.
+        hidden = (self.screen_off or not self.display.available
+                  or (current is not None and current.entry.role == "emergency"))
         return bool(self.ticker) and not hidden
 
     def compose(self, canvas: pygame.Surface, now: float, wall: float) -> None:

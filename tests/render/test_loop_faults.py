@@ -3,7 +3,7 @@
 import pygame
 import pytest
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel
-from test_loop import RED, FakePower, make_playlist, wait_ready
+from test_loop import RED, FakePower, frames_through, make_playlist, wait_ready
 from test_loop import make_player as make_loop_player
 
 from player.core.messages import ReleaseReady
@@ -386,3 +386,32 @@ def test_x_server_gone_stops_the_loop_for_a_restart_in_place(tmp_path, display, 
     keeper.queued.append(("restart", None))
     player.step()
     assert player.stop_reason == "display lost: the X server went away" and player.restart
+
+
+def test_no_ticker_frames_while_the_screen_is_away(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, """items:
+  - {id: a, image: media/red.png, duration: 1m}
+overlays:
+  ticker: {text: {vi: Chào mừng quý khách, en: Welcome}, speed: 200}
+""")
+    clock, keeper = Clock(), FakeKeeper(display)
+    player = make_player(display, fonts, path, clock, RecordingBoard(), keeper=keeper)
+
+    def frames_in(seconds: float) -> int:
+        before = player.frames
+        frames_through(player, clock, seconds)
+        return player.frames - before
+
+    player.step()
+    assert frames_in(2) > 30  # the ticker moves at the frame rate
+    keeper.lose()
+    clock.advance(0.1)
+    player.step()
+    wait_ready(player)
+    player.step()
+    assert player.next_wake(clock.mono(), clock.wall()) >= 0.5  # the loop sleeps between looks
+    assert frames_in(5) <= 5
+    keeper.get_back()
+    clock.advance(0.1)
+    player.step()
+    assert frames_in(2) > 30
