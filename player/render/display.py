@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 HEADLESS_SIZE = (1920, 1080)
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
 RETRY_INTERVAL = 2.0  # seconds between looks for a screen that is away: cheap, never a busy loop
+MAX_BLIND_INTERVAL = 60.0  # a driver with no cheap look (Wayland, none set): full tries back off to this
 DRM_ROOT = Path("/sys/class/drm")
 
 
@@ -188,6 +189,7 @@ class DisplayKeeper:
         self.next_look = 0.0
         self.x_protected = False
         self.x_lost = False  # the X server went away under SDL: only a fresh process can use X
+        self.blind_tries = 0
 
     def open(self) -> Display:
         """The real screen if there is one, else a stand-in; never raises for a missing screen."""
@@ -229,29 +231,35 @@ class DisplayKeeper:
         return "changed"
 
     def _look_for_return(self, display: Display) -> str:
-        if not self._screen_seems_back():
+        seen = self._screen_seems_back()
+        if seen == "no":
             return "same"
         close_display()
         try:
             real = self._open_real()
         except DisplayError as exc:
             log.debug("the screen is still away: %s", exc)
+            if seen == "maybe":  # no cheap look for this driver: try less and less often
+                self.blind_tries += 1
+                self.next_look = self.monotonic() + min(MAX_BLIND_INTERVAL,
+                                                        RETRY_INTERVAL * 2 ** self.blind_tries)
             display.adopt(open_standin(self.config, display.size, display.rotation, str(exc)))
             return "changed"
+        self.blind_tries = 0
         log.info("display back: driver %s, %dx%d", real.driver, real.size[0], real.size[1])
         display.adopt(real)
         return "changed"
 
-    def _screen_seems_back(self) -> bool:
-        """A cheap look that needs no SDL; when unsure, say yes (a failed open is cheap too)."""
+    def _screen_seems_back(self) -> str:
+        """`yes`, `no` or `maybe`: a cheap look that needs no SDL, where there is one."""
         driver = self._wanted_driver()
         if driver == "kmsdrm":
             connectors = drm_connectors(self.drm_root)
-            return not connectors or "connected" in connectors.values()
+            return "yes" if not connectors or "connected" in connectors.values() else "no"
         if driver == "x11" or (driver == "auto" and os.environ.get("DISPLAY")):
             probe = self.x_server_reachable or _x_server_reachable
-            return probe()
-        return True
+            return "yes" if probe() else "no"
+        return "maybe"
 
     def _wanted_driver(self) -> str:
         if self.config.driver != "auto":

@@ -80,3 +80,17 @@ def test_headless_never_waits():
     display = keeper.open()
     assert display.available and display.driver == "offscreen"
     assert keeper.check() == "same"
+
+
+def test_a_driver_with_no_cheap_look_is_tried_less_and_less_often(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    clock = Clock()
+    keeper = DisplayKeeper(DisplayConfig(driver="wayland", size=(320, 180)), monotonic=clock.mono)
+    display = keeper.open()
+    assert not display.available
+    tries = 0
+    for _ in range(1200):  # two minutes of a loop turning every 0.1 s
+        clock.advance(0.1)
+        tries += keeper.check() == "changed"
+    assert 3 <= tries <= 7  # 2, 4, 8, 16, 32 s apart, then every minute
+    assert not display.available and display.canvas.get_size() == (320, 180)
