@@ -414,7 +414,8 @@ class Player:
                 self.fade.old.slide.close()
                 self.fade = None
             transition = entry.item.transition
-            if transition.kind == "crossfade" and transition.duration > 0 and entry.role != "emergency":
+            if transition.kind == "crossfade" and transition.duration > 0 and entry.role != "emergency" \
+                    and self.display.available:  # a fade nobody sees costs a frame rate of work
                 self.fade = Fade(old, now, transition.duration)
             else:
                 old.slide.close()
