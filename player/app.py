@@ -172,7 +172,9 @@ class Runtime:
     def first_frame(self) -> None:
         if self.notifier is not None:
             self.notifier.ready()
-            self.notifier.status(f"playing {self.player.playlist.name}")
+            display = self.player.display
+            self.notifier.status(f"playing {self.player.playlist.name}" if display.available
+                                 else f"display unavailable: {display.away}")
 
 
 def run(options: RunOptions) -> int:

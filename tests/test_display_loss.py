@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,8 +31,14 @@ class Run:
         self.state = tmp_path / "state"
         config = tmp_path / "player.yaml"
         config.write_text(f"state_dir: {self.state}\nhealth: {{interval: 1s}}\n", encoding="utf-8")
+        # What systemd would hear (Type=notify): READY, STATUS, WATCHDOG and never STOPPING.
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(tmp_path / "notify"))
+        self.notify.settimeout(0.05)
+        self.heard: list[str] = []
         env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
-        env.update(DISPLAY=name, PYTHONPATH=str(ROOT), SDL_AUDIODRIVER="dummy")
+        env.update(DISPLAY=name, PYTHONPATH=str(ROOT), SDL_AUDIODRIVER="dummy",
+                   NOTIFY_SOCKET=str(tmp_path / "notify"))
         self.process = subprocess.Popen([sys.executable, "-m", "player", "run", "--config", str(config)],
                                         env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         self.lines: list[str] = []
@@ -47,9 +54,18 @@ class Run:
     def log(self) -> str:
         return "".join(self.lines)
 
+    def listen(self) -> list[str]:
+        while self.notify.fileno() != -1:
+            try:
+                self.heard += self.notify.recv(4096).decode().splitlines()
+            except (TimeoutError, BlockingIOError):
+                break
+        return self.heard
+
     def wait_for(self, what, timeout: float = 90.0, message: str = "") -> None:
         deadline = time.monotonic() + timeout
         while not what():
+            self.listen()
             assert self.process.poll() is None, f"the player ended (rc {self.process.returncode}):\n{self.log}"
             assert time.monotonic() < deadline, f"{message} never happened:\n{self.log}"
             time.sleep(0.2)
@@ -71,6 +87,8 @@ class Run:
         finally:
             self.process.kill()
             self.reader.join(timeout=30)
+            self.listen()
+            self.notify.close()
 
 
 @pytest.fixture
@@ -101,6 +119,9 @@ def test_the_x_server_killed_and_started_again(tmp_path, xserver):
 
         xserver.kill()
         run.wait_for(lambda: run.screen().get("screen") == "display_unavailable", message="display_unavailable")
+        pings = run.listen().count("WATCHDOG=1")
+        run.wait_for(lambda: run.listen().count("WATCHDOG=1") > pings + 2, message="watchdog pings while away")
+        assert "STOPPING=1" not in run.heard  # systemd never sees a stop
         assert run.process.poll() is None and run.process.pid == pid
         time.sleep(3)  # a while without a screen: still running, and not restarting over and over
         assert run.process.poll() is None
@@ -120,8 +141,10 @@ def test_the_x_server_killed_and_started_again(tmp_path, xserver):
 def test_no_x_server_at_start_is_waited_for(tmp_path, xserver):
     run = Run(tmp_path, xserver.name)  # nothing listens on this display yet
     try:
-        run.logged("display unavailable")
+        run.logged("display unavailable: no X server answers on DISPLAY=" + xserver.name)
         run.wait_for(lambda: run.screen().get("screen") == "display_unavailable", message="display_unavailable")
+        run.wait_for(lambda: "READY=1" in run.listen(), message="READY=1")  # started, as systemd sees it
+        assert "STATUS=display unavailable: no X server answers on DISPLAY=" + xserver.name in run.heard
         time.sleep(3)
         assert run.process.poll() is None  # waiting, not exit 3
         xserver.start()
