@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import threading
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ _installed = False
 
 def _on_io_error(_display: int | None) -> int:
     # Runs inside whichever Xlib call found the connection broken: no logging, no pygame here.
+    # One plain line on stderr, so that a connection without our exit handler (which Xlib then
+    # ends the process for) still leaves a word in the journal.
+    if not _lost.is_set():
+        os.write(2, b"the connection to the X server broke\n")
     _lost.set()
     return 0
 
