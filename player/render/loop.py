@@ -587,10 +587,12 @@ class Player:
 
     def post_screen(self) -> None:
         """Tell the board what the screen shows as a whole, once the frame showing it is out."""
-        if not self.display.available:
-            state = ("display_unavailable", self.display.away or "")
-        elif self.screen_off:
+        if self.screen_off:
+            # First: a screen that its own off command put to sleep may well vanish (HDMI
+            # hot-plug); that is the schedule working, not a fault to report every night.
             state = ("screen_off", "screen off by schedule")
+        elif not self.display.available:
+            state = ("display_unavailable", self.display.away or "")
         else:
             state = ("playing", "")
         if state == self.screen_state:

@@ -415,3 +415,23 @@ overlays:
     clock.advance(0.1)
     player.step()
     assert frames_in(2) > 30
+
+
+def test_a_screen_gone_in_its_off_hours_is_no_fault_until_they_end(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    clock, board, keeper, power = Clock(), RecordingBoard(), FakeKeeper(display), FakePower()
+    player = make_player(display, fonts, path, clock, board, keeper=keeper, power=power)
+    player.step()
+    power.off = True  # the off command puts the TV to sleep, and its HDMI input goes away
+    clock.advance(1)
+    player.step()
+    keeper.lose()
+    clock.advance(1)
+    player.step()
+    assert board.screens == [("playing", ""), ("screen_off", "screen off by schedule")]
+    assert not any(e[1] == "display_unavailable" for e in board.events)
+    power.off = False  # the on hours begin and the screen has not come back: now it is a fault
+    clock.advance(1)
+    player.step()
+    assert board.screens[-1][0] == "display_unavailable"
+    assert any(e[1] == "display_unavailable" for e in board.events)
