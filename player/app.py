@@ -3,15 +3,17 @@
 Workers start in dependency order (health, sync, watch) and stop in reverse in one `finally`;
 SIGTERM takes the same path as Ctrl-C. The render loop runs on the main thread. A changed
 config is applied in place where it can be (workers restarted with it, volume, power hours,
-fallback text, log level); a change of display, fonts or state folder ends the process cleanly
-so systemd starts it again.
+fallback text, log level); a change of display, fonts or state folder, a display reconnected or
+the X server lost stop the run cleanly and start the program again in the same process.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,12 +172,14 @@ class Runtime:
     def first_frame(self) -> None:
         if self.notifier is not None:
             self.notifier.ready()
-            self.notifier.status(f"playing {self.player.playlist.name}")
+            display = self.player.display
+            self.notifier.status(f"playing {self.player.playlist.name}" if display.available
+                                 else f"display unavailable: {display.away}")
 
 
 def run(options: RunOptions) -> int:
     from player.content import choose_playlist
-    from player.render.display import DisplayError, close_display, open_display
+    from player.render.display import DisplayError, DisplayKeeper, close_display
     from player.render.loop import Player
     from player.render.text import FontSet
 
@@ -191,16 +195,17 @@ def run(options: RunOptions) -> int:
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)
+    keeper = DisplayKeeper(config.display, options.headless, options.size)
     try:
-        display = open_display(config.display, options.headless, options.size)
+        display = keeper.open()  # a missing screen is waited for, not a reason to stop
     except DisplayError as exc:
         log.error("%s", exc)
         return EXIT_ENVIRONMENT
     reason = None
+    again = False  # start again in place (same pid) rather than exit
+    x_lost = False
     try:
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        if runtime.board is not None:
-            runtime.board.set_display(display.driver, display.size)
         runtime.media = make_media(config, runtime.board)
         runtime.player = Player(
             display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
@@ -208,14 +213,17 @@ def run(options: RunOptions) -> int:
             max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
             power=make_power(config), on_config=runtime.apply_config,
             screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
+            keeper=keeper,
         )
         signals.attach(runtime.player)
         runtime.start_workers()
         reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
+        x_lost = keeper.x_lost
+        again = runtime.player.restart and signals.reason is None
         log.info("stopped: %s", reason)
         return EXIT_OK
     finally:
-        if runtime.notifier is not None:
+        if runtime.notifier is not None and not again:
             runtime.notifier.stopping()
         runtime.stop_workers()
         power = getattr(runtime.player, "power", None)
@@ -223,7 +231,36 @@ def run(options: RunOptions) -> int:
             power.close()
         if reason is not None:  # an exception on its way up is not a clean stop
             mark_clean_exit(runtime.config, reason)
-        close_display()
+        if not x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
+            close_display()
+        if again:
+            restart_in_place(reason or "restart")
+        elif x_lost:
+            # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
+            # sync with the dead server and exit through Xlib (status 1); leave right here.
+            flush_output()
+            os._exit(EXIT_OK)
+
+
+def restart_in_place(reason: str) -> None:
+    """Start this program again in this process. Same pid: systemd sees no stop and no start, so
+    its start limit (a reboot when reached) counts only real crashes, never a screen switched
+    off and on, an X server restarted or a config change that needs a fresh process."""
+    log.warning("starting again in place (%s)", reason)
+    flush_output()
+    # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    try:
+        os.execv(sys.executable, sys.orig_argv)
+    except OSError as exc:  # then exit; systemd starts the player again
+        log.error("cannot start again in place: %s", exc)
+
+
+def flush_output() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
 
 
 def emergency_path(config: Config) -> Path:

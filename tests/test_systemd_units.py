@@ -48,6 +48,10 @@ def test_the_settings_unattended_operation_depends_on():
     assert service["Type"] == "notify" and service["Restart"] == "always"
     assert service["WatchdogSec"] and service["RestartSec"]
     assert unit["StartLimitAction"] == "reboot"
+    # A screen switched off makes no restarts at all, so only a crash loop reaches the limit;
+    # a single failure must never reboot.
+    assert "FailureAction" not in unit and "FailureAction" not in service
+    assert int(unit["StartLimitBurst"]) >= 5
     assert service["ProtectSystem"] == "strict" and service["NoNewPrivileges"] == "yes"
     assert service["StateDirectory"] == service["ConfigurationDirectory"] == "signage-player"
     assert set(service["SupplementaryGroups"].split()) == {"video", "audio", "render", "input"}

@@ -11,23 +11,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.xserver import XServer
+
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("import")),
+pytestmark = pytest.mark.skipif(not all(shutil.which(p) for p in ("Xvfb", "import")),
                                 reason="needs Xvfb and ImageMagick's import (apt install xvfb imagemagick)")
 
 
 @pytest.fixture
 def xdisplay():
-    number = 90 + os.getpid() % 100
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
+    server = XServer()  # a display number no other test run on this machine can take
+    server.start()
+    yield server.name
+    server.close()
 
 
 def screenshot(display: str) -> Image.Image:

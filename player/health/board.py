@@ -31,6 +31,7 @@ class StatusBoard:
         self._late = 0
         self._audio = {"present": False, "reason": ""}
         self._display: dict[str, object] = {"driver": None, "size": None}
+        self._screen = {"state": "starting", "detail": ""}
         self._sync: dict = {}
         self._events: list[dict] = []
         self._pending: dict[tuple[str, str, str], dict] = {}
@@ -57,6 +58,12 @@ class StatusBoard:
     def set_display(self, driver: str, size: tuple[int, int]) -> None:
         with self._lock:
             self._display = {"driver": driver, "size": list(size)}
+
+    def set_screen(self, state: str, detail: str = "") -> None:
+        """What the screen shows as a whole, posted when it starts showing it: `playing`,
+        `screen_off` (blank by schedule) or `display_unavailable` (no screen), and why."""
+        with self._lock:
+            self._screen = {"state": state, "detail": detail}
 
     def set_sync(self, **state: object) -> None:
         """Merge sync state: `time`, `result`, `bytes`, `error`, or anything else useful."""
@@ -117,6 +124,7 @@ class StatusBoard:
                 **self._playing, "frames": self._frames, "late_frames": self._late,
                 "audio": self._audio["present"], "audio_reason": self._audio["reason"],
                 "display": dict(self._display), "last_sync": dict(self._sync),
+                "screen": self._screen["state"], "screen_detail": self._screen["detail"],
             }
 
     def drain(self) -> tuple[list[dict], int]:

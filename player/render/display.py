@@ -2,13 +2,19 @@
 
 With no DISPLAY and no driver set, SDL quietly picks its `offscreen` driver and the player would
 "run" showing nothing; `open_display` refuses that unless headless operation was asked for.
+
+A screen that is missing or goes away is not a reason to stop: `DisplayKeeper` draws off screen
+while it waits (so sound, sync and health reports go on) and takes the screen back when it returns.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from player.core.config import DisplayConfig
 from player.render.geometry import logical_size
@@ -17,6 +23,9 @@ log = logging.getLogger(__name__)
 
 HEADLESS_SIZE = (1920, 1080)
 INVISIBLE_DRIVERS = ("offscreen", "dummy")
+RETRY_INTERVAL = 2.0  # seconds between looks for a screen that is away: cheap, never a busy loop
+MAX_BLIND_INTERVAL = 60.0  # a driver with no cheap look (Wayland, none set): full tries back off to this
+DRM_ROOT = Path("/sys/class/drm")
 
 
 class DisplayError(Exception):
@@ -32,6 +41,16 @@ class Display:
     driver: str
     size: tuple[int, int]
     rotation: int
+    away: str | None = None  # why the real screen is missing; drawing goes off screen meanwhile
+
+    @property
+    def available(self) -> bool:
+        return self.away is None
+
+    def adopt(self, other: Display) -> None:
+        """Become `other` (a screen opened again), so everyone holding this object draws there."""
+        self.screen, self.canvas, self.driver = other.screen, other.canvas, other.driver
+        self.size, self.rotation, self.away = other.size, other.rotation, other.away
 
     @property
     def logical_size(self) -> tuple[int, int]:
@@ -97,6 +116,8 @@ def open_display(config: DisplayConfig, headless: bool = False,
     driver = pygame.display.get_driver()
     if driver in INVISIBLE_DRIVERS and not headless:
         pygame.display.quit()
+        if os.environ.get("DISPLAY") and config.driver in ("auto", "x11"):
+            raise DisplayError(f"no X server answers on DISPLAY={os.environ['DISPLAY']}")
         raise DisplayError(
             f"no screen found (SDL fell back to its '{driver}' driver): set DISPLAY or "
             "WAYLAND_DISPLAY, set display.driver (kmsdrm on a box without a desktop), "
@@ -115,6 +136,163 @@ def open_display(config: DisplayConfig, headless: bool = False,
     canvas = screen if rotation == 0 else pygame.Surface(logical_size(size, rotation)).convert()
     log.info("display: driver %s, %dx%d, rotation %d", driver, size[0], size[1], rotation)
     return Display(screen, canvas, driver, size, rotation)
+
+
+def open_standin(config: DisplayConfig, size: tuple[int, int], rotation: int, reason: str) -> Display:
+    """An invisible screen of `size` to draw on while the real one is away."""
+    previous = os.environ.get("SDL_VIDEODRIVER")
+    try:
+        display = open_display(config, headless=True, size=size, rotation=rotation)
+    finally:
+        # The next attempt at the real screen must use the configured driver again.
+        if previous is None:
+            os.environ.pop("SDL_VIDEODRIVER", None)
+        else:
+            os.environ["SDL_VIDEODRIVER"] = previous
+    display.away = reason
+    return display
+
+
+def drm_connectors(root: Path = DRM_ROOT) -> dict[str, str]:
+    """Each DRM connector's status (`connected`, `disconnected`, `unknown`), by name."""
+    found = {}
+    for status in sorted(root.glob("card*-*/status")):
+        try:
+            found[status.parent.name] = status.read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+    return found
+
+
+class DisplayKeeper:
+    """Keeps a `Display` drawable whatever the screen does.
+
+    Missing at start or gone later, the screen is replaced by an invisible one of the same size
+    (the render loop goes on, so sound, sync and health reports do too) and looked for every
+    `RETRY_INTERVAL` seconds: under X by opening a connection of its own, under kmsdrm by the DRM
+    connectors' status in sysfs. An X connection that broke cannot be closed (see player.render.x11):
+    `check` then answers "restart" and the caller starts the process again in place.
+    """
+
+    def __init__(self, config: DisplayConfig, headless: bool = False,
+                 size: tuple[int, int] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 drm_root: Path = DRM_ROOT,
+                 x_server_reachable: Callable[[], bool] | None = None) -> None:
+        self.config = config
+        self.headless = headless
+        self.size = size
+        self.monotonic = monotonic
+        self.drm_root = drm_root
+        self.x_server_reachable = x_server_reachable
+        self.display: Display | None = None
+        self.next_look = 0.0
+        self.x_protected = False
+        self.x_lost = False  # the X server went away under SDL: only a fresh process can use X
+        self.blind_tries = 0
+
+    def open(self) -> Display:
+        """The real screen if there is one, else a stand-in; never raises for a missing screen."""
+        try:
+            self.display = self._open_real()
+        except DisplayError as exc:
+            if self.headless:
+                raise
+            self.display = self._standin(str(exc), self.size or self.config.size or HEADLESS_SIZE)
+        self.next_look = self.monotonic() + RETRY_INTERVAL
+        return self.display
+
+    def check(self) -> str:
+        """`same`, `changed` (the screen went away or came back: redraw, maybe at a new size), or
+        `restart` (the X server went away: only a fresh process can use X again)."""
+        display = self.display
+        if display is None or self.headless:
+            return "same"
+        if self.x_protected and _x_lost():
+            self.x_lost = True
+            return "restart"
+        now = self.monotonic()
+        if now < self.next_look:
+            return "same"
+        self.next_look = now + RETRY_INTERVAL
+        if display.available:
+            return self._look_for_loss(display)
+        return self._look_for_return(display)
+
+    def _look_for_loss(self, display: Display) -> str:
+        if display.driver != "kmsdrm":
+            return "same"
+        connectors = drm_connectors(self.drm_root)
+        if not connectors or "connected" in connectors.values():
+            return "same"
+        reason = "no screen connected (" + ", ".join(f"{k}: {v}" for k, v in connectors.items()) + ")"
+        close_display()
+        display.adopt(self._standin(reason, display.size))
+        return "changed"
+
+    def _look_for_return(self, display: Display) -> str:
+        seen = self._screen_seems_back()
+        if seen == "no":
+            return "same"
+        close_display()
+        try:
+            real = self._open_real()
+        except DisplayError as exc:
+            log.debug("the screen is still away: %s", exc)
+            if seen == "maybe":  # no cheap look for this driver: try less and less often
+                self.blind_tries += 1
+                self.next_look = self.monotonic() + min(MAX_BLIND_INTERVAL,
+                                                        RETRY_INTERVAL * 2 ** self.blind_tries)
+            display.adopt(open_standin(self.config, display.size, display.rotation, str(exc)))
+            return "changed"
+        self.blind_tries = 0
+        log.info("display back: driver %s, %dx%d", real.driver, real.size[0], real.size[1])
+        display.adopt(real)
+        return "changed"
+
+    def _screen_seems_back(self) -> str:
+        """`yes`, `no` or `maybe`: a cheap look that needs no SDL, where there is one."""
+        driver = self._wanted_driver()
+        if driver == "kmsdrm":
+            connectors = drm_connectors(self.drm_root)
+            return "yes" if not connectors or "connected" in connectors.values() else "no"
+        if driver == "x11" or (driver == "auto" and os.environ.get("DISPLAY")):
+            probe = self.x_server_reachable or _x_server_reachable
+            return "yes" if probe() else "no"
+        return "maybe"
+
+    def _wanted_driver(self) -> str:
+        if self.config.driver != "auto":
+            return self.config.driver
+        return os.environ.get("SDL_VIDEODRIVER") or "auto"
+
+    def _open_real(self) -> Display:
+        display = open_display(self.config, self.headless, self.size)
+        self.x_protected = display.driver == "x11" and _protect_x()
+        return display
+
+    def _standin(self, reason: str, size: tuple[int, int]) -> Display:
+        log.error("display unavailable: %s; drawing off screen and looking for it every %.0f s",
+                  reason, RETRY_INTERVAL)
+        return open_standin(self.config, size, self.config.rotation, reason)
+
+
+def _protect_x() -> bool:
+    from player.render import x11
+
+    return x11.protect_sdl_connection()
+
+
+def _x_lost() -> bool:
+    from player.render import x11
+
+    return x11.lost()
+
+
+def _x_server_reachable() -> bool:
+    from player.render import x11
+
+    return x11.server_reachable()
 
 
 def _native_size(pygame, driver: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -91,8 +91,11 @@ class Player:
                  media: Any = None,
                  power: Any = None, on_config: Callable[[Path], str | None] | None = None,
                  screenshot_width: int = 480, default_fit: str = "contain",
+                 keeper: Any = None,
                  mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
         self.display = display
+        self.keeper = keeper  # a player.render.display.DisplayKeeper: the screen may come and go
+        self.screen_state: tuple[str, str] | None = None  # last posted to the board
         self.layout = TextLayout(fonts)
         self.inbox = inbox or queue.Queue()
         self.board = board
@@ -123,12 +126,14 @@ class Player:
         self.frame_due = 0.0
         self.screen_off = False
         self.full_frame = False
+        self.redraw = False  # a whole frame is due although nothing changed (a screen came back)
         self.release_shown = False  # an item of the current playlist has been on screen
         self.bad: dict[str, tuple] = {}  # item id -> its files' (name, mtime, size) when it failed
         self.interrupt_basis = 0.0  # the wall time next_interrupt was looked up from
         self.previous_good: tuple[Playlist, int | None] | None = None
         self.warned: set[str] = set()
         self.use_playlist(playlist, release)
+        self.post_display()
 
     # -- playlists -------------------------------------------------------------------------
 
@@ -409,7 +414,8 @@ class Player:
                 self.fade.old.slide.close()
                 self.fade = None
             transition = entry.item.transition
-            if transition.kind == "crossfade" and transition.duration > 0 and entry.role != "emergency":
+            if transition.kind == "crossfade" and transition.duration > 0 and entry.role != "emergency" \
+                    and self.display.available:  # a fade nobody sees costs a frame rate of work
                 self.fade = Fade(old, now, transition.duration)
             else:
                 old.slide.close()
@@ -516,7 +522,9 @@ class Player:
         if self.fade is not None:
             return True
         current = self.current
-        hidden = self.screen_off or (current is not None and current.entry.role == "emergency")
+        # Nobody sees the ticker while the screen is away: no frames for it then.
+        hidden = (self.screen_off or not self.display.available
+                  or (current is not None and current.entry.role == "emergency"))
         return bool(self.ticker) and not hidden
 
     def compose(self, canvas: pygame.Surface, now: float, wall: float) -> None:
@@ -572,9 +580,52 @@ class Player:
         self.frames += 1
         self.last_frame = now
         if self.board is not None:
+            self.post_screen()
             self.board.count_frames(self.frames, self.late)
-            if self.board.wants_screenshot(wall):
+            if self.display.available and self.board.wants_screenshot(wall):
                 self.take_screenshot()
+
+    def post_screen(self) -> None:
+        """Tell the board what the screen shows as a whole, once the frame showing it is out."""
+        if self.screen_off:
+            # First: a screen that its own off command put to sleep may well vanish (HDMI
+            # hot-plug); that is the schedule working, not a fault to report every night.
+            state = ("screen_off", "screen off by schedule")
+        elif not self.display.available:
+            state = ("display_unavailable", self.display.away or "")
+        else:
+            state = ("playing", "")
+        if state == self.screen_state:
+            return
+        was_away = self.screen_state is not None and self.screen_state[0] == "display_unavailable"
+        self.screen_state = state
+        self.board.set_screen(*state)
+        if state[0] == "display_unavailable":
+            self.board.event("error", "display_unavailable", f"display unavailable: {state[1]}")
+        elif was_away:
+            self.board.event("info", "display_available", f"display back: {self.display.driver} "
+                             f"{self.display.size[0]}x{self.display.size[1]}")
+
+    def post_display(self) -> None:
+        if self.board is not None and hasattr(self.board, "set_display"):
+            self.board.set_display(self.display.driver, self.display.size)
+
+    def display_changed(self) -> None:
+        """The screen went away or came back: redraw everything, at its new size if it has one."""
+        if self.display.logical_size != self.ctx.size:
+            self.use_playlist(self.playlist, self.release)  # layouts, ticker and clock at the new size
+            if self.current is not None and self.current.entry.role != "off":
+                self.record_play(self.current, self.wall())
+                self.current.slide.close()
+                self.current = None  # the next step starts the schedule again at this size
+            if self.fade is not None:
+                self.fade.old.slide.close()
+                self.fade = None
+        self._layer = None
+        self.full_frame = False
+        self.redraw = True
+        self.frame_due = self.mono()
+        self.post_display()
 
     def take_screenshot(self) -> None:
         from io import BytesIO
@@ -613,7 +664,8 @@ class Player:
         return max(0.0, min(waits))
 
     def frame_needed(self, now: float, wall: float, changed: bool) -> bool:
-        if changed or self.frames == 0:
+        redraw, self.redraw = self.redraw, False
+        if changed or redraw or self.frames == 0:
             return True
         current = self.current
         if self.animating(now) and now >= self.frame_due:
@@ -628,6 +680,13 @@ class Player:
 
     def step(self) -> None:
         """One turn of the loop: messages handled by the caller, then switch, draw, prepare."""
+        if self.keeper is not None:
+            verdict = self.keeper.check()
+            if verdict == "restart":
+                self.stop("display lost: the X server went away", restart=True)
+                return
+            if verdict == "changed":
+                self.display_changed()
         now, wall = self.mono(), self.wall()
         before = self.current.entry.key if self.current else None
         self.check_emergency()
@@ -668,6 +727,8 @@ class Player:
                 self.fade = None
             blank = Item(id="screen-off", kind="text", text={"en": ""}, duration=None)
             self.current = Showing(Entry(blank, -1, wall, None, role="off"), BlankSlide(), now, None, wall)
+            if self.board is not None:
+                self.board.set_playing(self.playlist.name, self.release, "")  # no item is on screen
         else:
             log.info("screen-off hours end")
             self.current.slide.close()

@@ -39,6 +39,8 @@ class RecordingBoard:
         self.playing: tuple = ()
         self.frames = (0, 0)
         self.shots: list[bytes] = []
+        self.screens: list[tuple[str, str]] = []
+        self.displays: list[tuple] = []
 
     def set_playing(self, playlist, release, item):
         self.playing = (playlist, release, item)
@@ -59,7 +61,10 @@ class RecordingBoard:
         self.shots.append(jpeg)
 
     def set_display(self, driver, size):
-        pass
+        self.displays.append((driver, tuple(size)))
+
+    def set_screen(self, state, detail=""):
+        self.screens.append((state, detail))
 
 
 def pixel(surface: pygame.Surface, x: int, y: int) -> tuple[int, int, int]:

@@ -336,11 +336,14 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
     try:
         player.step()
         assert pixel(display.screen, 160, 90) == RED
+        assert board.screens == [("playing", "")] and board.playing[2] == "a"
         power.off = True
         clock.advance(1)
         player.step()
         assert pixel(display.screen, 160, 90) == (0, 0, 0) and power.applied == [False, True]
         assert [p[0] for p in board.plays] == ["a"]  # proof of play closed at the blanking
+        # the status says so from the frame that blanked the screen: no item is playing
+        assert board.screens[-1] == ("screen_off", "screen off by schedule") and board.playing[2] == ""
         frames = frames_through(player, clock, 5)
         assert len(frames) == 0  # black and still: nothing drawn
         emergency.write_text("text: {vi: Báo động lũ, en: Flood warning}\n", encoding="utf-8")
@@ -355,6 +358,7 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
         clock.advance(1)
         player.step()
         assert pixel(display.screen, 160, 90) == RED and power.applied[-1] is False
+        assert board.screens[-1] == ("playing", "") and board.playing[2] == "a"
     finally:
         player.close()
 

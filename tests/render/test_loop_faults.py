@@ -3,7 +3,7 @@
 import pygame
 import pytest
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel
-from test_loop import RED, FakePower, make_playlist, wait_ready
+from test_loop import RED, FakePower, frames_through, make_playlist, wait_ready
 from test_loop import make_player as make_loop_player
 
 from player.core.messages import ReleaseReady
@@ -306,3 +306,132 @@ interrupts:
         player.step()
         assert player.current.entry.role == "emergency"
         assert player.next_wake(clock.mono(), clock.wall()) >= 0.9
+
+
+class FakeKeeper:
+    """The DisplayKeeper interface: `check()` answers what a test queued, after changing the
+    display the way the real keeper would."""
+
+    def __init__(self, display):
+        self.display = display
+        self.queued: list[tuple[str, object]] = []
+        self.checks = 0
+
+    def lose(self, size=(480, 270)):
+        def change():
+            close_display()
+            standin = offscreen(size)
+            standin.away = "no X server answers on DISPLAY=:9"
+            self.display.adopt(standin)
+        self.queued.append(("changed", change))
+
+    def get_back(self, size=(320, 180)):
+        def change():
+            close_display()
+            self.display.adopt(offscreen(size))
+        self.queued.append(("changed", change))
+
+    def check(self) -> str:
+        self.checks += 1
+        if not self.queued:
+            return "same"
+        verdict, change = self.queued.pop(0)
+        if change is not None:
+            change()
+        return verdict
+
+
+def test_display_away_and_back_is_told_and_redrawn(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    clock, board, keeper = Clock(), RecordingBoard(), FakeKeeper(display)
+    player = make_player(display, fonts, path, clock, board, keeper=keeper)
+    player.step()
+    assert board.screens == [("playing", "")] and len(board.shots) == 1
+    board.shots.clear()
+    keeper.lose()
+    clock.advance(1)
+    player.step()
+    # drawing goes on off screen at the stand-in's size; the board knows the screen is away
+    assert display.size == (480, 270) and pixel(display.screen, 240, 135) == RED
+    assert board.screens[-1] == ("display_unavailable", "no X server answers on DISPLAY=:9")
+    assert any(e[1] == "display_unavailable" and e[0] == "error" for e in board.events)
+    assert board.displays[-1] == ("offscreen", (480, 270))
+    clock.advance(1)
+    player.step()
+    assert not board.shots  # nothing to show on a fleet page: the screen is not there
+    keeper.get_back()
+    clock.advance(1)
+    player.step()
+    assert display.size == (320, 180) and pixel(display.screen, 160, 90) == RED
+    assert board.screens[-1] == ("playing", "") and board.playing[2] == "a"
+    assert any(e[1] == "display_available" and e[0] == "info" for e in board.events)
+
+
+def test_display_back_at_the_same_size_is_redrawn_at_once(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    clock, keeper = Clock(), FakeKeeper(display)
+    player = make_player(display, fonts, path, clock, RecordingBoard(), keeper=keeper)
+    player.step()
+    keeper.get_back()  # a new window: black until something draws on it
+    clock.advance(1)
+    player.step()
+    assert pixel(display.screen, 160, 90) == RED
+
+
+def test_x_server_gone_stops_the_loop_for_a_restart_in_place(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    clock, keeper = Clock(), FakeKeeper(display)
+    player = make_player(display, fonts, path, clock, RecordingBoard(), keeper=keeper)
+    player.step()
+    keeper.queued.append(("restart", None))
+    player.step()
+    assert player.stop_reason == "display lost: the X server went away" and player.restart
+
+
+def test_no_ticker_frames_while_the_screen_is_away(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, """items:
+  - {id: a, image: media/red.png, duration: 1m}
+overlays:
+  ticker: {text: {vi: Chào mừng quý khách, en: Welcome}, speed: 200}
+""")
+    clock, keeper = Clock(), FakeKeeper(display)
+    player = make_player(display, fonts, path, clock, RecordingBoard(), keeper=keeper)
+
+    def frames_in(seconds: float) -> int:
+        before = player.frames
+        frames_through(player, clock, seconds)
+        return player.frames - before
+
+    player.step()
+    assert frames_in(2) > 30  # the ticker moves at the frame rate
+    keeper.lose()
+    clock.advance(0.1)
+    player.step()
+    wait_ready(player)
+    player.step()
+    assert player.next_wake(clock.mono(), clock.wall()) >= 0.5  # the loop sleeps between looks
+    assert frames_in(5) <= 5
+    keeper.get_back()
+    clock.advance(0.1)
+    player.step()
+    assert frames_in(2) > 30
+
+
+def test_a_screen_gone_in_its_off_hours_is_no_fault_until_they_end(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
+    clock, board, keeper, power = Clock(), RecordingBoard(), FakeKeeper(display), FakePower()
+    player = make_player(display, fonts, path, clock, board, keeper=keeper, power=power)
+    player.step()
+    power.off = True  # the off command puts the TV to sleep, and its HDMI input goes away
+    clock.advance(1)
+    player.step()
+    keeper.lose()
+    clock.advance(1)
+    player.step()
+    assert board.screens == [("playing", ""), ("screen_off", "screen off by schedule")]
+    assert not any(e[1] == "display_unavailable" for e in board.events)
+    power.off = False  # the on hours begin and the screen has not come back: now it is a fault
+    clock.advance(1)
+    player.step()
+    assert board.screens[-1][0] == "display_unavailable"
+    assert any(e[1] == "display_unavailable" for e in board.events)
