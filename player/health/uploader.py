@@ -53,13 +53,14 @@ class Uploader:
 
     def __init__(self, url: str, token: str, cluster: str, session: requests.Session | None = None,
                  timeout: float | tuple[float, float] = 30.0):
-        self.url = url
+        self.url = normalise_url(url)
         self.token = token
         self.cluster = cluster
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_reports = MAX_REPORTS
         self.sent_total = 0
+        self.posted = 0  # batches the hub answered with an ack list in the last upload_all
 
     def upload_all(self, spool: Spool, max_batches: int = 20,
                    stop: threading.Event | None = None) -> int:
@@ -69,6 +70,7 @@ class Uploader:
         Raises UploadError when a batch fails (what was acknowledged before stays deleted).
         """
         acked = 0
+        self.posted = 0
         for _ in range(max_batches):
             if stop is not None and stop.is_set():
                 break
@@ -86,6 +88,7 @@ class Uploader:
                 self._isolate(spool, batch, exc)
                 return 0
             raise
+        self.posted += 1
         wanted = {report["id"] for report in batch}
         acked = [i for i in ids if i in wanted]
         spool.delete(acked)
@@ -128,6 +131,16 @@ class Uploader:
         except (ValueError, KeyError, TypeError) as exc:
             raise UploadError(f"hub answered 200 without an ack list ({exc})", 200) from exc
         return [str(i) for i in ack]
+
+
+def normalise_url(url: str) -> str:
+    """The report URL without trailing slashes: the hub's endpoint is `/api/v1/heartbeats`,
+    and `/api/v1/heartbeats/` answers 404 to every upload."""
+    base, sep, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    if "/" in rest.strip("/"):  # a path beyond the host: drop the slashes that end it
+        base = f"{scheme}://{rest.rstrip('/')}"
+    return base + sep + query
 
 
 def _error_text(response: requests.Response) -> str:

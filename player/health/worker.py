@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,17 @@ from player.health.board import StatusBoard
 from player.health.prometheus import TextFile
 from player.health.readings import Sample, Sampler, kernel_clock_synchronised
 from player.health.reports import Stamp, heartbeat_report, iso
+from player.health.reserve import Reserve, is_disk_full
 from player.health.spool import Spool
 from player.health.status import (
+    CONFIG_EVENTS,
+    DISK_FULL_BELOW,
     STATUS_FORMAT,
     StatusFile,
     alarm_events,
     alarms,
     one_line,
+    read_status,
     stale_after,
     write_atomic,
 )
@@ -39,21 +44,48 @@ log = logging.getLogger(__name__)
 SPOOL_FILE = "reports.sqlite"
 STATUS_FILE = "status.json"
 EXIT_FILE = "exit.json"
-WAKE_GAP = 5.0  # at most one early spool write (for an error event) every WAKE_GAP seconds
+WAKE_GAP = 5.0  # at most one early spool or status write (error event, new item) this often
 RECENT_ERRORS = 10
+SETUP_RETRY = (5.0, 300.0)  # seconds: first and longest wait before using the state folder again
+
+
+def process_uptime(proc: Path = Path("/proc")) -> float | None:
+    """Seconds since this process started, from the kernel's boot-relative start time (a
+    clock set forward or back does not change it); None where /proc cannot say."""
+    try:
+        fields = (proc / "self" / "stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of proc_pid_stat(5)
+        return max(0.0, float((proc / "uptime").read_text().split()[0]) - started)
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def mark_clean_exit(state_dir: Path, reason: str = "stopped") -> None:
-    """Record a clean stop, so the next start reports `restarted` with this reason."""
+    """Record a clean stop, so the next start reports `restarted` with this reason, and say in
+    status.json that the player stopped (`status` shows it instead of the last state)."""
+    stopped = {"state": "stopped", "reason": reason, "time": iso(), "pid": os.getpid()}
     try:
-        write_atomic(state_dir / EXIT_FILE, json.dumps(
-            {"state": "stopped", "reason": reason, "time": iso(), "pid": os.getpid()}) + "\n")
+        write_atomic(state_dir / EXIT_FILE, json.dumps(stopped) + "\n")
     except OSError as exc:
         log.warning("cannot record the clean stop in %s: %s", state_dir, exc)
+    status = read_status(state_dir / STATUS_FILE)
+    if status is None or status.get("pid") != os.getpid():
+        return  # another run's file, or none: nothing of ours to correct
+    status["state"] = "stopped"
+    status["stopped"] = {"time": stopped["time"], "reason": reason}
+    player = status.get("player") or {}
+    player["item"] = None
+    status["player"] = player
+    try:
+        write_atomic(state_dir / STATUS_FILE, json.dumps(status, indent=2, ensure_ascii=False))
+    except OSError as exc:
+        log.warning("cannot mark %s as stopped: %s", state_dir / STATUS_FILE, exc)
 
 
-def previous_exit(state_dir: Path, boot_id: str) -> tuple[str, str, dict]:
-    """(severity, message, details) describing how the previous run ended."""
+def previous_exit(state_dir: Path, boot_id: str,
+                  pid: int | None = None) -> tuple[str, str, dict]:
+    """(severity, message, details) describing how the previous run ended; severity "" when
+    the previous record is this very process (the worker restarted for a changed config)."""
     try:
         previous = json.loads((state_dir / EXIT_FILE).read_text(encoding="utf-8"))
         if not isinstance(previous, dict):
@@ -62,6 +94,9 @@ def previous_exit(state_dir: Path, boot_id: str) -> tuple[str, str, dict]:
         return "info", "first start on this machine (no previous run recorded)", {}
     except (OSError, ValueError) as exc:
         return "warning", f"the previous run's record is unreadable ({exc})", {}
+    if (pid is not None and previous.get("state") == "running" and previous.get("pid") == pid
+            and previous.get("boot_id") == boot_id):
+        return "", "health reporting restarted (changed config)", previous
     if previous.get("state") == "stopped":
         return "info", f"previous run stopped cleanly: {previous.get('reason')}", previous
     if previous.get("boot_id") != boot_id:
@@ -83,7 +118,8 @@ class HealthWorker(threading.Thread):
                  statvfs: Callable[[str], os.statvfs_result] = os.statvfs,
                  clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
                  monotonic: Callable[[], float] = time.monotonic,
-                 outbox: queue.Queue | None = None, notifier: Any = None) -> None:
+                 outbox: queue.Queue | None = None, notifier: Any = None,
+                 setup_retry: tuple[float, float] = SETUP_RETRY) -> None:
         super().__init__(name="health", daemon=True)
         self.notifier = notifier  # a player.sdnotify.Notifier: STATUS= for `systemctl status`
         self._status_line = ""
@@ -101,8 +137,15 @@ class HealthWorker(threading.Thread):
         self._stopped = threading.Event()
         self.alarms: dict[str, str] = {}
         self.recent_errors: list[dict] = []
-        self.upload_state: dict = {"enabled": bool(self.health.report_url), "last_ok": None,
-                                   "error": None}
+        self.upload_state: dict = {"enabled": bool(self.health.report_url),
+                                   "url": self.health.report_url, "last_ok": None,
+                                   "last_attempt": None, "error": None, "status": None,
+                                   "failing_since": None, "sent_total": 0}
+        self._setup_retry = setup_retry
+        self.waiting_for_state: str = ""  # why the state folder cannot be used yet ("" = fine)
+        self.reserve = Reserve(config.state_dir)
+        self.disk_full = False  # a write failed for want of space since the last good sample
+        self._readings: dict[str, float] = {}
         self.last_sample: Sample | None = None
         self.spool: Spool | None = None
         self.ticks = 0
@@ -129,22 +172,56 @@ class HealthWorker(threading.Thread):
                 log.warning("cannot write pending reports at stop: %s", exc)
 
     def run(self) -> None:
-        try:
-            self._setup()
-        except (OSError, sqlite3.Error) as exc:
-            log.error("health reports are off: cannot use the state folder %s: %s",
-                      self.state_dir, exc)
+        if not self._set_up():
             self._close()
             return
+        backoff = Backoff(*self._setup_retry)
         try:
-            self._loop()
-        except Exception:
-            log.exception("health worker failed; reports stop until the player restarts")
+            while not self._stopped.is_set():
+                try:
+                    self._loop()
+                except Exception:  # the next round may well work: reports never stop for good
+                    delay = backoff.next_delay()
+                    log.exception("health worker failed; going on in %.0f s", delay)
+                    self._stopped.wait(delay)
         finally:
             try:
                 self._spool_pending()
             finally:
                 self._close()
+
+    def _set_up(self) -> bool:
+        """Set up, trying again with backoff while the state folder cannot be used (read-only,
+        full, missing); False when stopped first."""
+        backoff = Backoff(*self._setup_retry)
+        while not self._stopped.is_set():
+            try:
+                self._setup()
+            except (OSError, sqlite3.Error) as exc:
+                self._close_spool()
+                delay = backoff.next_delay()
+                if str(exc) != self.waiting_for_state:  # once per cause, not at every try
+                    log.error("health reports wait: cannot use the state folder %s: %s "
+                              "(trying again, next in %.0f s)", self.state_dir, exc, delay)
+                    if self.notifier is not None:
+                        self.notifier.status(f"health reports wait: {exc}")
+                self.waiting_for_state = str(exc)
+                self._stopped.wait(delay)
+                continue
+            if self.waiting_for_state:
+                log.warning("health reports work again: the state folder %s is usable",
+                            self.state_dir)
+                self.board.event("info", "state_folder_usable",
+                                 f"the state folder is usable again (was: {self.waiting_for_state})")
+            self.waiting_for_state = ""
+            return True
+        return False
+
+    def _close_spool(self) -> None:
+        with self._buffer_lock:
+            if self.spool is not None:
+                self.spool.close()
+                self.spool = None
 
     def _close(self) -> None:
         with self._buffer_lock:
@@ -159,7 +236,18 @@ class HealthWorker(threading.Thread):
         boot = sysfs.boot_id(self.root)
         self.stamp = Stamp(self.config.cluster, boot)
         self.stamp.update(sysfs.uptime(self.root) or 0.0, bool(self._clock_synced()))
-        self.spool = Spool(self.state_dir / SPOOL_FILE, self.health.spool_limit, self.stamp)
+        severity, message, details = previous_exit(self.state_dir, boot, os.getpid())
+        started = details.get("started") if not severity else None
+        spool = Spool(self.state_dir / SPOOL_FILE, self.health.spool_limit, self.stamp)
+        try:
+            write_atomic(self.state_dir / EXIT_FILE, json.dumps(
+                {"state": "running", "pid": os.getpid(), "boot_id": boot,
+                 "started": started or iso()}) + "\n")
+        except OSError:
+            spool.close()
+            raise
+        with self._buffer_lock:
+            self.spool = spool
         self.sampler = Sampler(self.health, self.state_dir, self.root, self._statvfs,
                                clock_synced=self._clock_synced)
         self.status_file = StatusFile(self.state_dir / STATUS_FILE, self._monotonic)
@@ -170,11 +258,13 @@ class HealthWorker(threading.Thread):
             # short timeouts: a stop must not wait long for a hub that does not answer
             self.uploader = Uploader(self.health.report_url, self.health.token, self.config.cluster,
                                      self._session, timeout=(5.0, 20.0))
+            self.upload_state["url"] = self.uploader.url
         self.backoff = Backoff(base=min(30.0, self.health.upload_interval), cap=1800.0)
-        severity, message, details = previous_exit(self.state_dir, boot)
-        self.board.event(severity, "restarted", message, {"previous": details} if details else None)
-        write_atomic(self.state_dir / EXIT_FILE, json.dumps(
-            {"state": "running", "pid": os.getpid(), "boot_id": boot, "started": iso()}) + "\n")
+        if severity:  # not for a worker restarted in the same process: nothing ended
+            self.board.event(severity, "restarted", message,
+                             {"previous": details} if details else None)
+        else:
+            log.info("%s", message)
 
     def _loop(self) -> None:
         now = self._monotonic()
@@ -188,13 +278,18 @@ class HealthWorker(threading.Thread):
                 next_sample = now + self.health.interval
             elif self.board.wake.is_set() and now - last_wake >= WAKE_GAP:
                 last_wake = now
-                self._spool_pending()  # an error event: onto the disk now, not at the next write
+                self.board.wake.clear()
+                if self.board.errors_waiting():
+                    self._spool_pending()  # an error event: onto the disk now, not later
+                if self.board.changed.is_set():
+                    self.refresh_status()  # a new item, the screen off: status.json says so
             if self.uploader and now >= next_upload and not self._stopped.is_set():
                 try:
                     next_upload = now + self._upload()
                 except Exception:  # an odd answer must not end reporting for good
                     log.exception("heartbeat upload failed unexpectedly")
                     next_upload = now + self.backoff.next_delay()
+                self.refresh_status()  # the spool count and the upload result as they are now
             wait = min(next_sample, next_upload if self.uploader else next_sample)
             if self.board.wake.is_set():
                 wait = min(wait, last_wake + WAKE_GAP)
@@ -215,6 +310,9 @@ class HealthWorker(threading.Thread):
     def tick(self) -> None:
         """One sample: alarms, a heartbeat with the pending reports, status files."""
         sample = self.sampler.sample()
+        if self.disk_full and not _full(sample):
+            sample = _mark_full(sample)  # a write found no room though statvfs shows some
+        self.disk_full = False
         self.last_sample = sample
         self.stamp.update(sample.uptime, sample.clock_synced)
         found = alarms(sample, self.health, self.alarms)
@@ -226,13 +324,15 @@ class HealthWorker(threading.Thread):
                 self.outbox.put(StopRequested("display reconnected: restarting to set it up again",
                                               restart=True))
         self.alarms = found
+        if "disk_full" not in found:
+            self.reserve.ensure(sample.summary.get("disk_free_bytes"))
+        self.board.changed.clear()
         reports, errors = self.board.drain()
-        player = self.board.snapshot()
+        player = self._player()
         player["errors"] = errors
-        if not player["last_sync"]:
-            player["last_sync"] = self._sync_summary()
         readings = dict(sample.readings)
         readings.update(self._own_readings(player))
+        self._readings = readings
         reports.append(heartbeat_report(sample.summary, readings, player))
         self._note_errors(reports)
         with self._buffer_lock:
@@ -242,6 +342,23 @@ class HealthWorker(threading.Thread):
             self._spool_pending()
         self._write_status(sample, player, readings)
         self.ticks += 1
+
+    def refresh_status(self) -> None:
+        """Rewrite status.json from the last sample and the board as it is now (no new
+        sample, no heartbeat): what is on screen and what waits change between samples."""
+        if self.last_sample is None or self.spool is None:
+            return
+        self.board.changed.clear()
+        player = self._player()
+        player["errors"] = 0
+        self._write_status(self.last_sample, player, self._readings)
+
+    def _player(self) -> dict:
+        player = self.board.snapshot()
+        player["process_uptime"] = process_uptime()
+        if not player["last_sync"]:
+            player["last_sync"] = self._sync_summary()
+        return player
 
     def _sync_summary(self) -> dict:
         """The sync worker's saved state, when nothing was posted to the board."""
@@ -279,32 +396,54 @@ class HealthWorker(threading.Thread):
 
     def _spool(self, reports: list[dict], errors: int) -> list[dict]:
         try:
-            return self.spool.add(self.stamp(r) for r in reports)
+            try:
+                return self.spool.add(self.stamp(r) for r in reports)
+            except sqlite3.Error as exc:
+                if not (is_disk_full(exc) and self._room_made()):
+                    raise
+                return self.spool.add(self.stamp(r) for r in reports)
         except sqlite3.Error as exc:
             # a full or read-only disk: keep them in memory and try again at the next tick
             log.error("cannot write %d reports to the spool: %s", len(reports), exc)
             self.board.give_back(reports, errors)
             return []
 
+    def _room_made(self) -> bool:
+        """A write found the disk full: note it (the next sample raises `disk_full`) and free
+        the reserve; True when there is room to try again."""
+        self.disk_full = True
+        return self.reserve.release()
+
     def _upload(self) -> float:
         """Upload what is waiting; returns the seconds until the next try."""
+        state = self.upload_state
+        sent_before = self.uploader.sent_total
         try:
             self.uploader.upload_all(self.spool, max_batches=10, stop=self._stopped)
         except UploadError as exc:
             delay = self.backoff.next_delay()
-            if self.upload_state["error"] != str(exc):
+            if state["error"] != str(exc):
                 log.warning("heartbeat upload failed: %s (next try in %.0f s)", exc, delay)
-            self.upload_state["error"] = str(exc)
+            if not state["error"]:
+                state["failing_since"] = iso()
+            state.update(error=str(exc), status=exc.status, last_attempt=iso())
+            self._note_sent(sent_before)
             return delay
         except sqlite3.Error as exc:
             log.error("cannot read the spool: %s", exc)
             return self.backoff.next_delay()
-        if self.upload_state["error"]:
+        if state["error"]:
             log.info("heartbeat uploads work again")
         self.backoff.reset()
-        self.upload_state.update(last_ok=iso(), error=None)
+        if self.uploader.posted:  # nothing waiting is not an upload: last_ok stays truthful
+            state.update(error=None, status=None, failing_since=None, last_attempt=iso())
+        self._note_sent(sent_before)
         more = self.spool.stats().reports > 0
         return 1.0 if more else self.health.upload_interval
+
+    def _note_sent(self, before: int) -> None:
+        if self.uploader is not None and self.uploader.sent_total > before:
+            self.upload_state.update(last_ok=iso(), sent_total=self.uploader.sent_total)
 
     def _own_readings(self, player: dict) -> dict[str, float]:
         stats = self.spool.stats()
@@ -321,15 +460,21 @@ class HealthWorker(threading.Thread):
 
     def _write_status(self, sample: Sample, player: dict, readings: dict) -> None:
         stats = self.spool.stats()
+        config = self.board.config_state()
+        self._forget_config_errors(config)
+        with self._buffer_lock:
+            in_memory = len(self._buffer)
         status = {
-            "format": STATUS_FORMAT, "cluster": self.config.cluster, "time": iso(),
-            "stale_after": stale_after(self.health.interval), "pid": os.getpid(),
-            "boot_id": sample.boot_id, "uptime": sample.uptime,
+            "format": STATUS_FORMAT, "state": "running", "cluster": self.config.cluster,
+            "time": iso(), "stale_after": stale_after(self.health.interval), "pid": os.getpid(),
+            "boot_id": sample.boot_id, "machine_uptime": sample.uptime,
+            "process_uptime": player.get("process_uptime"),
             "clock_synced": sample.clock_synced, "summary": sample.summary,
             "alarms": self.alarms, "errors_recent": self.recent_errors, "player": player,
-            "spool": {"reports": stats.reports, "bytes": stats.bytes, "events": stats.events,
-                      "rejected": stats.rejected, "thinned_total": stats.thinned_total,
-                      "oldest": stats.oldest},
+            "config": config,
+            "spool": {"reports": stats.reports, "in_memory": in_memory, "bytes": stats.bytes,
+                      "events": stats.events, "rejected": stats.rejected,
+                      "thinned_total": stats.thinned_total, "oldest": stats.oldest},
             "upload": dict(self.upload_state),
         }
         line = one_line(status)
@@ -338,7 +483,12 @@ class HealthWorker(threading.Thread):
             self._status_line = line
         problem = ""
         try:
-            self.status_file.update(status)
+            try:
+                self.status_file.update(status)
+            except OSError as exc:
+                if not (is_disk_full(exc) and self._room_made()):
+                    raise
+                self.status_file.update(status)
             if self.textfile:
                 self.textfile.update(readings)
         except OSError as exc:
@@ -346,3 +496,22 @@ class HealthWorker(threading.Thread):
         if problem and problem != self._file_problem:  # once, not at every sample
             log.warning("cannot write the status files: %s", problem)
         self._file_problem = problem
+
+    def _forget_config_errors(self, config: dict) -> None:
+        """A config that loaded cleanly makes the errors about an earlier, broken one history:
+        the cluster is healthy again as soon as the file is fixed, not an hour later."""
+        since = config.get("time")
+        if config.get("problems") or not since:
+            return
+        self.recent_errors = [e for e in self.recent_errors
+                              if e["event"] not in CONFIG_EVENTS or e["time"] > since]
+
+
+def _full(sample: Sample) -> bool:
+    free = sample.summary.get("disk_free_bytes")
+    return free is not None and free < DISK_FULL_BELOW
+
+
+def _mark_full(sample: Sample) -> Sample:
+    """The sample as the failed write saw it: no room left on the state filesystem."""
+    return replace(sample, summary={**sample.summary, "disk_full": True})
