@@ -254,11 +254,27 @@ def _unpack(body: str | bytes) -> dict:
     return json.loads(body)
 
 
+CORRUPT_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Only real damage: "database disk image is malformed", "file is not a database". A
+    read-only, full or failing disk (EROFS, EACCES, ENOSPC, EIO) says nothing of the file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in CORRUPT_CODES  # extended codes keep the primary in the low byte
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
 def _open(path: Path) -> sqlite3.Connection:
-    """Open (or create) the spool; a corrupt file is moved aside, never deleted."""
+    """Open (or create) the spool; a corrupt file is moved aside, never deleted. Any other
+    error (a read-only or failing disk) is raised: the caller tries again later."""
     try:
         return _connect(path)
     except sqlite3.DatabaseError as exc:
+        if not is_corrupt(exc):
+            raise
         aside = path.with_name(path.name + ".corrupt")
         log.error("spool %s is unreadable (%s); moved to %s, starting a new one", path, exc, aside)
         for suffix in ("", "-wal", "-shm"):
