@@ -32,7 +32,7 @@ class StatusBoard:
         self._item_since: float | None = None  # monotonic time the item on screen came up
         self._fallback_since: float | None = None  # the fallback slide up since (monotonic)
         self._screen: dict[str, str] = {"state": "on", "detail": ""}
-        self._config: dict[str, object] = {"problems": [], "source": None}
+        self._config: dict[str, object] = {"problems": [], "source": None, "time": None}
         self.changed = threading.Event()  # set when what is on screen changed (status.json)
         self._frames = 0
         self._late = 0
@@ -76,13 +76,14 @@ class StatusBoard:
     def set_config(self, problems: list[str], source: str | None = None) -> None:
         """The config in force and what is wrong with it (empty: it loaded cleanly)."""
         with self._lock:
-            self._config = {"problems": [str(p) for p in problems], "source": source}
+            self._config = {"problems": [str(p) for p in problems], "source": source,
+                            "time": iso()}
         self._changed()
 
     def config_state(self) -> dict:
         with self._lock:
             return {"problems": list(self._config["problems"]),  # type: ignore[call-overload]
-                    "source": self._config["source"]}
+                    "source": self._config["source"], "time": self._config.get("time")}
 
     def _changed(self) -> None:
         self.changed.set()

@@ -201,7 +201,7 @@ def unhealthy(status: dict | None, now: datetime | None = None,
         when = _parse_time(error.get("time"))
         if error.get("event") in alarms:
             continue  # the alarm line above says it already
-        if config is not None and error.get("event") in CONFIG_EVENTS:
+        if (config or {}).get("time") and error.get("event") in CONFIG_EVENTS:
             continue  # the config in force says whether it is still wrong
         if when and (now - when).total_seconds() <= ERROR_WINDOW:
             reasons.append(_("error {event}: {message}").format(
