@@ -118,11 +118,13 @@ class SyncWorker(threading.Thread):
         try:
             if self._stopped.is_set():
                 return
-            syncer.prepare()
             current = syncer.store.current()  # what the render loop found by itself at start
             self._announced = (current.version, current.path) if current else None
+            # before re-hashing the store (minutes on a large SD card): the loop shows the
+            # fallback slide until then; a damaged object found next is handled as ever
             if syncer.restore_current() is not None:
-                self._post(syncer)  # at once: the loop shows the fallback slide until then
+                self._post(syncer)
+            syncer.prepare()
             if self.waiting:
                 log.warning("sync works again (was: %s)", self.waiting)
                 self.waiting = ""
