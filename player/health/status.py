@@ -26,11 +26,10 @@ FALLBACK_LIMIT = 60.0  # seconds of the fallback slide alone before the cluster 
 CONFIG_EVENTS = ("config_invalid", "config_bad")
 UPLOAD_REFUSED = (401, 403, 404, 405)  # answers that no waiting cures: the config is wrong
 SEVERITY = {"display_disconnected": "error", "filesystem_readonly": "error", "disk_low": "error",
-            "disk_full": "error",
-            "temperature_high": "warning", "humidity_high": "warning", "under_voltage": "warning",
-            "filesystem_errors": "warning"}
+            "disk_full": "error", "fallback_only": "error", "temperature_high": "warning",
+            "humidity_high": "warning", "under_voltage": "warning", "filesystem_errors": "warning"}
 UNHEALTHY = ("display_disconnected", "filesystem_readonly", "disk_low", "disk_full",
-             "temperature_high")
+             "temperature_high", "fallback_only")
 CLEARED = {"display_disconnected": "display_reconnected"}
 
 
@@ -65,6 +64,14 @@ def alarms(sample: Sample, config: HealthConfig, active: dict[str, str]) -> dict
     if sample.ext4_errors:
         found["filesystem_errors"] = f"the filesystem recorded {sample.ext4_errors} errors"
     return found
+
+
+def player_alarms(player: dict) -> dict[str, str]:
+    """Alarms from what the render loop reported: the fallback slide alone for too long."""
+    fallback = player.get("fallback_seconds")
+    if isinstance(fallback, int | float) and fallback > FALLBACK_LIMIT:
+        return {"fallback_only": "only the fallback slide is showing: no playable content"}
+    return {}
 
 
 def alarm_events(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -190,7 +197,8 @@ def unhealthy(status: dict | None, now: datetime | None = None,
             reasons.append(f"{name}: {message}")
     player = status.get("player") or {}
     fallback = player.get("fallback_seconds")
-    if isinstance(fallback, int | float) and fallback > FALLBACK_LIMIT:
+    if isinstance(fallback, int | float) and fallback > FALLBACK_LIMIT \
+            and "fallback_only" not in alarms:  # between samples: the alarm comes at the next
         reasons.append(_("only the fallback slide is showing (for {age}): no playable content")
                        .format(age=format_duration(fallback)))
     upload = status.get("upload") or {}
@@ -199,8 +207,8 @@ def unhealthy(status: dict | None, now: datetime | None = None,
                          "health.token)").format(error=upload["error"]))
     for error in status.get("errors_recent") or []:
         when = _parse_time(error.get("time"))
-        if error.get("event") in alarms:
-            continue  # the alarm line above says it already
+        if error.get("event") in alarms or error.get("event") in SEVERITY:
+            continue  # an alarm counts while it is up (said above), not once it cleared
         if (config or {}).get("time") and error.get("event") in CONFIG_EVENTS:
             continue  # the config in force says whether it is still wrong
         if when and (now - when).total_seconds() <= ERROR_WINDOW:

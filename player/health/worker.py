@@ -33,6 +33,7 @@ from player.health.status import (
     alarm_events,
     alarms,
     one_line,
+    player_alarms,
     read_status,
     stale_after,
     write_atomic,
@@ -315,7 +316,10 @@ class HealthWorker(threading.Thread):
         self.disk_full = False
         self.last_sample = sample
         self.stamp.update(sample.uptime, sample.clock_synced)
+        self.board.changed.clear()  # before the snapshot: a change after it wakes us again
+        player = self._player()
         found = alarms(sample, self.health, self.alarms)
+        found.update(player_alarms(player))
         for severity, event, message in alarm_events(self.alarms, found):
             self.board.event(severity, event, message)
             if event == "display_reconnected" and self.outbox is not None:
@@ -326,9 +330,7 @@ class HealthWorker(threading.Thread):
         self.alarms = found
         if "disk_full" not in found:
             self.reserve.ensure(sample.summary.get("disk_free_bytes"))
-        self.board.changed.clear()
         reports, errors = self.board.drain()
-        player = self._player()
         player["errors"] = errors
         readings = dict(sample.readings)
         readings.update(self._own_readings(player))

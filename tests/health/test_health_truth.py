@@ -75,6 +75,24 @@ def test_the_fallback_slide_alone_for_over_a_minute_is_unhealthy():
     assert board.snapshot()["fallback_seconds"] is None
 
 
+def test_the_fallback_alone_raises_an_alarm_the_hub_sees_and_real_content_clears_it(
+        tmp_path, receiver):
+    clock = [1000.0]
+    board = StatusBoard(monotonic=lambda: clock[0])
+    board.set_playing("(none)", None, "fallback")
+    worker = run_worker(tmp_path, board, receiver.url)
+    try:
+        clock[0] += 61
+        wait_for(lambda: kinds(receiver, "event", "fallback_only"), "the alarm at the hub")
+        assert "fallback_only" in status_of(tmp_path)["alarms"]
+        assert [r for r in unhealthy(status_of(tmp_path)) if r.startswith("fallback_only")]
+        board.set_playing("release.yaml", 4, "intro")
+        wait_for(lambda: kinds(receiver, "event", "fallback_only_cleared"), "the all-clear")
+        wait_for(lambda: unhealthy(status_of(tmp_path)) == [], "healthy again")
+    finally:
+        stop(worker)
+
+
 def test_a_clean_stop_shows_as_stopped_not_as_the_last_state(tmp_path):
     board = StatusBoard()
     board.set_playing("p.yaml", 7, "intro")
