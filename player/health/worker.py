@@ -188,8 +188,16 @@ class HealthWorker(threading.Thread):
         finally:
             try:
                 self._spool_pending()
+                self._final_status()
             finally:
                 self._close()
+
+    def _final_status(self) -> None:
+        """status.json with what the spool holds after the last write (nothing in memory)."""
+        try:
+            self.refresh_status()
+        except Exception:  # a stop must not fail on the status file
+            log.exception("cannot write the last status")
 
     def _set_up(self) -> bool:
         """Set up, trying again with backoff while the state folder cannot be used (read-only,

@@ -96,8 +96,11 @@ def test_the_fallback_alone_raises_an_alarm_the_hub_sees_and_real_content_clears
 def test_a_clean_stop_shows_as_stopped_not_as_the_last_state(tmp_path):
     board = StatusBoard()
     board.set_playing("p.yaml", 7, "intro")
-    worker = run_worker(tmp_path, board)
+    worker = run_worker(tmp_path, board, write_interval=3600)
+    wait_for(lambda: status_of(tmp_path)["spool"]["in_memory"] > 0, "reports kept in memory")
     stop(worker)
+    status = status_of(tmp_path)
+    assert status["spool"]["in_memory"] == 0 and status["spool"]["reports"] > 0  # written
     mark_clean_exit(tmp_path / "state", "signal SIGTERM")
     status = status_of(tmp_path)
     assert status["state"] == "stopped" and status["player"]["item"] is None
