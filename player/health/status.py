@@ -130,6 +130,7 @@ def change_key(status: dict) -> dict:
         "sync": (player.get("last_sync") or {}).get("result"),
         "upload": [upload.get("error"), upload.get("last_ok")],
         "waiting": waiting if waiting < 10 else 10 + int(waiting).bit_length(),  # exact when few
+        "in_memory": bool(spool.get("in_memory")),
         "temperature": _coarse(s.get("temperature_celsius"), 1),
         "humidity": _coarse(s.get("humidity_percent"), 1),
         "disk": _coarse(s.get("disk_free_bytes"), 10**8),
