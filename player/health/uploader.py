@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from typing import Any
 
 import requests
 
@@ -112,7 +113,7 @@ class Uploader:
         spool.reject(batch[0]["id"])
 
     def _post(self, batch: list[dict]) -> list[str]:
-        body = {"format": FORMAT, "cluster": self.cluster, "reports": batch}
+        body: dict[str, Any] = {"format": FORMAT, "cluster": self.cluster, "reports": batch}
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)

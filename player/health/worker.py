@@ -232,6 +232,13 @@ class HealthWorker(threading.Thread):
                 self.spool.close()
                 self.spool = None
 
+    @property
+    def _open_spool(self) -> Spool:
+        """The spool, or the SQLite error every caller already handles when it is not open."""
+        if self.spool is None:
+            raise sqlite3.OperationalError("the report spool is not open")
+        return self.spool
+
     def _close(self) -> None:
         with self._buffer_lock:
             self._closed = True
@@ -407,11 +414,11 @@ class HealthWorker(threading.Thread):
     def _spool(self, reports: list[dict], errors: int) -> list[dict]:
         try:
             try:
-                return self.spool.add(self.stamp(r) for r in reports)
+                return self._open_spool.add(self.stamp(r) for r in reports)
             except sqlite3.Error as exc:
                 if not (is_disk_full(exc) and self._room_made()):
                     raise
-                return self.spool.add(self.stamp(r) for r in reports)
+                return self._open_spool.add(self.stamp(r) for r in reports)
         except sqlite3.Error as exc:
             # a full or read-only disk: keep them in memory and try again at the next tick
             log.error("cannot write %d reports to the spool: %s", len(reports), exc)
@@ -426,10 +433,12 @@ class HealthWorker(threading.Thread):
 
     def _upload(self) -> float:
         """Upload what is waiting; returns the seconds until the next try."""
-        state = self.upload_state
-        sent_before = self.uploader.sent_total
+        state, uploader = self.upload_state, self.uploader
+        if uploader is None:
+            return self.health.upload_interval
+        sent_before = uploader.sent_total
         try:
-            self.uploader.upload_all(self.spool, max_batches=10, stop=self._stopped)
+            uploader.upload_all(self._open_spool, max_batches=10, stop=self._stopped)
         except UploadError as exc:
             delay = self.backoff.next_delay()
             if state["error"] != str(exc):
@@ -445,10 +454,10 @@ class HealthWorker(threading.Thread):
         if state["error"]:
             log.info("heartbeat uploads work again")
         self.backoff.reset()
-        if self.uploader.posted:  # nothing waiting is not an upload: last_ok stays truthful
+        if uploader.posted:  # nothing waiting is not an upload: last_ok stays truthful
             state.update(error=None, status=None, failing_since=None, last_attempt=iso())
         self._note_sent(sent_before)
-        more = self.spool.stats().reports > 0
+        more = self._open_spool.stats().reports > 0
         return 1.0 if more else self.health.upload_interval
 
     def _note_sent(self, before: int) -> None:
@@ -456,7 +465,7 @@ class HealthWorker(threading.Thread):
             self.upload_state.update(last_ok=iso(), sent_total=self.uploader.sent_total)
 
     def _own_readings(self, player: dict) -> dict[str, float]:
-        stats = self.spool.stats()
+        stats = self._open_spool.stats()
         return {
             "signage_frames_total": float(player.get("frames", 0)),
             "signage_late_frames_total": float(player.get("late_frames", 0)),
@@ -469,7 +478,7 @@ class HealthWorker(threading.Thread):
         }
 
     def _write_status(self, sample: Sample, player: dict, readings: dict) -> None:
-        stats = self.spool.stats()
+        stats = self._open_spool.stats()
         config = self.board.config_state()
         self._forget_config_errors(config)
         with self._buffer_lock:
