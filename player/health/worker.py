@@ -368,7 +368,10 @@ class HealthWorker(threading.Thread):
         self.board.changed.clear()
         player = self._player()
         player["errors"] = 0
-        self._write_status(self.last_sample, player, self._readings)
+        try:
+            self._write_status(self.last_sample, player, self._readings)
+        except sqlite3.Error as exc:  # the spool's figures: the next sample tries again
+            log.debug("status not refreshed: %s", exc)
 
     def _player(self) -> dict:
         player = self.board.snapshot()
@@ -451,10 +454,10 @@ class HealthWorker(threading.Thread):
         except sqlite3.Error as exc:
             log.error("cannot read the spool: %s", exc)
             return self.backoff.next_delay()
-        if state["error"]:
-            log.info("heartbeat uploads work again")
         self.backoff.reset()
         if uploader.posted:  # nothing waiting is not an upload: last_ok stays truthful
+            if state["error"]:
+                log.info("heartbeat uploads work again")
             state.update(error=None, status=None, failing_since=None, last_attempt=iso())
         self._note_sent(sent_before)
         more = self._open_spool.stats().reports > 0
