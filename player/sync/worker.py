@@ -76,6 +76,7 @@ class SyncWorker(threading.Thread):
         self._announced: tuple[int, Path] | None = None
         self.retry = retry  # seconds: first and longest wait before setting up again
         self.waiting = ""  # why the worker could not set up, while it waits ("" = fine)
+        self._failed_starts = 0
 
     def stop(self) -> None:
         """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
@@ -92,15 +93,15 @@ class SyncWorker(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        failures = 0
         while not self._stopped.is_set():
             try:
-                self._run_once_started()
+                self._start_and_poll()
                 return
             except Exception as exc:  # the screen keeps playing; content comes again later
                 first, longest = self.retry
-                delay = min(longest, first * 2 ** min(failures, 20)) * random.uniform(0.5, 1.0)
-                failures += 1
+                delay = min(longest, first * 2 ** min(self._failed_starts, 20))
+                delay *= random.uniform(0.5, 1.0)
+                self._failed_starts += 1
                 problem = f"{type(exc).__name__}: {exc}"
                 if problem != self.waiting:  # once per cause, not at every try
                     log.error("sync waits: %s (trying again, next in %.0f s)", problem, delay,
@@ -111,7 +112,7 @@ class SyncWorker(threading.Thread):
                 self.waiting = problem
                 self._stopped.wait(delay)
 
-    def _run_once_started(self) -> None:
+    def _start_and_poll(self) -> None:
         """Set up (the store, the `current` link), then poll until stopped."""
         syncer = build_syncer(self.config, self.on_event, self._stopped)
         self._syncer = syncer
@@ -128,6 +129,7 @@ class SyncWorker(threading.Thread):
             if self.waiting:
                 log.warning("sync works again (was: %s)", self.waiting)
                 self.waiting = ""
+            self._failed_starts = 0
             self._watch_folders(syncer)
             self._loop(syncer)
         finally:
