@@ -101,6 +101,16 @@ class Uploader:
             self.max_reports = min(MAX_REPORTS, self.max_reports * 2)
         return len(acked)
 
+    def send(self, batch: list[dict]) -> list[str]:
+        """Post reports that are in no spool (numbered by `Spool.number`); returns the ids
+        the hub acknowledged. Raises UploadError."""
+        ids = self._post(batch)
+        self.posted += 1
+        wanted = {report["id"] for report in batch}
+        acked = [i for i in ids if i in wanted]
+        self.sent_total += len(acked)
+        return acked
+
     def _isolate(self, spool: Spool, batch: list[dict], exc: UploadError) -> None:
         """Halve the batch until the refused report is alone, then set it aside (kept)."""
         if len(batch) > 1:

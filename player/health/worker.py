@@ -38,7 +38,7 @@ from player.health.status import (
     stale_after,
     write_atomic,
 )
-from player.health.uploader import Backoff, Uploader, UploadError
+from player.health.uploader import MAX_REPORTS, Backoff, Uploader, UploadError
 
 log = logging.getLogger(__name__)
 
@@ -417,16 +417,20 @@ class HealthWorker(threading.Thread):
     def _spool(self, reports: list[dict], errors: int) -> list[dict]:
         try:
             try:
-                return self._open_spool.add(self.stamp(r) for r in reports)
+                stored = self._open_spool.add(self.stamp(r) for r in reports)
             except sqlite3.Error as exc:
                 if not (is_disk_full(exc) and self._room_made()):
                     raise
-                return self._open_spool.add(self.stamp(r) for r in reports)
+                stored = self._open_spool.add(self.stamp(r) for r in reports)
         except sqlite3.Error as exc:
-            # a full or read-only disk: keep them in memory and try again at the next tick
+            # a full or read-only disk: keep them in memory, send them from there (see
+            # _send_from_memory) and try the spool again at the next tick
             log.error("cannot write %d reports to the spool: %s", len(reports), exc)
             self.board.give_back(reports, errors)
+            self.spool_failing = True
             return []
+        self.spool_failing = False
+        return stored
 
     def _room_made(self) -> bool:
         """A write found the disk full: note it (the next sample raises `disk_full`) and free
@@ -455,6 +459,8 @@ class HealthWorker(threading.Thread):
             log.error("cannot read the spool: %s", exc)
             return self.backoff.next_delay()
         self.backoff.reset()
+        if self.spool_failing:
+            self._send_from_memory(uploader)
         if uploader.posted:  # nothing waiting is not an upload: last_ok stays truthful
             if state["error"]:
                 log.info("heartbeat uploads work again")
@@ -462,6 +468,26 @@ class HealthWorker(threading.Thread):
         self._note_sent(sent_before)
         more = self._open_spool.stats().reports > 0
         return 1.0 if more else self.health.upload_interval
+
+    def _send_from_memory(self, uploader: Uploader) -> None:
+        """The spool cannot be written (a full or read-only card): send what waits in memory
+        straight to the hub, so that it hears of the failing card now, not after the repair."""
+        with self._buffer_lock:
+            reports, _errors = self.board.drain()
+            reports = sorted(self._buffer + [self.stamp(r) for r in reports],
+                             key=lambda r: r["time"])
+            self._buffer, self._buffered_errors = [], 0
+        if not reports:
+            return
+        numbered = self._open_spool.number(reports[-MAX_REPORTS:])
+        try:
+            acked = set(uploader.send(numbered))
+        except UploadError as exc:
+            log.info("reports kept in memory not sent either: %s", exc)
+            acked = set()
+        left = reports[:-MAX_REPORTS] + [r for r in numbered if r["id"] not in acked]
+        if left:  # events and plays wait on the board again; routine ones are let go
+            self.board.give_back(left, sum(1 for r in left if r.get("severity") == "error"))
 
     def _note_sent(self, before: int) -> None:
         if self.uploader is not None and self.uploader.sent_total > before:

@@ -205,21 +205,37 @@ def test_a_full_disk_is_an_alarm_with_fresh_readings_locally_and_at_the_hub(tmp_
         try:
             wait_for(lambda: worker.reserve.held(), "the reserve to be set aside")
             filler = mount.path / "filler"
-            with open(filler, "wb") as out:  # what filled the card: logs, a stray copy
-                try:
-                    while True:
-                        out.write(b"\0" * 65536)
-                        out.flush()
-                except OSError:
-                    pass
+            fill(filler)
             wait_for(lambda: "disk_full" in status_of(tmp_path).get("alarms", {}),
                      "the disk_full alarm in status.json")
             wait_for(lambda: kinds(receiver, "event", "disk_full"), "the alarm at the hub")
             wait_for(lambda: [h for h in kinds(receiver, "heartbeat")
                               if h["summary"]["disk_free_bytes"] < 4 * 1024**2],
                      "a heartbeat with the fresh free-space figure")
+            fill(mount.path / "filler-2")  # the reserve is spent: now the spool cannot write
+            board.event("error", "decode_failed", "clip.mp4 does not decode")
+            wait_for(lambda: kinds(receiver, "event", "decode_failed"),
+                     "the event sent straight from memory")
+            assert worker.spool_failing
             filler.unlink()
+            (mount.path / "filler-2").unlink()
             wait_for(lambda: "disk_full" not in status_of(tmp_path).get("alarms", {}),
                      "the alarm to clear once there is room")
+            wait_for(lambda: kinds(receiver, "event", "disk_full_cleared"), "the all-clear")
         finally:
             stop(worker)
+    seqs = [r["seq"] for r in receiver.reports]
+    assert len(set(seqs)) == len(seqs)  # never a seq twice, from the spool or from memory
+    cleared = kinds(receiver, "event", "disk_full_cleared")[0]["seq"]
+    assert cleared > kinds(receiver, "event", "decode_failed")[0]["seq"]
+
+
+def fill(path: Path) -> None:
+    """Write until the filesystem is full (what filled the card: logs, a stray copy)."""
+    with open(path, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
