@@ -293,7 +293,9 @@ def _playing(status: dict, p: dict) -> str:
     screen = p.get("screen") or "on"
     if screen != "on":
         detail = f" ({p['screen_detail']})" if p.get("screen_detail") else ""
-        label = _("the screen is off by its schedule") if screen == "screen_off" else screen
+        labels = {"screen_off": _("the screen is off by its schedule"),
+                  "display_unavailable": _("no display: the player waits for it")}
+        label = labels.get(screen, screen)
         return _("playing  nothing: {state}{detail}").format(state=label, detail=detail)
     release = p.get("release")
     text = _("playing  {playlist}").format(playlist=p.get("playlist") or _("(nothing)"))
