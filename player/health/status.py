@@ -356,17 +356,17 @@ def _content(state: dict) -> str:
 def _machine(s: dict) -> list[str]:
     parts = []
     if s.get("temperature_celsius") is not None:
-        parts.append(f"CPU {s['temperature_celsius']:.1f} °C")
+        parts.append(_("CPU {value} °C").format(value=f"{s['temperature_celsius']:.1f}"))
     if s.get("humidity_percent") is not None:
-        parts.append(f"humidity {s['humidity_percent']:.0f} %")
+        parts.append(_("humidity {value} %").format(value=f"{s['humidity_percent']:.0f}"))
     if s.get("disk_free_bytes") is not None:
-        total = _size(s.get("disk_total_bytes"))
-        parts.append(f"disk {_size(s['disk_free_bytes'])} free of {total}")
+        parts.append(_("disk {free} free of {total}").format(
+            free=_size(s["disk_free_bytes"]), total=_size(s.get("disk_total_bytes"))))
     if s.get("memory_available_bytes") is not None:
-        parts.append(f"memory {_size(s['memory_available_bytes'])} free")
+        parts.append(_("memory {free} free").format(free=_size(s["memory_available_bytes"])))
     if s.get("load1") is not None:
-        parts.append(f"load {s['load1']}")
-    return parts or ["no readings"]
+        parts.append(_("load {value}").format(value=s["load1"]))
+    return parts or [_("no readings")]
 
 
 def _size(value: float | None) -> str:
