@@ -65,17 +65,34 @@ def main(args: argparse.Namespace) -> int:
     status = read_status(state_dir / STATUS_FILE)
     sync_state = read_sync_state(state_dir)
     running = pid_running if _same_boot(status) else None
-    reasons = [_("config: {problem}").format(problem=p) for p in problems]
-    reasons += [r for r in unhealthy(status, running=running) if r not in reasons]
+    first = [_("config: {problem}").format(problem=p) for p in problems]
+    first += folder_problems(state_dir)
+    reasons = first + [r for r in unhealthy(status, running=running) if r not in first]
     if args.json:
         out = {"healthy": not reasons, "reasons": reasons,
                "config": {"path": str(args.config or DEFAULT_CONFIG_PATH), "problems": problems},
                "status": status, "sync": sync_state}
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     else:
-        sys.stdout.write(summary_text(status, sync_state, running=running,
-                                      config_problems=problems))
+        sys.stdout.write(summary_text(status, sync_state, running=running, extra=first))
     return 1 if reasons else 0
+
+
+def folder_problems(state_dir: Path) -> list[str]:
+    """What `status` sees of the state folder itself, fresh, whatever status.json says (a
+    read-only or full card cannot have written it)."""
+    from player.health.status import DISK_FULL_BELOW
+
+    try:
+        st = os.statvfs(state_dir)
+    except OSError:
+        return []  # not there yet: status.json's absence says it
+    if st.f_flag & os.ST_RDONLY:
+        return [_("the state folder {path} is read-only: nothing can be saved (the card may be "
+                  "failing)").format(path=state_dir)]
+    if st.f_bavail * st.f_frsize < DISK_FULL_BELOW:
+        return [_("the disk of the state folder {path} is full").format(path=state_dir)]
+    return []
 
 
 def _same_boot(status: dict | None) -> bool:

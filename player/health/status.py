@@ -237,11 +237,12 @@ def one_line(status: dict) -> str:
 
 def summary_text(status: dict | None, sync_state: dict | None = None,
                  now: datetime | None = None, running: Callable[[int], bool] | None = None,
-                 config_problems: list[str] | None = None) -> str:
-    """The readable summary `signage-player status` prints."""
+                 extra: list[str] | None = None) -> str:
+    """The readable summary `signage-player status` prints; `extra`: reasons the caller found
+    (the config's problems, the state folder's), listed first."""
     now = now or datetime.now(UTC)
     reasons = unhealthy(status, now, running)
-    problems = [_("config: {problem}").format(problem=p) for p in config_problems or []]
+    problems = list(extra or [])  # found by the caller: the config, the state folder
     if status is None:
         return "\n".join([_("UNHEALTHY")] + [f"  ! {r}" for r in problems + reasons]) + "\n"
     reasons = problems + [r for r in reasons if r not in problems]

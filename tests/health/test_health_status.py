@@ -195,3 +195,19 @@ def test_status_json_with_an_unparseable_or_missing_config(tmp_path, capsys):
 def test_summary_survives_odd_values(value):
     text = summary_text(status(uptime=value, summary={"temperature_celsius": value}), None, NOW)
     assert text.startswith("Cluster")
+
+
+def test_status_sees_a_read_only_state_folder_itself(tmp_path, capsys):
+    from tests.health.mounts import tmpfs
+
+    with tmpfs(tmp_path / "state") as mount:
+        config = write_config(tmp_path, mount.path)
+        write_atomic(mount.path / "status.json",
+                     json.dumps(status(time=datetime.now(UTC).isoformat(), errors_recent=[])))
+        mount.read_only(True)
+        assert cli(["status", "--config", config, "--json"]) == 1
+        reasons = json.loads(capsys.readouterr().out)["reasons"]
+        assert reasons == [f"the state folder {mount.path} is read-only: nothing can be saved "
+                           "(the card may be failing)"]
+        assert cli(["status", "--config", config]) == 1
+        assert "is read-only" in capsys.readouterr().out
