@@ -55,14 +55,16 @@ class StatusBoard:
             fallback = item == "fallback" or playlist == "(none)"
         now = self._monotonic()
         with self._lock:
-            if (playlist, release, item) != tuple(self._playing.values()):
+            changed = (playlist, release, item) != tuple(self._playing.values())
+            if changed:
                 self._item_since = now
             self._playing = {"playlist": playlist, "release": release, "item": item}
             if not fallback:
                 self._fallback_since = None
             elif self._fallback_since is None:
                 self._fallback_since = now
-        self._changed()
+        if changed:  # the same item again (a one-item loop) is no news
+            self._changed()
 
     def set_screen(self, state: str, detail: str = "") -> None:
         """The screen's state: "on", or why nothing is shown ("screen_off" by the off-hours
