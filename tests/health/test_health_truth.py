@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from player.health.board import StatusBoard
+from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
 from player.health.status import read_status, summary_text, unhealthy
-from player.health.worker import HealthWorker, mark_clean_exit
+from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree
 from tests.health.mounts import tmpfs
 from tests.health.test_health_worker import config, kinds, wait_for

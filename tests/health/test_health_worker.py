@@ -13,9 +13,10 @@ import pytest
 from player.core.config import Config, HealthConfig
 from player.core.messages import StopRequested
 from player.health.board import StatusBoard
+from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
 from player.health.status import read_status, unhealthy, write_atomic
-from player.health.worker import HealthWorker, mark_clean_exit
+from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree, write
 from tests.health.receiver import Receiver
 
