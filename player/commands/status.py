@@ -58,8 +58,8 @@ def read_sync_state(state_dir: Path) -> dict | None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.health.status import read_status, summary_text, unhealthy
     from player.health.lifecycle import STATUS_FILE
+    from player.health.status import read_status, summary_text, unhealthy
 
     state_dir, problems = config_problems(args.config)
     status = read_status(state_dir / STATUS_FILE)
