@@ -298,6 +298,9 @@ def _playing(status: dict, p: dict) -> str:
                   "display_unavailable": _("no display: the player waits for it")}
         label = labels.get(screen, screen)
         return _("playing  nothing: {state}{detail}").format(state=label, detail=detail)
+    if isinstance(p.get("fallback_seconds"), int | float):
+        return _("playing  only the fallback slide, for {age}: no playable content").format(
+            age=format_duration(p["fallback_seconds"]))
     release = p.get("release")
     text = _("playing  {playlist}").format(playlist=p.get("playlist") or _("(nothing)"))
     if release is not None:

@@ -72,6 +72,7 @@ def test_the_fallback_slide_alone_for_over_a_minute_is_unhealthy():
     clock[0] += 31
     status = {"player": board.snapshot()}
     assert [r for r in unhealthy(status) if "only the fallback slide" in r]
+    assert "playing  only the fallback slide, for 1m1s" in summary_text(status)
     board.set_playing("release.yaml", 3, "intro")
     assert board.snapshot()["fallback_seconds"] is None
 
