@@ -191,6 +191,8 @@ def run(options: RunOptions) -> int:
     for problem in config_errors:
         log.error("config: %s (the default is used instead)", problem)
         board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
+    if runtime.board is not None:  # status says what is wrong with the config, or that it is fine
+        runtime.board.set_config(config_errors, config.source)
     playlist, release, errors = choose_playlist(config, options.playlist)
     for error in errors:
         log.error("%s", error)

@@ -153,12 +153,18 @@ class Watcher(threading.Thread):
             log.error("the changed config %s is refused, the old one stays:\n%s",
                       self.config_path, exc)
             if self.board is not None:
+                lines = str(exc).splitlines()
                 self.board.event("error", "config_invalid",
-                                 f"{self.config_path} refused: {str(exc).splitlines()[0]}",
-                                 {"problems": str(exc).splitlines()[:20]})
+                                 f"{self.config_path} refused: {lines[0]}",
+                                 {"problems": lines[:20]})
+                self.board.set_config([f"{self.config_path} refused, the previous config "
+                                       f"runs: {line.strip()}" for line in lines[:3]],
+                                      str(self.config_path))
             self._config_digest = digest
             return
         self._config_digest = digest
+        if self.board is not None:  # fixed: the earlier refusal is history at once
+            self.board.set_config([], str(self.config_path))
         log.info("config %s changed; applying at the next item", self.config_path)
         self.outbox.put(ConfigChanged(self.config_path))
 

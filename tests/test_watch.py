@@ -61,8 +61,11 @@ def test_an_invalid_config_is_refused_and_reported_and_a_fix_goes_through(setup)
     while not board.drain()[1] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert outbox.empty()
+    problems = board.config_state()["problems"]
+    assert len(problems) == 1 and "helth" in problems[0] and "previous config runs" in problems[0]
     config.write_text("cluster: bangioc-2\n")
     assert next_message(outbox) == ConfigChanged(config)
+    assert board.config_state()["problems"] == []  # fixed: status is healthy again at once
 
 
 def test_editor_style_replace_by_rename_is_seen(setup):

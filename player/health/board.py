@@ -25,8 +25,15 @@ class StatusBoard:
         self._lock = threading.Lock()
         self.screenshot_interval = screenshot_interval
         self._monotonic = monotonic
-        self.wake = threading.Event()  # set on an error event, so the worker spools it at once
+        # set on an error event (the worker spools it at once) and when the screen changed
+        # (the worker rewrites status.json); the worker clears it
+        self.wake = threading.Event()
         self._playing: dict[str, object] = {"playlist": None, "release": None, "item": None}
+        self._item_since: float | None = None  # monotonic time the item on screen came up
+        self._fallback_since: float | None = None  # the fallback slide up since (monotonic)
+        self._screen: dict[str, str] = {"state": "on", "detail": ""}
+        self._config: dict[str, object] = {"problems": [], "source": None, "time": None}
+        self.changed = threading.Event()  # set when what is on screen changed (status.json)
         self._frames = 0
         self._late = 0
         self._audio = {"present": False, "reason": ""}
@@ -41,9 +48,49 @@ class StatusBoard:
         self._last_shot: float | None = None
         self._shot_after_error = False
 
-    def set_playing(self, playlist: str, release: int | None, item: str) -> None:
+    def set_playing(self, playlist: str, release: int | None, item: str,
+                    fallback: bool | None = None) -> None:
+        """What is on screen now. `fallback`: the fallback slide (by default: the item named
+        "fallback", or any item of the empty playlist "(none)")."""
+        if fallback is None:
+            fallback = item == "fallback" or playlist == "(none)"
+        now = self._monotonic()
         with self._lock:
+            changed = (playlist, release, item) != tuple(self._playing.values())
+            if changed:
+                self._item_since = now
             self._playing = {"playlist": playlist, "release": release, "item": item}
+            if not fallback:
+                self._fallback_since = None
+            elif self._fallback_since is None:
+                self._fallback_since = now
+        if changed:  # the same item again (a one-item loop) is no news
+            self._changed()
+
+    def set_screen(self, state: str, detail: str = "") -> None:
+        """The screen's state: "on", or why nothing is shown ("screen_off" by the off-hours
+        schedule, "display_unavailable"...); `detail` says more (until when, which output)."""
+        with self._lock:
+            if self._screen == {"state": state, "detail": detail}:
+                return
+            self._screen = {"state": state, "detail": detail}
+        self._changed()
+
+    def set_config(self, problems: list[str], source: str | None = None) -> None:
+        """The config in force and what is wrong with it (empty: it loaded cleanly)."""
+        with self._lock:
+            self._config = {"problems": [str(p) for p in problems], "source": source,
+                            "time": iso()}
+        self._changed()
+
+    def config_state(self) -> dict:
+        with self._lock:
+            return {"problems": list(self._config["problems"]),  # type: ignore[call-overload]
+                    "source": self._config["source"], "time": self._config.get("time")}
+
+    def _changed(self) -> None:
+        self.changed.set()
+        self.wake.set()  # the health worker rewrites status.json (at most every few seconds)
 
     def count_frames(self, shown: int, late: int) -> None:
         """The render loop's frame counters: totals shown and late since it started."""
@@ -119,13 +166,28 @@ class StatusBoard:
 
     def snapshot(self) -> dict:
         """The player part of a heartbeat (counters are totals since start)."""
+        now = self._monotonic()
         with self._lock:
+            screen_on = self._screen["state"] == "on"
+            playing = dict(self._playing)
+            if not screen_on:  # a blank screen plays nothing, whatever the schedule holds
+                playing["item"] = None
+            since = self._item_since if screen_on else None
+            fallback = self._fallback_since if screen_on else None
             return {
-                **self._playing, "frames": self._frames, "late_frames": self._late,
+                **playing, "frames": self._frames, "late_frames": self._late,
+                "item_seconds": None if since is None else round(now - since, 1),
+                "fallback_seconds": None if fallback is None else round(now - fallback, 1),
+                "screen": self._screen["state"], "screen_detail": self._screen["detail"],
                 "audio": self._audio["present"], "audio_reason": self._audio["reason"],
                 "display": dict(self._display), "last_sync": dict(self._sync),
                 "screen": self._screen["state"], "screen_detail": self._screen["detail"],
             }
+
+    def errors_waiting(self) -> bool:
+        """True when an error event waits to be spooled."""
+        with self._lock:
+            return self._errors > 0
 
     def drain(self) -> tuple[list[dict], int]:
         """Take the waiting reports (events, plays, screenshot in time order) and the number
@@ -137,7 +199,6 @@ class StatusBoard:
             errors = self._errors
             self._events, self._plays, self._screenshot, self._errors = [], [], None, 0
             self._pending = {}
-            self.wake.clear()
         reports.sort(key=lambda r: r["time"])
         return reports, errors
 

@@ -74,6 +74,9 @@ class Spool:
         # they are invisible; after a crash they are sent again and the hub acks them again.
         self._acked: dict[int, tuple[int, str]] = {}  # seq -> (size, kind)
         self._sent: dict[str, tuple[int, int, str]] = {}  # id -> (seq, size, kind), last batch
+        # seq numbers handed to reports sent straight from memory while the file could not be
+        # written; the next write moves the counter past them, so `seq` never repeats
+        self._seq_floor = 0
 
     def close(self) -> None:
         with self._lock:
@@ -86,6 +89,9 @@ class Spool:
         """Store reports (without `id`/`seq`) in one transaction; returns them with both set."""
         stored = []
         with self._lock, self._db:
+            if self._seq_floor:
+                self._db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) "
+                                 "WHERE name = 'reports'", (self._seq_floor,))
             self._purge()
             for report in reports:
                 stored.append(self._insert(report))
@@ -94,6 +100,19 @@ class Spool:
                 if thinned:
                     stored.append(self._insert(self.stamp(thinned)))
         return stored
+
+    def number(self, reports: list[dict]) -> list[dict]:
+        """Give reports that cannot be stored (the disk is full or read-only) an `id` and the
+        next `seq` numbers, to send them straight to the hub; reading still works."""
+        with self._lock:
+            row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reports'"
+                                   ).fetchone()
+            last = max(row[0] if row else 0, self._seq_floor)
+            numbered = [{"id": str(uuid.uuid4()), "seq": last + n + 1,
+                         **_finite({k: v for k, v in r.items() if k not in ("id", "seq")})}
+                        for n, r in enumerate(reports)]
+            self._seq_floor = last + len(reports)
+        return numbered
 
     def _insert(self, report: dict) -> dict:
         report = _finite({k: v for k, v in report.items() if k not in ("id", "seq")})
@@ -254,11 +273,27 @@ def _unpack(body: str | bytes) -> dict:
     return json.loads(body)
 
 
+CORRUPT_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Only real damage: "database disk image is malformed", "file is not a database". A
+    read-only, full or failing disk (EROFS, EACCES, ENOSPC, EIO) says nothing of the file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in CORRUPT_CODES  # extended codes keep the primary in the low byte
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
 def _open(path: Path) -> sqlite3.Connection:
-    """Open (or create) the spool; a corrupt file is moved aside, never deleted."""
+    """Open (or create) the spool; a corrupt file is moved aside, never deleted. Any other
+    error (a read-only or failing disk) is raised: the caller tries again later."""
     try:
         return _connect(path)
     except sqlite3.DatabaseError as exc:
+        if not is_corrupt(exc):
+            raise
         aside = path.with_name(path.name + ".corrupt")
         log.error("spool %s is unreadable (%s); moved to %s, starting a new one", path, exc, aside)
         for suffix in ("", "-wal", "-shm"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from typing import Any
 
 import requests
 
@@ -53,13 +54,14 @@ class Uploader:
 
     def __init__(self, url: str, token: str, cluster: str, session: requests.Session | None = None,
                  timeout: float | tuple[float, float] = 30.0):
-        self.url = url
+        self.url = normalise_url(url)
         self.token = token
         self.cluster = cluster
         self.session = session or requests.Session()
         self.timeout = timeout
         self.max_reports = MAX_REPORTS
         self.sent_total = 0
+        self.posted = 0  # batches the hub answered with an ack list in the last upload_all
 
     def upload_all(self, spool: Spool, max_batches: int = 20,
                    stop: threading.Event | None = None) -> int:
@@ -69,6 +71,7 @@ class Uploader:
         Raises UploadError when a batch fails (what was acknowledged before stays deleted).
         """
         acked = 0
+        self.posted = 0
         for _ in range(max_batches):
             if stop is not None and stop.is_set():
                 break
@@ -86,6 +89,7 @@ class Uploader:
                 self._isolate(spool, batch, exc)
                 return 0
             raise
+        self.posted += 1
         wanted = {report["id"] for report in batch}
         acked = [i for i in ids if i in wanted]
         spool.delete(acked)
@@ -96,6 +100,16 @@ class Uploader:
         if self.max_reports < MAX_REPORTS:
             self.max_reports = min(MAX_REPORTS, self.max_reports * 2)
         return len(acked)
+
+    def send(self, batch: list[dict]) -> list[str]:
+        """Post reports that are in no spool (numbered by `Spool.number`); returns the ids
+        the hub acknowledged. Raises UploadError."""
+        ids = self._post(batch)
+        self.posted += 1
+        wanted = {report["id"] for report in batch}
+        acked = [i for i in ids if i in wanted]
+        self.sent_total += len(acked)
+        return acked
 
     def _isolate(self, spool: Spool, batch: list[dict], exc: UploadError) -> None:
         """Halve the batch until the refused report is alone, then set it aside (kept)."""
@@ -109,7 +123,7 @@ class Uploader:
         spool.reject(batch[0]["id"])
 
     def _post(self, batch: list[dict]) -> list[str]:
-        body = {"format": FORMAT, "cluster": self.cluster, "reports": batch}
+        body: dict[str, Any] = {"format": FORMAT, "cluster": self.cluster, "reports": batch}
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
@@ -128,6 +142,16 @@ class Uploader:
         except (ValueError, KeyError, TypeError) as exc:
             raise UploadError(f"hub answered 200 without an ack list ({exc})", 200) from exc
         return [str(i) for i in ack]
+
+
+def normalise_url(url: str) -> str:
+    """The report URL without trailing slashes: the hub's endpoint is `/api/v1/heartbeats`,
+    and `/api/v1/heartbeats/` answers 404 to every upload."""
+    base, sep, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    if "/" in rest.strip("/"):  # a path beyond the host: drop the slashes that end it
+        base = f"{scheme}://{rest.rstrip('/')}"
+    return base + sep + query
 
 
 def _error_text(response: requests.Response) -> str:

@@ -217,6 +217,15 @@ class Store:
         target = self._link_target("previous")
         return read_release(target) if target is not None else None
 
+    def complete_releases(self) -> list[Release]:
+        """Every complete release folder, newest version first."""
+        try:
+            folders = list(self.releases.iterdir())
+        except OSError:
+            return []
+        found = [r for r in map(read_release, folders) if r is not None]
+        return sorted(found, key=lambda r: (r.version, r.path.name), reverse=True)
+
     def _link_target(self, name: str) -> Path | None:
         try:
             target = os.readlink(self.state_dir / name)

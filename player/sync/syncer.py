@@ -29,7 +29,7 @@ from player.core.problems import LoadError
 from player.sync.fetch import FetchError, RateLimiter, Stopped
 from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
-from player.sync.store import Release, Store
+from player.sync.store import MANIFEST_NAME, SIGNATURE_NAME, Release, Store
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,42 @@ class Syncer:
         if bad:
             self.report("error", "file_bad", f"{len(bad)} stored file(s) were damaged on disk and "
                         "will be downloaded again", {"objects": bad[:20]})
+
+    def restore_current(self) -> Release | None:
+        """With no complete `current` (the link lost, or its release damaged), point it at
+        the newest complete release on disk whose signature verifies and whose playlist loads:
+        the screen must not wait for the hub to show content it already has."""
+        if self.store.current() is not None or not self.public_keys:
+            return None
+        with self.store.locked() as mine:
+            if not mine or self.store.current() is not None:
+                return None
+            for release in self.store.complete_releases():
+                if not self._usable(release):
+                    continue
+                self.store.make_current(release.path)
+                self.report("warning", "release_restored", f"the current content link was "
+                            f"missing: playing release {release.version}, the newest complete "
+                            "release on disk", {"version": release.version})
+                return release
+        return None
+
+    def _usable(self, release: Release) -> bool:
+        try:
+            raw = (release.path / MANIFEST_NAME).read_bytes()
+            signature = (release.path / SIGNATURE_NAME).read_bytes()
+        except OSError:
+            return False
+        if not keys.verify(self.public_keys, raw, signature):
+            log.warning("release %s on disk is not signed by a pinned key; not used",
+                        release.path.name)
+            return False
+        try:
+            self.check_playlist(release.playlist)
+        except Exception as exc:  # LoadError or worse: either way it would not play
+            log.warning("release %s on disk does not load (%s); not used", release.path.name, exc)
+            return False
+        return True
 
     def close(self) -> None:
         for source in self.sources:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LOCAL_CHECK = 10.0  # seconds between looks at local folders (a stat each)
 FIRST_RETRY = 30.0
 LONG_POLL_WAIT = 25  # seconds a hub may hold a conditional manifest request
+RETRY = (5.0, 300.0)  # after a failed start (a read-only state folder): first, longest wait
 
 
 def in_hours(windows: tuple, moment: time_of_day) -> bool:
@@ -60,7 +61,8 @@ class SyncWorker(threading.Thread):
 
     def __init__(self, config: Config, outbox: queue.Queue,
                  on_event: Callable[[str, str, str, dict], None] | None = None,
-                 clock: Callable[[], datetime] = datetime.now):
+                 clock: Callable[[], datetime] = datetime.now,
+                 retry: tuple[float, float] = RETRY):
         super().__init__(name="sync", daemon=True)  # daemon: a held long poll must not block exit
         self.config = config
         self.outbox = outbox
@@ -72,6 +74,9 @@ class SyncWorker(threading.Thread):
         self._observer: Any = None  # a watchdog Observer, when folders are watched
         self._syncer: Syncer | None = None
         self._announced: tuple[int, Path] | None = None
+        self.retry = retry  # seconds: first and longest wait before setting up again
+        self.waiting = ""  # why the worker could not set up, while it waits ("" = fine)
+        self._failed_starts = 0
 
     def stop(self) -> None:
         """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
@@ -88,27 +93,51 @@ class SyncWorker(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        syncer = None
+        while not self._stopped.is_set():
+            try:
+                self._start_and_poll()
+                return
+            except Exception as exc:  # the screen keeps playing; content comes again later
+                first, longest = self.retry
+                delay = min(longest, first * 2 ** min(self._failed_starts, 20))
+                delay *= random.uniform(0.5, 1.0)
+                self._failed_starts += 1
+                problem = f"{type(exc).__name__}: {exc}"
+                if problem != self.waiting:  # once per cause, not at every try
+                    log.error("sync waits: %s (trying again, next in %.0f s)", problem, delay,
+                              exc_info=not isinstance(exc, OSError))
+                    if self.on_event:
+                        self.on_event("error", "sync_failed",
+                                      f"sync cannot run yet: {problem}; it tries again", {})
+                self.waiting = problem
+                self._stopped.wait(delay)
+
+    def _start_and_poll(self) -> None:
+        """Set up (the store, the `current` link), then poll until stopped."""
+        syncer = build_syncer(self.config, self.on_event, self._stopped)
+        self._syncer = syncer
         try:
-            syncer = build_syncer(self.config, self.on_event, self._stopped)
-            self._syncer = syncer
             if self._stopped.is_set():
                 return
-            syncer.prepare()
-            current = syncer.store.current()  # what the render loop finds by itself at start
+            current = syncer.store.current()  # what the render loop found by itself at start
             self._announced = (current.version, current.path) if current else None
+            # before re-hashing the store (minutes on a large SD card): the loop shows the
+            # fallback slide until then; a damaged object found next is handled as ever
+            if syncer.restore_current() is not None:
+                self._post(syncer)
+            syncer.prepare()
+            if self.waiting:
+                log.warning("sync works again (was: %s)", self.waiting)
+                self.waiting = ""
+            self._failed_starts = 0
             self._watch_folders(syncer)
             self._loop(syncer)
-        except Exception as exc:  # the screen keeps playing; say why content stopped coming
-            log.exception("the sync worker stopped")
-            if self.on_event:
-                self.on_event("error", "sync_failed", f"the sync worker stopped: {exc}", {})
         finally:
             if self._observer is not None:
                 self._observer.stop()
                 self._observer.join(timeout=5)
-            if syncer is not None:
-                syncer.close()
+                self._observer = None
+            syncer.close()
 
     def _loop(self, syncer: Syncer) -> None:
         sync = self.config.sync

@@ -53,6 +53,8 @@ class Receiver:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length", 0))
         raw = request.rfile.read(length)
+        if request.path != "/api/heartbeat":  # like the hub: one exact path, no trailing "/"
+            return self._answer(request, 404, {"error": "not found"})
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._answer(request, 401, {"error": "bad token"})
         if length > 2_000_000:

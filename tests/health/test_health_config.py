@@ -42,3 +42,35 @@ def test_health_and_power_errors_name_the_key(section, message):
 def test_a_report_url_without_token_warns():
     config = load({"health": {"report_url": "https://hub.example.vn/api/heartbeat"}})
     assert "no token" in str(config.warnings[0])
+
+
+def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
+    """The worker is restarted in the same process: nothing ended, so nothing is reported."""
+    from player.app import RunOptions, Runtime
+    from player.core.config import load_config
+    from player.health.spool import Spool
+    from player.health.status import read_status, unhealthy
+    from tests.health.test_health_worker import wait_for
+
+    path = tmp_path / "player.yaml"
+    text = (f"cluster: bangioc-1\nstate_dir: {tmp_path / 'state'}\n"
+            "health:\n  interval: 1s\n  write_interval: 1s\n")
+    path.write_text(text)
+    runtime = Runtime(load_config(path), RunOptions(config_path=path))
+    runtime.start_worker("health")
+    try:
+        first = runtime.workers["health"]
+        wait_for(lambda: first.ticks >= 1, "a tick")
+        path.write_text(text.replace("interval: 1s\n", "interval: 2s\n", 1))
+        assert runtime.apply_config(path) is None
+        second = runtime.workers["health"]
+        assert second is not first
+        wait_for(lambda: second.ticks >= 1 and second.spool.stats().reports >= 2, "a tick")
+    finally:
+        runtime.stop_workers()
+    spool = Spool(tmp_path / "state" / "reports.sqlite")
+    restarted = [r for r in spool.batch(5000) if r.get("event") == "restarted"]
+    spool.close()
+    assert [r["severity"] for r in restarted] == ["info"]
+    status = read_status(tmp_path / "state" / "status.json")
+    assert not [r for r in unhealthy(status) if "restarted" in r or "clean stop" in r]

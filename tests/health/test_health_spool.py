@@ -1,8 +1,11 @@
 import os
 import sqlite3
 
+import pytest
+
 from player.health.reports import event_report, heartbeat_report, play_report
-from player.health.spool import Spool
+from player.health.spool import Spool, is_corrupt
+from tests.health.mounts import tmpfs
 
 
 def heartbeat(n: int, pad: int = 0) -> dict:
@@ -114,3 +117,33 @@ def _t(n: int):
     from datetime import UTC, datetime, timedelta
 
     return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=10 * n)
+
+
+def test_an_io_error_is_never_taken_for_a_corrupt_spool(tmp_path):
+    with tmpfs(tmp_path / "mnt") as mount:
+        path = mount.path / "reports.sqlite"
+        spool = Spool(path)
+        spool.add([{"kind": "event", "time": "2026-05-01T08:00:00.000Z", "event": "x"}])
+        spool.close()
+        before = path.read_bytes()
+        mount.read_only(True)
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            Spool(path)
+        assert not is_corrupt(raised.value)
+        assert sorted(p.name for p in mount.path.iterdir()) == ["reports.sqlite"]
+        assert path.read_bytes() == before
+        mount.read_only(False)
+        spool = Spool(path)
+        assert [r["event"] for r in spool.batch()] == ["x"]
+        spool.close()
+
+
+def test_only_real_damage_counts_as_corrupt(tmp_path):
+    path = tmp_path / "reports.sqlite"
+    path.write_bytes(b"this is no database, just some text" * 200)
+    with pytest.raises(sqlite3.DatabaseError) as raised:
+        sqlite3.connect(path).execute("SELECT * FROM sqlite_master").fetchall()
+    assert is_corrupt(raised.value)
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        sqlite3.connect(tmp_path / "no" / "such" / "folder.sqlite")
+    assert not is_corrupt(raised.value)

@@ -163,14 +163,51 @@ def test_status_command_exit_codes_and_json(tmp_path, capsys):
     assert cli(["status", "--config", config]) == 1
 
 
-def test_status_command_with_a_broken_config(tmp_path, capsys):
+def test_status_command_with_a_broken_config_still_reports(tmp_path, capsys):
     path = tmp_path / "player.yaml"
-    path.write_text("helth: {}\n")
+    path.write_text(f"state_dir: {tmp_path / 'state'}\nhelth: {{}}\n")
+    now = datetime.now(UTC)
+    write_atomic(tmp_path / "state" / "status.json",
+                 json.dumps(status(time=now.isoformat(), errors_recent=[])))
+    assert cli(["status", "--config", str(path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["healthy"] is False and out["status"]["cluster"] == "bangioc-1"
+    assert 'did you mean "health"' in out["config"]["problems"][0]
+    assert out["reasons"][0].startswith("config: ") and "helth" in out["reasons"][0]
     assert cli(["status", "--config", str(path)]) == 1
-    assert "health" in capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert text.startswith("Cluster bangioc-1: UNHEALTHY") and "! config: " in text
+    assert "helth" in text
+
+
+def test_status_json_with_an_unparseable_or_missing_config(tmp_path, capsys):
+    path = tmp_path / "player.yaml"
+    path.write_text("cluster: [unclosed\n")
+    assert cli(["status", "--config", str(path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["config"]["problems"] and not out["healthy"]  # status: the default folder's
+    assert cli(["status", "--config", str(tmp_path / "missing.yaml"), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert "no such file" in out["config"]["problems"][0]
 
 
 @pytest.mark.parametrize("value", [None, 0, 59.5])
 def test_summary_survives_odd_values(value):
     text = summary_text(status(uptime=value, summary={"temperature_celsius": value}), None, NOW)
     assert text.startswith("Cluster")
+
+
+def test_status_sees_a_read_only_state_folder_itself(tmp_path, capsys):
+    from tests.health.mounts import tmpfs
+
+    with tmpfs(tmp_path / "state") as mount:
+        config = write_config(tmp_path, mount.path)
+        write_atomic(mount.path / "status.json",
+                     json.dumps(status(time=datetime.now(UTC).isoformat(), errors_recent=[])))
+        mount.read_only(True)
+        assert cli(["status", "--config", config, "--json"]) == 1
+        reasons = json.loads(capsys.readouterr().out)["reasons"]
+        assert reasons == [f"the state folder {mount.path} is read-only: nothing can be saved "
+                           "(the card may be failing)"]
+        assert cli(["status", "--config", config]) == 1
+        assert "is read-only" in capsys.readouterr().out

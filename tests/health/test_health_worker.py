@@ -13,9 +13,10 @@ import pytest
 from player.core.config import Config, HealthConfig
 from player.core.messages import StopRequested
 from player.health.board import StatusBoard
+from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
-from player.health.status import read_status, unhealthy
-from player.health.worker import HealthWorker, mark_clean_exit
+from player.health.status import read_status, unhealthy, write_atomic
+from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree, write
 from tests.health.receiver import Receiver
 
@@ -126,6 +127,30 @@ def test_restart_after_a_clean_stop_and_after_a_crash(tmp_path):
         assert expected in restarted[-1]["message"]
         if expected == "first start":
             mark_clean_exit(cfg.state_dir, "config changed")
+        else:  # what another process left running when it was killed
+            record = json.loads((cfg.state_dir / "exit.json").read_text())
+            write_atomic(cfg.state_dir / "exit.json",
+                         json.dumps({**record, "pid": os.getpid() + 100000}))
+
+
+def test_a_worker_restarted_in_the_same_process_records_no_crash(tmp_path):
+    """A live change of the `health:` section restarts the worker, not the player."""
+    root = make_tree(tmp_path / "sys")
+    cfg = config(tmp_path)
+    for _ in range(2):
+        worker = HealthWorker(cfg, StatusBoard(), root)
+        worker.start()
+        wait_for(lambda w=worker: w.ticks >= 1, "a tick")
+        worker.stop()
+        worker.join(10)
+    spool = Spool(cfg.state_dir / "reports.sqlite")
+    restarted = [r for r in spool.batch(5000) if r.get("event") == "restarted"]
+    spool.close()
+    assert [r["severity"] for r in restarted] == ["info"]
+    assert "first start" in restarted[0]["message"]
+    assert unhealthy(read_status(cfg.state_dir / "status.json")) == []
+    first = json.loads((cfg.state_dir / "exit.json").read_text())
+    assert first["state"] == "running" and first["pid"] == os.getpid()
 
 
 CHILD = """
@@ -204,8 +229,10 @@ def test_status_file_is_rewritten_only_when_it_changes(tmp_path):
     worker = HealthWorker(config(tmp_path), board, root)
     worker.start()
     try:
-        wait_for(lambda: worker.ticks >= 10, "ten ticks")
-        assert worker.status_file.writes <= 2
+        wait_for(lambda: worker.ticks >= 40, "forty ticks")
+        # the spool grows by a heartbeat a tick: rewritten while few wait, then at each
+        # doubling; readings noise never causes a rewrite
+        assert worker.status_file.writes <= 16
         board.set_playing("other.yaml", 43, "x")
         wait_for(lambda: read_status(tmp_path / "state" / "status.json")["player"]["release"] == 43,
                  "the status to follow the new release")
@@ -264,14 +291,27 @@ def test_a_failing_sample_is_logged_and_the_worker_goes_on(tmp_path, caplog):
     assert caplog.text.count("health sample failed") == 1
 
 
-def test_an_unusable_state_folder_turns_reports_off_cleanly(tmp_path, caplog):
+def test_an_unusable_state_folder_is_waited_for(tmp_path, caplog):
     blocker = tmp_path / "state"
     blocker.write_text("a file where the folder should be")
-    worker = HealthWorker(config(tmp_path), StatusBoard(), make_tree(tmp_path / "sys"))
+    board = StatusBoard()
+    worker = HealthWorker(config(tmp_path), board, make_tree(tmp_path / "sys"),
+                          setup_retry=(0.05, 0.2))
     worker.start()
-    worker.join(10)
-    assert not worker.is_alive()
-    assert "health reports are off" in caplog.text
+    try:
+        wait_for(lambda: worker.waiting_for_state, "the worker to find the folder unusable")
+        board.event("error", "file_bad", "media/x.jpg is not an image")  # kept in memory
+        blocker.unlink()
+        wait_for(lambda: worker.ticks >= 1, "the worker to use the folder once it is there")
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert caplog.text.count("health reports wait") == 1
+    assert "health reports work again" in caplog.text
+    spool = Spool(tmp_path / "state" / "reports.sqlite")
+    events = [r.get("event") for r in spool.batch(5000)]
+    spool.close()
+    assert {"file_bad", "restarted", "state_folder_usable"} <= set(events)
 
 
 def test_last_sync_comes_from_the_sync_state_file_when_not_posted(tmp_path):
