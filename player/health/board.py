@@ -17,6 +17,9 @@ from player.health.reports import event_report, iso, play_report, screenshot_rep
 MAX_PENDING = 10_000  # routine items kept in memory if the worker is stuck; events always kept
 
 
+SHOWING = ("playing", "starting")  # screen states in which the item on screen is real
+
+
 class StatusBoard:
     """Player state shared between the render loop (writer) and the health worker (reader)."""
 
@@ -31,14 +34,13 @@ class StatusBoard:
         self._playing: dict[str, object] = {"playlist": None, "release": None, "item": None}
         self._item_since: float | None = None  # monotonic time the item on screen came up
         self._fallback_since: float | None = None  # the fallback slide up since (monotonic)
-        self._screen: dict[str, str] = {"state": "on", "detail": ""}
+        self._screen: dict[str, str] = {"state": "starting", "detail": ""}
         self._config: dict[str, object] = {"problems": [], "source": None, "time": None}
         self.changed = threading.Event()  # set when what is on screen changed (status.json)
         self._frames = 0
         self._late = 0
         self._audio = {"present": False, "reason": ""}
         self._display: dict[str, object] = {"driver": None, "size": None}
-        self._screen = {"state": "starting", "detail": ""}
         self._sync: dict = {}
         self._events: list[dict] = []
         self._pending: dict[tuple[str, str, str], dict] = {}
@@ -68,8 +70,8 @@ class StatusBoard:
             self._changed()
 
     def set_screen(self, state: str, detail: str = "") -> None:
-        """The screen's state: "on", or why nothing is shown ("screen_off" by the off-hours
-        schedule, "display_unavailable"...); `detail` says more (until when, which output)."""
+        """What the screen shows as a whole, posted when it starts showing it: `playing`,
+        `screen_off` (blank by schedule) or `display_unavailable` (no screen); `detail` says why."""
         with self._lock:
             if self._screen == {"state": state, "detail": detail}:
                 return
@@ -105,12 +107,6 @@ class StatusBoard:
     def set_display(self, driver: str, size: tuple[int, int]) -> None:
         with self._lock:
             self._display = {"driver": driver, "size": list(size)}
-
-    def set_screen(self, state: str, detail: str = "") -> None:
-        """What the screen shows as a whole, posted when it starts showing it: `playing`,
-        `screen_off` (blank by schedule) or `display_unavailable` (no screen), and why."""
-        with self._lock:
-            self._screen = {"state": state, "detail": detail}
 
     def set_sync(self, **state: object) -> None:
         """Merge sync state: `time`, `result`, `bytes`, `error`, or anything else useful."""
@@ -168,7 +164,7 @@ class StatusBoard:
         """The player part of a heartbeat (counters are totals since start)."""
         now = self._monotonic()
         with self._lock:
-            screen_on = self._screen["state"] == "on"
+            screen_on = self._screen["state"] in SHOWING
             playing = dict(self._playing)
             if not screen_on:  # a blank screen plays nothing, whatever the schedule holds
                 playing["item"] = None
@@ -181,7 +177,6 @@ class StatusBoard:
                 "screen": self._screen["state"], "screen_detail": self._screen["detail"],
                 "audio": self._audio["present"], "audio_reason": self._audio["reason"],
                 "display": dict(self._display), "last_sync": dict(self._sync),
-                "screen": self._screen["state"], "screen_detail": self._screen["detail"],
             }
 
     def errors_waiting(self) -> bool:

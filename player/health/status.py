@@ -13,6 +13,7 @@ from pathlib import Path
 
 from player.core.config import HealthConfig
 from player.core.units import format_duration
+from player.health.board import SHOWING
 from player.health.readings import Sample
 from player.i18n import _
 
@@ -222,7 +223,7 @@ def unhealthy(status: dict | None, now: datetime | None = None,
 def one_line(status: dict) -> str:
     """A short summary for systemd's STATUS= (shown by `systemctl status`)."""
     p = status.get("player") or {}
-    if (p.get("screen") or "on") != "on":
+    if (p.get("screen") or "playing") not in SHOWING:
         parts = [f"{p['screen']}" + (f" ({p['screen_detail']})" if p.get("screen_detail") else "")]
     else:
         parts = [f"playing {p.get('playlist') or 'nothing'}"
@@ -292,8 +293,8 @@ def _playing(status: dict, p: dict) -> str:
         stopped = status.get("stopped") or {}
         return _("playing  nothing: stopped at {time} ({reason})").format(
             time=stopped.get("time", "?"), reason=stopped.get("reason", "?"))
-    screen = p.get("screen") or "on"
-    if screen != "on":
+    screen = p.get("screen") or "playing"
+    if screen not in SHOWING:
         detail = f" ({p['screen_detail']})" if p.get("screen_detail") else ""
         labels = {"screen_off": _("the screen is off by its schedule"),
                   "display_unavailable": _("no display: the player waits for it")}

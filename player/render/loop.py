@@ -420,7 +420,8 @@ class Player:
             else:
                 old.slide.close()
         if self.board is not None:
-            self.board.set_playing(self.playlist.name, self.release, entry.item.id)
+            self.board.set_playing(self.playlist.name, self.release, entry.item.id,
+                                  fallback=entry.role == "fallback")
         log.debug("showing %s (%s) until %s", entry.item.id, entry.role, end)
 
     def next_entry(self, wall: float) -> Entry:

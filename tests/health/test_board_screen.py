@@ -10,6 +10,6 @@ def test_screen_state_is_in_the_snapshot():
     board.set_playing("demo", 3, "")
     snapshot = board.snapshot()
     assert (snapshot["screen"], snapshot["screen_detail"], snapshot["item"]) == \
-        ("screen_off", "screen off by schedule", "")
+        ("screen_off", "screen off by schedule", None)
     board.set_screen("display_unavailable", "no X server answers on DISPLAY=:0")
     assert board.snapshot()["screen"] == "display_unavailable"

@@ -42,7 +42,7 @@ class RecordingBoard:
         self.screens: list[tuple[str, str]] = []
         self.displays: list[tuple] = []
 
-    def set_playing(self, playlist, release, item):
+    def set_playing(self, playlist, release, item, fallback=None):
         self.playing = (playlist, release, item)
 
     def count_frames(self, shown, late):
