@@ -94,8 +94,9 @@ def try_mount_tmpfs(path: Path) -> bool:
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
-def remount(path: Path, mode: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=False)
+def remount(path: Path, mode: str) -> bool:
+    return subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=False,
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 class Supervisor:
@@ -195,9 +196,11 @@ def main() -> int:
                 time.sleep(10)
                 xserver, _ = start_x(number)
             elif fault == "read_only" and mounted:
-                remount(state, "ro")
-                time.sleep(20)
-                remount(state, "rw")
+                if remount(state, "ro"):
+                    time.sleep(20)
+                    remount(state, "rw")
+                else:
+                    events[-1] += " (not applied: the state folder is busy, a remount is refused)"
     finally:
         player.stop()
         xserver.terminate()
