@@ -103,11 +103,18 @@ class MediaFactory:
             if self.board is not None:
                 self.board.event("warning", "decode_failed", f"item {item.id}: {message}", {"item": item.id})
 
+        def on_truncated(message: str) -> None:
+            # A cut file is a bad file, reported like a broken picture (once per showing).
+            log.error("item %s: %s", item.id, message)
+            if self.board is not None:
+                self.board.event("error", "file_bad", f"item {item.id}: {message}",
+                                 {"item": item.id, "file": str(item.source)})
+
         assert item.source is not None
         video = VideoSlide(item.id, ctx.folder / item.source, ctx.size, item.fit or ctx.fit,
                            self.config.display.background, loop=item.loop, duration=item.duration,
                            volume=item.volume, mute=item.mute, audio=self.audio_output(),
-                           on_error=on_error)
+                           on_error=on_error, on_truncated=on_truncated)
         caption = None
         if item.caption:
             caption = pygame.Surface(ctx.size, pygame.SRCALPHA)
