@@ -344,7 +344,8 @@ class VideoSlide:
 
     Making one starts decoding at once; `prepare()` waits for the first frame and raises
     MediaError naming the file when it cannot be played. `duration` cuts the clip (and holds its
-    last frame if the clip is shorter, unless `loop` repeats it to fill the time).
+    last frame if the clip is shorter, unless `loop` repeats it to fill the time). `fade`: the
+    sound crossfades with the sound before it over that many seconds, as the picture does.
     """
 
     animated = True
@@ -354,8 +355,9 @@ class VideoSlide:
                  duration: float | None = None, volume: float = 1.0, mute: bool = False,
                  audio: AudioOutput | None = None,
                  on_error: Callable[[str], None] | None = None,
-                 on_truncated: Callable[[str], None] | None = None):
+                 on_truncated: Callable[[str], None] | None = None, fade: float = 0.0):
         self.item_id = item_id
+        self.fade = fade  # seconds of crossfade with the sound before it (the picture's)
         self.path = path
         self.size = size
         self.background = background
@@ -416,7 +418,7 @@ class VideoSlide:
             self._show(self._pending)
             self._pending = None
         if self._stream is not None:
-            self._audio.play(self._stream, self._pts0, now)
+            self._audio.play(self._stream, self._pts0, now, fade=self.fade)
 
     def draw(self, target: pygame.Surface, now: float) -> None:
         self._advance(now)
