@@ -461,3 +461,35 @@ def test_audio_latency_is_read_in_milliseconds(value, latency):
 def test_a_bad_audio_latency_is_named(value):
     with pytest.raises(LoadError, match="audio.latency"):
         config_from_data({"audio": {"latency": value}}, "player.yaml")
+
+
+def test_a_still_items_sound_crossfades_with_the_video_before_it(tmp_path):
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    clip = make_clip(tmp_path / "film.mp4", 2.0, continuous_tone=True)
+    voice = make_clip(tmp_path / "voice.m4a", 2.0, video=False, continuous_tone=True)
+    device = Device()
+    film = VideoSlide("film", clip, SIZE, "contain", (0, 0, 0), audio=device.output)
+    track = AudioTrack(voice, device.output, fade=0.4)
+    try:
+        film.prepare()
+        film._stream.wait_ready(10)
+        film.start(device.now)
+        run_fed(device, [film], 0.2)
+        track.prepare()
+        track.start(device.now)
+        for _ in range(25):
+            track._stream.wait_ready(10)
+            film._stream.wait_ready(10)
+            device.run(0.01)
+        assert [channel.get_busy() for channel in device.mixer.channels.values()] == [True, True]
+        assert device.mixer.Channel(0).volume < device.mixer.Channel(1).volume  # past half-way
+        for _ in range(30):
+            track._stream.wait_ready(10)
+            device.run(0.01)
+        assert not device.mixer.Channel(0).get_busy()
+    finally:
+        track.close()
+        film.close()
+        device.output.close()
+        pygame.display.quit()
