@@ -112,6 +112,17 @@ class Placement:
     x: int
     y: int
 
+    def bars(self, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+        """The rectangles of a target of `size` that the picture leaves uncovered."""
+        width, height = size
+        left, top = max(self.x, 0), max(self.y, 0)
+        right, bottom = min(self.x + self.width, width), min(self.y + self.height, height)
+        if right <= left or bottom <= top:
+            return [(0, 0, width, height)]
+        bars = [(0, 0, width, top), (0, bottom, width, height - bottom),
+                (0, top, left, bottom - top), (right, top, width - right, bottom - top)]
+        return [bar for bar in bars if bar[2] > 0 and bar[3] > 0]
+
     def covers(self, size: tuple[int, int]) -> bool:
         return self.x <= 0 and self.y <= 0 and self.x + self.width >= size[0] and \
             self.y + self.height >= size[1]
@@ -472,8 +483,13 @@ class VideoSlide:
     def draw(self, target: pygame.Surface, now: float) -> None:
         self._advance(now)
         placed = self._decoder.placement
-        if self._surface is None or placed is None or not placed.covers(self.size):
+        if self._surface is None or placed is None:
             target.fill(self.background)
+        elif not placed.covers(self.size):
+            # Only the bars: the picture covers the rest (filling all of it first would write a
+            # 1080p screen twice, 0.3-0.4 ms a frame).
+            for bar in placed.bars(target.get_size()):
+                target.fill(self.background, bar)
         if self._surface is not None and placed is not None and not self._copy_rows(target, placed):
             target.blit(self._surface, (placed.x, placed.y))
 

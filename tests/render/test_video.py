@@ -423,3 +423,14 @@ def test_a_full_width_picture_is_copied_into_the_screen_as_a_blit_would_draw_it(
         assert tuple(screen.get_at((5, 2)))[:3] == ((9, 9, 9) if letterbox else (0, 0, 0))
     finally:
         slide.close()
+
+
+@pytest.mark.parametrize("placed, bars", [
+    (Placement(100, 60, 0, 0), []),
+    (Placement(60, 60, 20, 0), [(0, 0, 20, 60), (80, 0, 20, 60)]),
+    (Placement(100, 40, 0, 10), [(0, 0, 100, 10), (0, 50, 100, 10)]),
+    (Placement(120, 80, -10, -10), []),
+    (Placement(10, 10, 200, 200), [(0, 0, 100, 60)]),
+])
+def test_only_the_bars_beside_a_picture_are_filled(placed, bars):
+    assert sorted(placed.bars((100, 60))) == sorted(bars)
