@@ -1,12 +1,14 @@
 """A/V offset on a clip with a white flash and a beep at the same known times.
 
-    python benchmarks/avsync.py [--seconds 300]
+    python benchmarks/avsync.py [--seconds 300] [--latency 0]
 
 Plays the clip in real time through VideoSlide and the real mixer (SDL's `dummy` audio driver
 unless SDL_AUDIODRIVER says otherwise; it consumes samples at its own pace, like a sound card
 whose clock is not the CPU's) on the offscreen video driver. For every flash it takes the time
 the flash frame was flipped, and the time the beep's first sample reached the mixer, from the
 chunks handed out (when each chunk started, as the feeder saw it, plus SDL's mixing buffer).
+With `--latency MS` the sink is taken to delay the sound by that much (`audio.latency`): the
+sound is heard that much later, and the pictures should be held back with it.
 Offset = picture time - sound time (positive: the picture is late). Prints the figures.
 """
 
@@ -27,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="clip length (default 300)")
+    parser.add_argument("--latency", type=int, default=0,
+                        help="audio.latency in ms: the sink is taken to delay sound this much")
     args = parser.parse_args()
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ["SDL_VIDEODRIVER"] = "offscreen"
@@ -46,7 +50,7 @@ def main() -> int:
 
     pygame.display.init()
     screen = pygame.display.set_mode((640, 384))
-    output = AudioOutput(AudioConfig(volume=1.0)).open()
+    output = AudioOutput(AudioConfig(volume=1.0, latency=args.latency / 1000)).open()
     if not output.available:
         print(f"no audio: {output.problem}")
         return 1
@@ -79,7 +83,8 @@ def main() -> int:
     output.close()
     pygame.display.quit()
 
-    latency = MIXER_BUFFER / RATE
+    # What is heard: the mixer's buffer, then the sink's own delay (audio.latency).
+    latency = MIXER_BUFFER / RATE + args.latency / 1000
     offsets = []
     for beep, seen in sorted(shown.items()):
         for pts, secs, start in chunks:
@@ -99,7 +104,8 @@ def main() -> int:
           f"stdev {statistics.pstdev(values) * 1000:.1f} ms (target: under 40 ms)")
     print(f"first minute mean {statistics.mean(minute) * 1000:+.1f} ms, last minute mean "
           f"{statistics.mean(last_minute) * 1000:+.1f} ms (drift)")
-    print(f"frame period: {1000 / 30:.1f} ms; mixer buffer assumed: {latency * 1000:.1f} ms")
+    print(f"frame period: {1000 / 30:.1f} ms; mixer buffer assumed: "
+          f"{MIXER_BUFFER / RATE * 1000:.1f} ms; audio.latency {args.latency} ms")
     worst = sorted(offsets, key=lambda bo: -abs(bo[1]))[:5]
     print("worst: " + ", ".join(f"{b:.1f} s: {o * 1000:+.1f} ms" for b, o in worst))
     return 0

@@ -2,17 +2,19 @@
 
     python benchmarks/soak.py [--switches 3000]
 
-Pictures, text (stacked and alternating, with Chinese), a short video with sound and the ticker,
-with crossfades and cuts, on a loop clock that runs as fast as the machine allows. RSS, open
-files and threads are sampled as it goes; the figures to read are the growth between the first
-and the last sample (target: no growth beyond noise). The baseline is the same process's RSS
-right after the first 100 switches, when every cache is warm.
+Pictures, text (stacked and alternating, with Chinese), short videos of several sizes (360p to
+1080p), rotations (0, 90, 180) and codecs (H.264, VP9), some with sound, and the ticker, with
+crossfades and cuts, on a loop clock that runs as fast as the machine allows. RSS, open
+files and threads are sampled each time the same text item comes round; the figure to read is the
+growth of the median RSS from the first window of switches to the last (target: under 10 MB, and
+no growth in open files or threads). The first 100 switches warm the caches and are left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -41,30 +43,56 @@ PLAYLIST = """languages: [vi, en, zh]
 defaults: {duration: 200ms, transition: {type: crossfade, duration: 60ms}}
 items:
   - {id: photo, image: media/photo.jpg, fit: cover, caption: {vi: Thác Bản Giốc, en: Ban Gioc Falls}}
-  - {id: welcome, text: {vi: Chào mừng quý khách, en: Welcome, zh: 欢迎}, transition: cut}
   - {id: film, video: media/clip.mp4, duration: 300ms}
+  - {id: welcome, text: {vi: Chào mừng quý khách, en: Welcome, zh: 欢迎}, transition: cut}
+  - {id: portrait, video: media/portrait.mp4, duration: 300ms}
+  - {id: wide, video: media/wide.mp4, duration: 300ms, fit: cover}
   - {id: safety, text: {vi: Xin đi đúng lối, en: Please stay on the paths, zh: 请走指定通道}, layout: alternate}
+  - {id: webm, video: media/small.webm, duration: 300ms}
+  - {id: flipped, video: media/flipped.mkv, duration: 300ms, transition: cut}
 overlays:
   ticker: {text: {vi: Chúc quý khách vui vẻ, en: Have a good visit}}
 """
+
+# name: (size, codec, display rotation, with sound): several sizes, rotations and codecs, so
+# every switch may need a filter graph of another shape.
+CLIPS = {
+    "clip.mp4": ((640, 360), "libx264", 0, True),
+    "portrait.mp4": ((1280, 720), "libx264", 90, False),
+    "wide.mp4": ((1920, 1080), "libx264", 0, True),
+    "small.webm": ((320, 180), "libvpx-vp9", 0, False),
+    "flipped.mkv": ((854, 480), "libx264", 180, True),
+}
+
+
+def make_clip(path: Path, size: tuple[int, int], codec: str, rotation: int, sound: bool) -> None:
+    width, height = size
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(codec, rate=30)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"deadline": "realtime", "cpu-used": "8"} if codec == "libvpx-vp9" \
+            else {"preset": "ultrafast"}
+        if rotation:
+            video.set_display_rotation(rotation)
+        audio = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000) \
+            if sound else None
+        for i in range(15):
+            picture = np.full((height, width, 3), (i * 16) % 256, np.uint8)
+            out.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        out.mux(video.encode())
+        if audio is not None:
+            tone = (np.sin(np.arange(24000) * 0.06) * 6000).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+            frame.sample_rate = 48000
+            out.mux(audio.encode(frame))
+            out.mux(audio.encode())
 
 
 def make_media(folder: Path) -> None:
     (folder / "media").mkdir()
     Image.effect_noise((1600, 900), 40).convert("RGB").save(folder / "media" / "photo.jpg")
-    with av.open(str(folder / "media" / "clip.mp4"), "w") as out:
-        video = out.add_stream("libx264", rate=30)
-        video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
-        audio = out.add_stream("aac", rate=48000)
-        for i in range(15):
-            picture = np.full((360, 640, 3), (i * 16) % 256, np.uint8)
-            out.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-        tone = (np.sin(np.arange(24000) * 0.06) * 6000).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
-        frame.sample_rate = 48000
-        out.mux(audio.encode(frame))
-        out.mux(video.encode())
-        out.mux(audio.encode())
+    for name, (size, codec, rotation, sound) in CLIPS.items():
+        make_clip(folder / "media" / name, size, codec, rotation, sound)
 
 
 def sample(process: psutil.Process) -> tuple[float, int, int]:
@@ -74,6 +102,7 @@ def sample(process: psutil.Process) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=3000)
+    parser.add_argument("--window", type=int, default=1000, help="switches per printed line")
     args = parser.parse_args()
     process = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,7 +128,9 @@ def main() -> None:
                 if current != last_item:
                     switches += 1
                     last_item = current
-                    if switches == 100 or switches % 500 == 0:
+                    # Always at the same item (a text after a cut: the video before it is
+                    # closed, the next one is decoding ahead), so samples compare like with like.
+                    if switches >= 100 and player.current.entry.item.id == "welcome":
                         samples.append((switches, *sample(process)))
                 clock["t"] += 1 / 30
                 time.sleep(0.002)  # lets the decoder threads keep up with the hurried clock
@@ -110,11 +141,26 @@ def main() -> None:
         cpu = process.cpu_times()
     print(f"machine: {os.cpu_count()} cores; {args.switches} switches in {elapsed:.0f} s "
           f"({(cpu.user + cpu.system - cpu0.user - cpu0.system) / elapsed * 100:.0f}% CPU)")
-    for switches, rss, files, threads in samples:
-        print(f"  after {switches:5d} switches: RSS {rss:7.1f} MB, open files {files:3d}, threads {threads}")
-    first, last = samples[0], samples[-1]
-    print(f"growth from switch {first[0]} to {last[0]}: RSS {last[1] - first[1]:+.1f} MB, "
-          f"open files {last[2] - first[2]:+d}, threads {last[3] - first[3]:+d}")
+    windows = summarise(samples, args.window)
+    for end, rss, files, threads in windows:
+        print(f"  up to {end:6d} switches: RSS median {rss:7.1f} MB, open files at most {files:3d}, "
+              f"threads at most {threads}")
+    first, last = windows[0], windows[-1]
+    print(f"growth from the first window to the last: RSS {last[1] - first[1]:+.1f} MB, "
+          f"open files {last[2] - first[2]:+d}, threads {last[3] - first[3]:+d} (target: RSS < 10 MB, "
+          f"files and threads +0)")
+
+
+def summarise(samples: list[tuple], window: int) -> list[tuple[int, float, int, int]]:
+    """Per window of `window` switches: the median RSS (one sample's RSS depends on which
+    frames happen to be queued) and the most open files and threads seen."""
+    out = []
+    for start in range(100, samples[-1][0] + 1, window):
+        group = [s for s in samples if start <= s[0] < start + window]
+        if group:
+            out.append((start + window, statistics.median(s[1] for s in group),
+                        max(s[2] for s in group), max(s[3] for s in group)))
+    return out
 
 
 if __name__ == "__main__":

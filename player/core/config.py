@@ -104,6 +104,7 @@ class AudioConfig:
     enabled: bool = True
     volume: float = 0.8  # 0.0 to 1.0
     quiet_hours: tuple[QuietHours, ...] = ()
+    latency: float = 0.0  # seconds the sink (amplifier, HDMI TV) delays sound; the picture waits
 
 
 @dataclass(frozen=True)
@@ -357,13 +358,16 @@ def _health(f: Fields) -> HealthConfig:
     )
 
 
+MAX_AUDIO_LATENCY_MS = 2000  # beyond this a sink is broken, not slow
+
+
 def _volume(f: Fields, key: str, default: float) -> float:
     """Volumes are written 0-100 (percent) in YAML and kept 0.0-1.0 inside."""
     return f.number(key, default * 100, 0, 100) / 100
 
 
 def _audio(f: Fields) -> AudioConfig:
-    f.check_keys(("enabled", "volume", "quiet_hours"))
+    f.check_keys(("enabled", "volume", "quiet_hours", "latency"))
     quiet = []
     for _i, entry, path, line in f.entries("quiet_hours"):
         q = Fields(entry, path, f.problems, line)
@@ -375,7 +379,8 @@ def _audio(f: Fields) -> AudioConfig:
         if hours:
             quiet.append(QuietHours(hours=hours, volume=_volume(q, "volume", 0.0)))
     return AudioConfig(enabled=f.boolean("enabled", True), volume=_volume(f, "volume", 0.8),
-                       quiet_hours=tuple(quiet))
+                       quiet_hours=tuple(quiet),
+                       latency=f.integer("latency", 0, 0, MAX_AUDIO_LATENCY_MS) / 1000)
 
 
 def _power(f: Fields) -> PowerConfig:

@@ -13,6 +13,7 @@ streams given to it never start and their position stays None, so video runs on 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -37,6 +38,7 @@ BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
 CONFIRM_SLACK = 0.008  # the feeder sees a chunk start within ~2 ms unless it is held up
 WATCH_BEFORE = 0.015  # start polling the channel this long before a chunk should end
 POLL = 0.002
+FADE_STEP = 0.02  # the volume steps this often during a crossfade (inaudible steps)
 FIRST_SOUND_TIMEOUT = 5.0  # AudioTrack.prepare() waits this long for a slow disk
 
 
@@ -225,9 +227,39 @@ def device_level(config: AudioConfig, moment: datetime) -> float:
     return config.volume
 
 
+class _Voice:
+    """One mixer channel and the stream it plays, with the chunks in flight and its fade."""
+
+    def __init__(self, channel, stream: AudioStream):  # noqa: ANN001 - pygame Channel
+        self.channel = channel
+        self.stream = stream
+        self.in_flight: list[_InFlight] = []
+        self.idle_seen = False
+        self.last_poll = 0.0
+        self.fade: tuple[float, float, bool] | None = None  # start, seconds, fading in
+
+    def gain(self, now: float) -> float:
+        """The fade's factor at `now`: equal power, so the sum sounds as loud as either alone."""
+        if self.fade is None:
+            return 1.0
+        start, seconds, rising = self.fade
+        x = min(max((now - start) / seconds, 0.0), 1.0)
+        return math.sin(x * math.pi / 2) if rising else math.cos(x * math.pi / 2)
+
+    def fade_done(self, now: float) -> bool:
+        return self.fade is not None and now >= self.fade[0] + self.fade[1]
+
+    def silence(self) -> None:
+        self.channel.stop()
+        self.stream._set_active(False)
+        self.in_flight = []
+
+
 class AudioOutput:
     """The one sound output: mixer start-up, the feeder thread and the device volume.
 
+    One stream has the floor at a time; during a crossfade the one before it goes on playing on
+    the second channel, fading out while the new one fades in.
     `open()` never raises: with no audio device it logs a warning, `available` is False and
     `problem` says why (for the status report).
     """
@@ -241,13 +273,12 @@ class AudioOutput:
         self._clock = clock
         self._wall = wall
         self._channel = None
+        self._channels: list = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
-        self._stream: AudioStream | None = None
-        self._in_flight: list[_InFlight] = []
-        self._last_poll = 0.0
-        self._idle_seen = False
+        self._voice: _Voice | None = None  # the stream with the floor
+        self._fading: _Voice | None = None  # the one before it, during a crossfade
         self._level_checked = 0.0
         self._thread: threading.Thread | None = None
         self.on_chunk: Callable[[float, float, float], None] | None = None  # pts, secs, start
@@ -284,6 +315,9 @@ class AudioOutput:
             self.problem = f"no audio device ({exc}); playing without sound"
             log.warning("%s", self.problem)
             return self
+        # A second reserved channel carries the sound that fades out under the next one.
+        self._mixer.set_reserved(2)
+        self._channels = [self._channel, self._mixer.Channel(1)]
         log.info("audio output: %s Hz, %s channels", RATE, CHANNELS)
         if feeder:
             self._thread = threading.Thread(target=self._run, name="audio-feeder", daemon=True)
@@ -296,7 +330,8 @@ class AudioOutput:
             return self._service(now)
 
     def set_config(self, config: AudioConfig) -> None:
-        """Apply new volume / quiet hours (enabling or disabling sound needs a restart)."""
+        """Apply new volume / quiet hours at once, a new latency from the next stream played
+        (enabling or disabling sound needs a restart)."""
         self.config = config
         self._level_checked = 0.0
         self._wake.set()
@@ -308,27 +343,52 @@ class AudioOutput:
     def status(self) -> dict[str, object]:
         return {"audio": self.available, "problem": self.problem}
 
-    def play(self, stream: AudioStream, media_start: float | None, at: float) -> None:
+    def play(self, stream: AudioStream, media_start: float | None, at: float,
+             fade: float = 0.0) -> None:
         """Give `stream` the floor: media time `media_start` is heard at monotonic `at`
-        (None: start from the stream's first sample, whenever it is there)."""
+        (None: start from the stream's first sample, whenever it is there).
+
+        With `fade` (seconds), a sound still playing fades out over that time while this one
+        fades in (a crossfade); otherwise it stops at once.
+        """
         if not self.available:
             return
         with stream._cond:
             stream._align = None if media_start is None else (media_start, at)
+            # The sink's own delay comes on top of SDL's: pictures wait for what is heard.
+            stream._latency = MIXER_BUFFER / RATE + self.config.latency
         with self._lock:
-            self._drop_in_flight()
-            self._stream = stream
+            if self._fading is not None:
+                self._fading.silence()
+                self._fading = None
+            old = self._voice
+            if old is not None and fade > 0 and old.in_flight and not old.stream.finished:
+                old.fade = (at, fade, False)
+                self._fading = old
+            elif old is not None:
+                old.silence()
+            # Channel 0 unless the sound fading out holds it.
+            busy = self._fading.channel if self._fading is not None else None
+            channel = next(c for c in self._channels if c is not busy)
+            self._voice = _Voice(channel, stream)
+            if self._fading is not None:
+                self._voice.fade = (at, fade, True)
             stream._set_active(True)
+            self._level_checked = 0.0
         self._wake.set()
 
     def stop(self, stream: AudioStream) -> None:
-        """Silence `stream` at once if it has the floor."""
+        """Silence `stream` at once, whether it has the floor or is fading out."""
         if not self.available:
             return
         with self._lock:
-            if self._stream is stream:
-                self._drop_in_flight()
-                self._stream = None
+            for voice in (self._voice, self._fading):
+                if voice is not None and voice.stream is stream:
+                    voice.silence()
+            if self._voice is not None and self._voice.stream is stream:
+                self._voice = None
+            if self._fading is not None and self._fading.stream is stream:
+                self._fading = None
 
     def close(self) -> None:
         """Stop the feeder and release the device."""
@@ -338,18 +398,13 @@ class AudioOutput:
             self._thread.join(timeout=5)
             self._thread = None
         if self._channel is not None:
-            self._channel.stop()
+            for channel in self._channels:
+                channel.stop()
             self._channel = None
+            self._channels = []
             self._mixer.quit()
 
     # -- the feeder thread -------------------------------------------------------------------
-
-    def _drop_in_flight(self) -> None:
-        """Silence the channel and take the floor from the current stream."""
-        self._channel.stop()
-        if self._stream is not None:
-            self._stream._set_active(False)
-        self._in_flight = []
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -358,75 +413,90 @@ class AudioOutput:
             self._wake.clear()
 
     def _service(self, now: float) -> float:
-        """Observe the channel, keep two chunks in flight; return how long to sleep."""
-        if now - self._level_checked > 1.0:
+        """Observe the channels, keep two chunks in flight on each; return how long to sleep."""
+        if self._fading is not None and self._fading.fade_done(now):
+            self._fading.silence()
+            self._fading = None
+        if self._voice is not None and self._voice.fade_done(now):
+            self._voice.fade = None
+            self._level_checked = 0.0
+        fading = self._voice is not None and self._voice.fade is not None
+        if fading or now - self._level_checked > 1.0:
             self._level_checked = now
-            self._apply_volume()
-        stream = self._stream
-        if stream is None:
-            return 1.0
-        self._observe(now)
-        self._feed(stream, now)
-        stream._set_in_flight(self._in_flight)
-        self._last_poll = now
-        if self._idle_seen:
+            self._apply_volume(now)
+        delays = [self._service_voice(voice, now) for voice in (self._voice, self._fading)
+                  if voice is not None]
+        if fading:
+            delays.append(FADE_STEP)
+        return min(delays, default=1.0)
+
+    def _service_voice(self, voice: _Voice, now: float) -> float:
+        self._observe(voice, now)
+        self._feed(voice, now)
+        voice.stream._set_in_flight(voice.in_flight)
+        voice.last_poll = now
+        if voice.idle_seen:
             return POLL
-        if not self._in_flight:
-            return 0.02 if not stream.finished else 1.0
+        if not voice.in_flight:
+            return 0.02 if not voice.stream.finished else 1.0
         # Watch closely around the moment the playing chunk should end: the queued one starting
         # is the only sign of the card's own clock, which may run a little fast or slow.
-        first = self._in_flight[0]
+        first = voice.in_flight[0]
         return min(max(first.start + first.seconds - now - WATCH_BEFORE, POLL), 0.05)
 
-    def _apply_volume(self) -> None:
-        stream = self._stream
-        item = stream.volume if stream is not None else 1.0
-        self._channel.set_volume(max(0.0, min(1.0, self.level() * item)))
+    def _apply_volume(self, now: float) -> None:
+        level = self.level()
+        for voice in (self._voice, self._fading):
+            if voice is not None:
+                gain = level * voice.stream.volume * voice.gain(now)
+                voice.channel.set_volume(max(0.0, min(1.0, gain)))
 
-    def _observe(self, now: float) -> None:
-        if not self._in_flight:
+    def _observe(self, voice: _Voice, now: float) -> None:
+        if not voice.in_flight:
             return
-        if not self._channel.get_busy():
-            if not self._idle_seen:
+        if not voice.channel.get_busy():
+            if not voice.idle_seen:
                 # pygame starts the queued Sound from SDL's "finished" callback, so for a moment
                 # the channel looks idle between two chunks: look again before believing it.
-                self._idle_seen = True
+                voice.idle_seen = True
                 return
-            self._idle_seen = False
-            if self._stream is not None and not self._stream._eof_played():
+            voice.idle_seen = False
+            if not voice.stream._eof_played():
                 self.underruns += 1
-                log.debug("audio underrun at %.3f", self._in_flight[-1].pts)
-            self._in_flight = []  # all played: an underrun, or the end
-        self._idle_seen = False
-        if len(self._in_flight) == 2 and self._channel.get_queue() is None:
-            done = self._in_flight.pop(0)
-            current = self._in_flight[0]
+                log.debug("audio underrun at %.3f", voice.in_flight[-1].pts)
+            voice.in_flight = []  # all played: an underrun, or the end
+        voice.idle_seen = False
+        if len(voice.in_flight) == 2 and voice.channel.get_queue() is None:
+            done = voice.in_flight.pop(0)
+            current = voice.in_flight[0]
             # It started when the previous chunk ran out, which we saw in (last poll, now].
-            current.start = min(max(done.start + done.seconds, self._last_poll), now)
-            if self.on_chunk:
+            current.start = min(max(done.start + done.seconds, voice.last_poll), now)
+            if self.on_chunk and voice is self._voice:
                 self.on_chunk(current.pts, current.seconds, current.start)
 
-    def _feed(self, stream: AudioStream, now: float) -> None:
+    def _feed(self, voice: _Voice, now: float) -> None:
         nbytes = int(CHUNK_SECONDS * RATE) * FRAME_BYTES
-        while len(self._in_flight) < 2:
+        stream = voice.stream
+        while len(voice.in_flight) < 2:
             chunk = stream._take(nbytes, now)
             if chunk is None:
                 return
             pts, data = chunk
             sound = self._mixer.Sound(buffer=data)
             seconds = len(data) / FRAME_BYTES / RATE
-            if not self._in_flight:
-                self._apply_volume()
-                self._channel.play(sound)
+            if not voice.in_flight:
+                gain = self.level() * stream.volume * voice.gain(now)
+                voice.channel.set_volume(max(0.0, min(1.0, gain)))
+                voice.channel.play(sound)
                 start = now
-                if self.on_chunk:
+                if self.on_chunk and voice is self._voice:
                     self.on_chunk(pts, seconds, start)
             else:
-                self._channel.queue(sound)
-                prev = self._in_flight[-1]
+                voice.channel.queue(sound)
+                prev = voice.in_flight[-1]
                 start = prev.start + prev.seconds
             stream.samples_out += len(data) // FRAME_BYTES
-            self._in_flight.append(_InFlight(pts, seconds, start, sound))
+            voice.in_flight.append(_InFlight(pts, seconds, start, sound))
 
 
 class AudioDecoder:
@@ -515,15 +585,17 @@ class AudioTrack:
     Making one starts decoding at once (do it while the previous item shows); `prepare()` waits
     for the first sound and raises MediaError naming the file when it cannot play; `start(now)`
     when the slide appears, `close()` when it is gone. `loop` repeats the file until `duration`
-    seconds; `finished` turns True at its end. With no audio device it stays silent.
+    seconds; `fade` crossfades it with the sound before it, as the pictures crossfade;
+    `finished` turns True at its end. With no audio device it stays silent.
     """
 
     def __init__(self, path: Path, output: AudioOutput | None, *, volume: float = 1.0,
-                 loop: bool = False, duration: float | None = None,
+                 loop: bool = False, duration: float | None = None, fade: float = 0.0,
                  on_error: Callable[[str], None] | None = None):
         self.path = path
         self.output = output
         self.volume = volume
+        self.fade = fade  # seconds of crossfade with the sound before it (the picture's)
         self._stream: AudioStream | None = None
         self._decoder: AudioDecoder | None = None
         if output is not None and output.available:
@@ -548,7 +620,8 @@ class AudioTrack:
 
     def start(self, now: float) -> None:
         if self._stream is not None:
-            self.output.play(self._stream, None, now)  # from its first sample, whatever its pts
+            # From its first sample, whatever its pts.
+            self.output.play(self._stream, None, now, fade=self.fade)
 
     @property
     def finished(self) -> bool:

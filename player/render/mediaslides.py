@@ -15,6 +15,12 @@ from player.render.slides import SlideContext, SlideError, draw_caption
 log = logging.getLogger(__name__)
 
 
+def sound_fade(item: Item) -> float:
+    """How long the item's sound takes to crossfade in: as long as its picture does."""
+    transition = item.transition
+    return transition.duration if transition.kind == "crossfade" else 0.0
+
+
 class VideoItemSlide:
     """A VideoSlide with the item's caption drawn over every frame; errors become SlideErrors."""
 
@@ -103,11 +109,19 @@ class MediaFactory:
             if self.board is not None:
                 self.board.event("warning", "decode_failed", f"item {item.id}: {message}", {"item": item.id})
 
+        def on_truncated(message: str) -> None:
+            # A cut file is a bad file, reported like a broken picture (once per showing).
+            log.error("item %s: %s", item.id, message)
+            if self.board is not None:
+                self.board.event("error", "file_bad", f"item {item.id}: {message}",
+                                 {"item": item.id, "file": str(item.source)})
+
         assert item.source is not None
         video = VideoSlide(item.id, ctx.folder / item.source, ctx.size, item.fit or ctx.fit,
                            self.config.display.background, loop=item.loop, duration=item.duration,
                            volume=item.volume, mute=item.mute, audio=self.audio_output(),
-                           on_error=on_error)
+                           on_error=on_error, on_truncated=on_truncated,
+                           fade=sound_fade(item))
         caption = None
         if item.caption:
             caption = pygame.Surface(ctx.size, pygame.SRCALPHA)
@@ -120,7 +134,7 @@ class MediaFactory:
 
         assert item.audio is not None
         return AudioTrack(ctx.folder / item.audio, self.audio_output(), volume=item.volume,
-                          loop=item.loop, duration=item.duration)
+                          loop=item.loop, duration=item.duration, fade=sound_fade(item))
 
     def with_sound(self, slide: Any, track: Any, item: Item) -> Any:
         """The slide with its sound; a sound that cannot play leaves the slide silent."""

@@ -208,7 +208,8 @@ class FakeMixer:
     def __init__(self, fail: str | None = None):
         self.fail = fail
         self.settings: tuple | None = None
-        self.channel = FakeChannel()
+        self.channels = {0: FakeChannel()}
+        self.channel = self.channels[0]  # the one a sound without a crossfade plays on
 
     def get_init(self) -> tuple | None:
         return self.settings
@@ -226,4 +227,9 @@ class FakeMixer:
         pass
 
     def Channel(self, index: int) -> FakeChannel:  # noqa: N802 - the pygame name
-        return self.channel
+        return self.channels.setdefault(index, FakeChannel())
+
+    def advance(self, seconds: float) -> None:
+        """Every channel plays on by `seconds`."""
+        for channel in self.channels.values():
+            channel.advance(seconds)

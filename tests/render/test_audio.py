@@ -13,6 +13,7 @@ import pygame
 import pytest
 
 from player.core.config import AudioConfig, config_from_data
+from player.core.problems import LoadError
 from player.render.audio import (
     FRAME_BYTES,
     RATE,
@@ -56,7 +57,7 @@ class Device:
     def run(self, seconds: float, step: float = 0.005) -> None:
         for _ in range(int(round(seconds / step))):
             self.output.service(self.now)
-            self.mixer.channel.advance(step * self.rate)
+            self.mixer.advance(step * self.rate)
             self.now += step
         self.output.service(self.now)
 
@@ -335,3 +336,160 @@ def test_audio_track_refuses_a_file_without_sound(tmp_path, with_device):
     with pytest.raises(MediaError, match="empty.m4a"):
         AudioTrack(empty, output).prepare()
 
+
+
+# -- crossfades and the sink's latency ------------------------------------------------------------
+
+def volumes_during(device: Device, seconds: float, step: float = 0.01) -> list[tuple[float, float]]:
+    """(channel 0, channel 1) volumes after each step; a silent channel counts as 0."""
+    seen = []
+    for _ in range(int(round(seconds / step))):
+        device.run(step)
+        seen.append(tuple(channel.volume if channel.get_busy() else 0.0
+                          for channel in (device.mixer.Channel(0), device.mixer.Channel(1))))
+    return seen
+
+
+def test_a_crossfade_fades_the_old_sound_out_as_the_new_one_fades_in():
+    device = Device()
+    first, second = AudioStream(), AudioStream()
+    first.write(0.0, pcm(2.0, 1))
+    second.write(0.0, pcm(2.0, 2))
+    device.output.play(first, 0.0, device.now)
+    device.run(0.3)
+    device.output.play(second, 0.0, device.now, fade=0.5)
+    seen = volumes_during(device, 0.6)
+    old = [v[0] for v in seen]
+    new = [v[1] for v in seen]
+    assert old[0] > 0.9 and new[0] < 0.15  # both sound at the start of the fade
+    assert all(a >= b for a, b in zip(old, old[1:]))  # one goes down steadily...
+    assert all(a <= b for a, b in zip(new, new[1:]))  # ...as the other comes up
+    middle = seen[len(seen) // 2 - 5]
+    assert 0.4 < middle[0] < 0.9 and 0.4 < middle[1] < 0.9
+    assert middle[0] ** 2 + middle[1] ** 2 == pytest.approx(1.0, abs=0.1)  # as loud as either
+    assert old[-1] == 0.0 and new[-1] == pytest.approx(1.0)  # the old one is stopped at the end
+    assert first.position(device.now) is None
+    assert second.position(device.now) is not None
+    played = np.frombuffer(bytes(device.mixer.Channel(1).out), dtype="<i2")[::2]
+    assert set(played) == {2}
+
+
+def test_a_sound_after_silence_starts_at_full_level_even_with_a_fade():
+    device = Device()
+    stream = AudioStream()
+    stream.write(0.0, pcm(1.0))
+    device.output.play(stream, 0.0, device.now, fade=0.5)
+    device.run(0.05)
+    assert device.mixer.channel.volume == pytest.approx(1.0)
+
+
+def test_a_third_sound_during_a_crossfade_cuts_the_oldest():
+    device = Device()
+    streams = [AudioStream() for _ in range(3)]
+    for n, stream in enumerate(streams):
+        stream.write(0.0, pcm(2.0, n + 1))
+    device.output.play(streams[0], 0.0, device.now)
+    device.run(0.2)
+    device.output.play(streams[1], 0.0, device.now, fade=1.0)
+    device.run(0.2)
+    device.output.play(streams[2], 0.0, device.now, fade=1.0)
+    device.run(0.05)
+    assert streams[0].position(device.now) is None
+    assert streams[1].position(device.now) is not None  # fading out now
+    device.run(1.0)
+    assert streams[1].position(device.now) is None
+    assert streams[2].position(device.now) is not None
+
+
+def run_fed(device: Device, slides: list, seconds: float) -> None:
+    """Run the fake card in 10 ms steps, each once the decoders have sound ready (they work in
+    real time, the card's clock here as fast as the test goes)."""
+    for _ in range(int(round(seconds / 0.01))):
+        for slide in slides:
+            slide._stream.wait_ready(10)
+        device.run(0.01)
+
+
+def test_two_videos_crossfade_their_sound(tmp_path):
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    one = make_clip(tmp_path / "one.mp4", 2.0, continuous_tone=True)
+    two = make_clip(tmp_path / "two.mp4", 2.0, continuous_tone=True)
+    device = Device()
+    first = VideoSlide("one", one, SIZE, "contain", (0, 0, 0), audio=device.output)
+    second = VideoSlide("two", two, SIZE, "contain", (0, 0, 0), audio=device.output, fade=0.4)
+    try:
+        first.prepare()
+        first._stream.wait_ready(10)
+        first.start(device.now)
+        run_fed(device, [first], 0.3)
+        second.prepare()
+        second._stream.wait_ready(10)
+        second.start(device.now)  # the loop keeps drawing the first during the fade
+        run_fed(device, [first, second], 0.2)
+        both = [channel.get_busy() for channel in device.mixer.channels.values()]
+        assert both == [True, True]
+        assert first.media_time(device.now) > 0.3  # its pictures still follow its own sound
+        run_fed(device, [second], 0.3)
+        assert not device.mixer.Channel(0).get_busy() and device.mixer.Channel(1).get_busy()
+    finally:
+        first.close()
+        second.close()
+        device.output.close()
+        pygame.display.quit()
+
+
+def test_the_sinks_latency_holds_the_pictures_back():
+    device = Device(AudioConfig(volume=1.0, latency=0.2))
+    stream = AudioStream()
+    for i in range(20):
+        stream.write(i * 0.05, pcm(0.05))
+    device.output.play(stream, 0.0, device.now)
+    device.run(0.1)
+    assert stream.position(device.now) == 0.0  # nothing heard yet: the first picture waits
+    device.run(0.5)
+    assert stream.position(device.now) == pytest.approx(0.6 - 1024 / RATE - 0.2, abs=0.006)
+
+
+@pytest.mark.parametrize("value, latency", [(None, 0.0), (0, 0.0), (150, 0.15), (2000, 2.0)])
+def test_audio_latency_is_read_in_milliseconds(value, latency):
+    audio = {} if value is None else {"latency": value}
+    assert config_from_data({"audio": audio}, "player.yaml").audio.latency == latency
+
+
+@pytest.mark.parametrize("value", [-5, 2500, 12.5, "100ms"])
+def test_a_bad_audio_latency_is_named(value):
+    with pytest.raises(LoadError, match="audio.latency"):
+        config_from_data({"audio": {"latency": value}}, "player.yaml")
+
+
+def test_a_still_items_sound_crossfades_with_the_video_before_it(tmp_path):
+    pygame.init()
+    pygame.display.set_mode(SIZE)
+    clip = make_clip(tmp_path / "film.mp4", 2.0, continuous_tone=True)
+    voice = make_clip(tmp_path / "voice.m4a", 2.0, video=False, continuous_tone=True)
+    device = Device()
+    film = VideoSlide("film", clip, SIZE, "contain", (0, 0, 0), audio=device.output)
+    track = AudioTrack(voice, device.output, fade=0.4)
+    try:
+        film.prepare()
+        film._stream.wait_ready(10)
+        film.start(device.now)
+        run_fed(device, [film], 0.2)
+        track.prepare()
+        track.start(device.now)
+        for _ in range(25):
+            track._stream.wait_ready(10)
+            film._stream.wait_ready(10)
+            device.run(0.01)
+        assert [channel.get_busy() for channel in device.mixer.channels.values()] == [True, True]
+        assert device.mixer.Channel(0).volume < device.mixer.Channel(1).volume  # past half-way
+        for _ in range(30):
+            track._stream.wait_ready(10)
+            device.run(0.01)
+        assert not device.mixer.Channel(0).get_busy()
+    finally:
+        track.close()
+        film.close()
+        device.output.close()
+        pygame.display.quit()

@@ -108,3 +108,15 @@ def test_still_item_with_sound(tmp_path: Path, display):
         play(player, clock, 0.5)
     finally:
         player.close()
+
+
+def test_the_sound_crossfades_as_long_as_the_picture(tmp_path: Path):
+    from player.render.mediaslides import sound_fade
+
+    path = tmp_path / "playlist.yaml"
+    path.write_text("defaults: {transition: {type: crossfade, duration: 1.5s}}\nitems:\n"
+                    "  - {id: a, text: {en: A}}\n  - {id: b, text: {en: B}, transition: cut}\n",
+                    encoding="utf-8")
+    first, second = load_playlist(path).items
+    assert sound_fade(first) == 1.5
+    assert sound_fade(second) == 0.0

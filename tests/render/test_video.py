@@ -399,3 +399,38 @@ def test_frame_picture_round_trip():
     picture = frame_picture(0b10100101, 160, 96)
     surface = pygame.image.frombuffer(picture.tobytes(), (160, 96), "RGB")
     assert read_frame_number(surface) == 0b10100101
+
+
+@pytest.mark.parametrize("target_size, letterbox", [((320, 192), 0), ((320, 240), 24)])
+def test_a_full_width_picture_is_copied_into_the_screen_as_a_blit_would_draw_it(
+        tmp_path, target_size, letterbox):
+    clip = make_clip(tmp_path / "bars.mp4", 0.2, size=(160, 96), audio=False)
+    screen = pygame.display.set_mode(target_size)
+    slide = VideoSlide("v", clip, target_size, "contain", (9, 9, 9))
+    try:
+        slide.prepare()
+        slide.start(0.0)
+        slide.draw(screen, 0.0)
+        placed = slide._decoder.placement
+        assert (placed.y, placed.width) == (letterbox, target_size[0])
+        assert slide._copy_rows(screen, placed)  # the screen's own layout: copied
+        blitted = pygame.Surface(target_size, depth=24)  # another layout: blitted
+        slide.draw(blitted, 0.0)
+        assert not slide._copy_rows(blitted, placed)
+        for y in range(0, target_size[1], 7):
+            for x in range(0, target_size[0], 11):
+                assert screen.get_at((x, y)) == blitted.get_at((x, y)), (x, y)
+        assert tuple(screen.get_at((5, 2)))[:3] == ((9, 9, 9) if letterbox else (0, 0, 0))
+    finally:
+        slide.close()
+
+
+@pytest.mark.parametrize("placed, bars", [
+    (Placement(100, 60, 0, 0), []),
+    (Placement(60, 60, 20, 0), [(0, 0, 20, 60), (80, 0, 20, 60)]),
+    (Placement(100, 40, 0, 10), [(0, 0, 100, 10), (0, 50, 100, 10)]),
+    (Placement(120, 80, -10, -10), []),
+    (Placement(10, 10, 200, 200), [(0, 0, 100, 60)]),
+])
+def test_only_the_bars_beside_a_picture_are_filled(placed, bars):
+    assert sorted(placed.bars((100, 60))) == sorted(bars)
