@@ -1,0 +1,73 @@
+"""The fleet page, the cluster pages, screenshots and their JSON, for people.
+
+Behind a login (viewer or more) unless hub.yaml sets ``public_fleet: true``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from player.hub import pages
+from player.hub.accounts import Session
+from player.hub.web.security import fleet_reader, html, page_context, people
+
+router = APIRouter()
+
+
+def _not_found(request: Request, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, 404)
+    lang = pages.pick_lang(request.query_params)
+    return html(pages.render_error(404, message, lang, **page_context(request)), 404)
+
+
+@router.get("/")
+def fleet_page(request: Request, _: Session | None = Depends(fleet_reader)) -> Response:
+    hub = people(request)
+    text = pages.render_fleet(hub.fleet.fleet(), pages.pick_lang(request.query_params),
+                              hub.settings.alerts, **page_context(request))
+    return html(text)
+
+
+@router.get("/clusters/{cluster_id}")
+def cluster_page(cluster_id: str, request: Request,
+                 _: Session | None = Depends(fleet_reader)) -> Response:
+    hub = people(request)
+    range_key = pages.pick_range(request.query_params)
+    detail = hub.fleet.cluster(cluster_id, pages.RANGES[range_key])
+    if detail is None:
+        return _not_found(request, "no such cluster")
+    text = pages.render_cluster(detail, pages.pick_lang(request.query_params), hub.clock(),
+                                hub.settings.alerts, range_key, **page_context(request))
+    return html(text)
+
+
+@router.get("/clusters/{cluster_id}/screenshot.jpg")
+def screenshot(cluster_id: str, request: Request,
+               _: Session | None = Depends(fleet_reader)) -> Response:
+    found = people(request).fleet.screenshot(cluster_id)
+    if found is None:
+        return _not_found(request, "no screenshot yet")
+    return Response(found[0], media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=60",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/api/v1/fleet")
+def fleet_json(request: Request, _: Session | None = Depends(fleet_reader)) -> Response:
+    return JSONResponse(people(request).fleet.fleet().to_json(),
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/clusters/{cluster_id}")
+def cluster_json(cluster_id: str, request: Request,
+                 _: Session | None = Depends(fleet_reader)) -> Response:
+    days = request.query_params.get("days", "7")
+    range_key = request.query_params.get("range")
+    count = pages.RANGES[range_key] if range_key in pages.RANGES else (
+        min(max(int(days), 1), 366) if days.isdigit() and len(days) < 4 else 7)
+    detail = people(request).fleet.cluster(cluster_id, count)
+    if detail is None:
+        return _not_found(request, "no such cluster")
+    return JSONResponse(detail.to_json(), headers={"Cache-Control": "no-store"})
