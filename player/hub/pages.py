@@ -287,6 +287,13 @@ class Page:
             text += " " + self.t["display_off_note"]
         return text
 
+    def verdict_label(self, verdict: triage.Verdict) -> str:
+        """The card's badge: the level when something is wrong (its problems say why below),
+        else what the screen does (playing, off by schedule, never reported)."""
+        if verdict.level in (triage.DARK, triage.WARNING):
+            return self.t["level_" + verdict.level]
+        return self.t["status_" + verdict.status]
+
     def action(self, problem: triage.Problem) -> str:
         return self.t["do_" + problem.code]
 
@@ -330,7 +337,12 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     is far from it. Samples further apart than three buckets (the cluster was off or offline)
     break the line.
     """
-    values = [v for t, v in points if v is not None and math.isfinite(v) and start <= t <= end]
+    # a sample a little past ``end`` (bucket averages, a clock a few seconds ahead) is drawn at
+    # the right edge rather than dropped
+    slack = (end - start) / 100
+    clean = [(min(max(t, start), end), v) for t, v in points
+             if v is not None and math.isfinite(v) and start - slack <= t <= end + slack]
+    values = [v for _, v in clean]
     if not values:
         return None
     low, high = min(values), max(values)
@@ -356,9 +368,7 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     gap = max(3600.0, 3 * span / 400)
     segments: list[list[tuple[float, float]]] = []
     last_t: float | None = None
-    for t, v in sorted(points, key=lambda p: p[0]):
-        if v is None or not math.isfinite(v) or not start <= t <= end:
-            continue
+    for t, v in sorted(clean, key=lambda p: p[0]):
         if last_t is None or t - last_t > gap:
             segments.append([])
         segments[-1].append((x(t), y(v)))
@@ -372,7 +382,13 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
                 None if limit is None else y(limit),
                 "" if limit is None else f"{page.t['limit']} {page.number(limit)} {unit}",
                 y_ticks, x_ticks, unit,
-                f"{page.number(min(values))}–{page.number(max(values))} {unit}")
+                _range_text(page, min(values), max(values), unit))
+
+
+def _range_text(page: Page, low: float, high: float, unit: str) -> str:
+    if page.number(low) == page.number(high):
+        return f"{page.number(low)} {unit}"
+    return f"{page.number(low)}–{page.number(high)} {unit}"
 
 
 def _nice_ticks(low: float, high: float, count: int) -> list[float]:

@@ -6,18 +6,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from player.hub import pages
-from player.hub.accounts import ROLES, AccountError, Session
+from player.hub.accounts import ROLES, AccountError
 from player.hub.web.security import (
+    AdminSession,
     client_address,
     csrf_protect,
     html,
     page_context,
     people,
-    require_role,
 )
 
 router = APIRouter(prefix="/admin")
-admin_only = require_role("admin")
 
 
 def users_page(request: Request, status: int = 200, message: str = "") -> Response:
@@ -28,12 +27,12 @@ def users_page(request: Request, status: int = 200, message: str = "") -> Respon
 
 
 @router.get("/users")
-def list_users(request: Request, _: Session = Depends(admin_only)) -> Response:
+def list_users(request: Request, _: AdminSession) -> Response:
     return users_page(request)
 
 
 @router.post("/users", dependencies=[Depends(csrf_protect)])
-async def add_user(request: Request, session: Session = Depends(admin_only)) -> Response:
+async def add_user(request: Request, session: AdminSession) -> Response:
     form = await request.form()
     name, role = str(form.get("name") or ""), str(form.get("role") or "viewer")
     password, again = str(form.get("password") or ""), str(form.get("password_again") or "")
@@ -52,7 +51,7 @@ async def add_user(request: Request, session: Session = Depends(admin_only)) -> 
 
 @router.post("/users/{name}", dependencies=[Depends(csrf_protect)])
 async def change_user(name: str, request: Request,
-                      session: Session = Depends(admin_only)) -> Response:
+                      session: AdminSession) -> Response:
     form = await request.form()
     action = str(form.get("action") or "")
     hub = people(request)
@@ -81,7 +80,7 @@ async def change_user(name: str, request: Request,
 
 
 @router.get("/audit")
-def audit_page(request: Request, _: Session = Depends(admin_only)) -> Response:
+def audit_page(request: Request, _: AdminSession) -> Response:
     before_text = request.query_params.get("before", "")
     before = int(before_text) if before_text.isdigit() and len(before_text) < 19 else None
     entries = people(request).audit.recent(200, before)

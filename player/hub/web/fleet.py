@@ -5,12 +5,11 @@ Behind a login (viewer or more) unless hub.yaml sets ``public_fleet: true``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from player.hub import pages
-from player.hub.accounts import Session
-from player.hub.web.security import fleet_reader, html, page_context, people
+from player.hub.web.security import FleetReader, html, page_context, people
 
 router = APIRouter()
 
@@ -23,7 +22,7 @@ def _not_found(request: Request, message: str) -> Response:
 
 
 @router.get("/")
-def fleet_page(request: Request, _: Session | None = Depends(fleet_reader)) -> Response:
+def fleet_page(request: Request, _: FleetReader) -> Response:
     hub = people(request)
     text = pages.render_fleet(hub.fleet.fleet(), pages.pick_lang(request.query_params),
                               hub.settings.alerts, **page_context(request))
@@ -32,7 +31,7 @@ def fleet_page(request: Request, _: Session | None = Depends(fleet_reader)) -> R
 
 @router.get("/clusters/{cluster_id}")
 def cluster_page(cluster_id: str, request: Request,
-                 _: Session | None = Depends(fleet_reader)) -> Response:
+                 _: FleetReader) -> Response:
     hub = people(request)
     range_key = pages.pick_range(request.query_params)
     detail = hub.fleet.cluster(cluster_id, pages.RANGES[range_key])
@@ -45,7 +44,7 @@ def cluster_page(cluster_id: str, request: Request,
 
 @router.get("/clusters/{cluster_id}/screenshot.jpg")
 def screenshot(cluster_id: str, request: Request,
-               _: Session | None = Depends(fleet_reader)) -> Response:
+               _: FleetReader) -> Response:
     found = people(request).fleet.screenshot(cluster_id)
     if found is None:
         return _not_found(request, "no screenshot yet")
@@ -55,14 +54,14 @@ def screenshot(cluster_id: str, request: Request,
 
 
 @router.get("/api/v1/fleet")
-def fleet_json(request: Request, _: Session | None = Depends(fleet_reader)) -> Response:
+def fleet_json(request: Request, _: FleetReader) -> Response:
     return JSONResponse(people(request).fleet.fleet().to_json(),
                         headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/v1/clusters/{cluster_id}")
 def cluster_json(cluster_id: str, request: Request,
-                 _: Session | None = Depends(fleet_reader)) -> Response:
+                 _: FleetReader) -> Response:
     days = request.query_params.get("days", "7")
     range_key = request.query_params.get("range")
     count = pages.RANGES[range_key] if range_key in pages.RANGES else (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -91,8 +92,8 @@ def origin_ok(request: Request) -> bool:
 
 
 def current_session(request: Request) -> Session | None:
-    cached = getattr(request.state, "session", False)
-    if cached is not False:
+    if hasattr(request.state, "session"):  # looked up once per request
+        cached: Session | None = request.state.session
         return cached
     session = people(request).accounts.session(request.cookies.get(SESSION_COOKIE))
     request.state.session = session
@@ -121,7 +122,8 @@ def fleet_reader(request: Request) -> Session | None:
     return require_role("viewer")(request)
 
 
-async def csrf_protect(request: Request, session: Session | None = Depends(current_session)) -> None:
+async def csrf_protect(request: Request,
+                       session: Annotated[Session | None, Depends(current_session)]) -> None:
     """Refuse an unsafe request without this session's CSRF token or from another origin."""
     if request.method not in UNSAFE:
         return
@@ -134,6 +136,10 @@ async def csrf_protect(request: Request, session: Session | None = Depends(curre
     expected = session.csrf_token if session else None
     if not isinstance(sent, str) or not same_token(sent, expected):
         raise Forbidden("csrf")
+
+
+FleetReader = Annotated[Session | None, Depends(fleet_reader)]
+AdminSession = Annotated[Session, Depends(require_role("admin"))]
 
 
 def html(text: str, status: int = 200) -> HTMLResponse:
