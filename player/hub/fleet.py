@@ -208,9 +208,8 @@ class FleetView:
         if sample:
             row = sample[0]
             body = json.loads(latest_body[0]["body"]) if latest_body else {}
-            player = body.get("player") if isinstance(body.get("player"), dict) else {}
-            display = player.get("display") if isinstance(player.get("display"), dict) else {}
-            driver = display.get("driver")
+            player = _mapping(body, "player")
+            driver = _mapping(player, "display").get("driver")
             values = dict(
                 device_time=row["time"], clock_synced=bool(row["clock_synced"]),
                 temperature=row["temperature"], humidity=row["humidity"],
@@ -219,8 +218,7 @@ class FleetView:
                 display_driver=driver if isinstance(driver, str) else None,
                 sample_received=row["received"],
                 playlist=row["playlist"], item=row["item"], release=row["release"],
-                last_sync=player.get("last_sync") if isinstance(player.get("last_sync"), dict)
-                else None)
+                last_sync=_mapping(player, "last_sync") or None)
         status = ClusterStatus(
             id=cid, name=entry.label, channel=channel, state=self._state(last_seen),
             last_seen=last_seen, latest_release=latest.get(channel),
@@ -264,6 +262,12 @@ class FleetView:
             'SELECT item, count(*) AS n, sum("end" - start) AS s FROM plays WHERE cluster=? '
             "AND start >= ? GROUP BY item ORDER BY n DESC, item", (cid, since))
         return tuple(PlayCount(r["item"], r["n"], r["s"] or 0.0) for r in rows)
+
+
+def _mapping(data: object, key: str) -> dict:
+    """``data[key]`` when both are mappings (a report's shape is the device's word), else {}."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _with_alerts(status: ClusterStatus, config: HubConfig) -> ClusterStatus:
