@@ -69,7 +69,7 @@ class ChannelFiles:
     def open(self, url_path: str) -> StaticFile | None:
         try:
             path = self.resolve(url_path)
-        except (UnicodeDecodeError, ValueError, OSError):
+        except (UnicodeDecodeError, ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
             return None
         if path is None:
             return None

@@ -4,7 +4,7 @@ A batch is `{"format": 1, "cluster": ID, "reports": [...]}`. Problems with the b
 refuse it (400 malformed, 413 too large, 422 wrong shape). A single bad report inside a good
 batch is kept in the `rejected` table with the reason and acknowledged like the others: the
 player would otherwise send it again forever, holding up everything spooled behind it.
-Storing is idempotent by report id, so a batch sent twice (a lost answer) is harmless.
+Storing is idempotent by (cluster, report id), so a batch sent twice (a lost answer) is harmless.
 """
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ import hmac
 import json
 import logging
 import math
-import sqlite3
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from player.hub import schema
 from player.hub.config import HubConfig
+from player.hub.database import Record, database_url, make_engine, migrate, records
 
 log = logging.getLogger(__name__)
 
@@ -253,81 +259,44 @@ def _is_number(value: object) -> bool:
 
 # -- storing -----------------------------------------------------------------------------------
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER,
-    boot_id TEXT, time REAL, clock_synced INTEGER, received REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS samples (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
-    temperature REAL, humidity REAL, disk_free REAL, disk_total REAL, display INTEGER,
-    playlist TEXT, release INTEGER, item TEXT);
-CREATE TABLE IF NOT EXISTS latest (
-    cluster TEXT PRIMARY KEY, id TEXT, seq INTEGER, received REAL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS samples_cluster_time ON samples(cluster, time);
-CREATE INDEX IF NOT EXISTS samples_cluster_seq ON samples(cluster, seq);
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
-    severity TEXT, event TEXT, message TEXT, details TEXT);
-CREATE INDEX IF NOT EXISTS events_cluster_seq ON events(cluster, seq);
-CREATE TABLE IF NOT EXISTS plays (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, item TEXT, release INTEGER,
-    start REAL, "end" REAL);
-CREATE INDEX IF NOT EXISTS plays_cluster_start ON plays(cluster, start);
-CREATE TABLE IF NOT EXISTS screenshots (
-    cluster TEXT PRIMARY KEY, id TEXT, time REAL, received REAL, width INTEGER,
-    height INTEGER, jpeg BLOB);
-CREATE TABLE IF NOT EXISTS rejected (
-    id TEXT, cluster TEXT, received REAL, reason TEXT, body TEXT);
-CREATE TABLE IF NOT EXISTS seen (
-    cluster TEXT PRIMARY KEY, received REAL, address TEXT, reports INTEGER);
-"""
-
-
 class HeartbeatStore:
-    """Reports in one SQLite file (WAL); safe to share between the server's threads."""
+    """Reports in the hub's database (SQLite in WAL mode, or PostgreSQL); thread-safe.
 
-    def __init__(self, path: Path, clock=time.time, history_days: int = 400):
-        self.path = path
+    `database` is a path to an SQLite file or an SQLAlchemy/PostgreSQL URL; the schema is
+    migrated when the store opens.
+    """
+
+    def __init__(self, database: Path | str, clock: Callable[[], float] = time.time,
+                 history_days: int = 400, engine: Engine | None = None):
+        self.url = database if isinstance(database, str) else database_url(database, Path("."))
         self.clock = clock
         self.history_days = history_days
         self._pruned = 0.0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                                   timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Acknowledged reports are deleted on the device: they must survive a power cut here.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+        self.engine = engine or make_engine(self.url)
+        self._insert = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)
+        if engine is None:
+            migrate(self.engine)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()
 
     def store(self, batch: Batch, address: str = "") -> list[str]:
         """Store a batch in one transaction; returns every id now stored (new or not)."""
         now = self.clock()
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for report in batch.reports:
-                    self._insert(db, report, now)
-                for report_id, reason, raw in batch.rejected:
-                    db.execute("INSERT INTO rejected VALUES (?,?,?,?,?)",
-                               (report_id, batch.cluster, now, reason,
-                                json.dumps(raw)[:100_000]))
-                db.execute(
-                    "INSERT INTO seen VALUES (?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-                    "received=excluded.received, address=excluded.address, "
-                    "reports=seen.reports+excluded.reports",
-                    (batch.cluster, now, address, len(batch.reports)))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self.engine.begin() as db:
+            for report in batch.reports:
+                self._store_report(db, report, now)
+            if batch.rejected:
+                db.execute(schema.rejected.insert(), [
+                    {"id": report_id, "cluster": batch.cluster, "received": now, "reason": reason,
+                     "body": json.dumps(raw)[:100_000]}
+                    for report_id, reason, raw in batch.rejected])
+            seen = self._insert(schema.seen).values(
+                cluster=batch.cluster, received=now, address=address, reports=len(batch.reports))
+            db.execute(seen.on_conflict_do_update(
+                index_elements=["cluster"],
+                set_={"received": seen.excluded.received, "address": seen.excluded.address,
+                      "reports": schema.seen.c.reports + seen.excluded.reports}))
         if now - self._pruned > PRUNE_EVERY:
             self.prune(now - self.history_days * 86400)
             self._pruned = now
@@ -336,73 +305,89 @@ class HeartbeatStore:
                         len(batch.rejected), batch.rejected[0][1])
         return [r.id for r in batch.reports] + [r[0] for r in batch.rejected]
 
-    def _insert(self, db: sqlite3.Connection, r: Report, now: float) -> None:
-        cursor = db.execute("INSERT OR IGNORE INTO reports VALUES (?,?,?,?,?,?,?,?)",
-                            (r.id, r.cluster, r.kind, r.seq, r.boot_id, r.time,
-                             int(r.clock_synced), now))
-        if cursor.rowcount == 0:
+    def _store_report(self, db: Connection, r: Report, now: float) -> None:
+        inserted = db.execute(self._insert(schema.reports).values(
+            cluster=r.cluster, id=r.id, kind=r.kind, seq=r.seq, boot_id=r.boot_id, time=r.time,
+            clock_synced=int(r.clock_synced), received=now).on_conflict_do_nothing())
+        if inserted.rowcount == 0:
             return  # already stored: a batch sent again after a lost answer
         body = r.body
         if r.kind == "heartbeat":
-            summary = body.get("summary") or {}
-            player = body.get("player") or {}
-            display = summary.get("display_connected")
-            db.execute("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                r.id, r.cluster, r.seq, r.time, now, summary.get("temperature_celsius"),
-                summary.get("humidity_percent"), summary.get("disk_free_bytes"),
-                summary.get("disk_total_bytes"), None if display is None else int(display),
-                player.get("playlist"), player.get("release"), player.get("item")))
-            # The whole report (readings, sync state) only for the newest heartbeat: history
-            # needs the few numbers above, and a year of full reports would be gigabytes.
-            db.execute(
-                "INSERT INTO latest VALUES (?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-                "id=excluded.id, seq=excluded.seq, received=excluded.received, "
-                "body=excluded.body WHERE excluded.received > latest.received "
-                "OR excluded.seq >= latest.seq",
-                (r.cluster, r.id, r.seq, now, json.dumps(body)))
+            self._store_heartbeat(db, r, now)
         elif r.kind == "event":
-            db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", (
-                r.id, r.cluster, r.seq, r.time, now, body["severity"], body["event"],
-                body["message"], json.dumps(body.get("details") or {})))
+            db.execute(schema.events.insert().values(
+                cluster=r.cluster, id=r.id, seq=r.seq, time=r.time, received=now,
+                severity=body["severity"], event=body["event"], message=body["message"],
+                details=json.dumps(body.get("details") or {})))
         elif r.kind == "play":
-            db.execute("INSERT INTO plays VALUES (?,?,?,?,?,?)", (
-                r.id, r.cluster, body["item"], body.get("release"),
-                parse_time(body["start"], "start"), parse_time(body["end"], "end")))
+            db.execute(schema.plays.insert().values(
+                cluster=r.cluster, id=r.id, item=body["item"], release=body.get("release"),
+                start=parse_time(body["start"], "start"), end=parse_time(body["end"], "end"),
+                received=now))
         elif r.kind == "screenshot":
-            self._insert_screenshot(db, r, now)
+            self._store_screenshot(db, r, now)
 
-    def _insert_screenshot(self, db: sqlite3.Connection, r: Report, now: float) -> None:
+    def _store_heartbeat(self, db: Connection, r: Report, now: float) -> None:
+        summary = r.body.get("summary") or {}
+        player = r.body.get("player") or {}
+        display = summary.get("display_connected")
+        db.execute(schema.samples.insert().values(
+            cluster=r.cluster, id=r.id, seq=r.seq, time=r.time, received=now,
+            temperature=summary.get("temperature_celsius"),
+            humidity=summary.get("humidity_percent"), disk_free=summary.get("disk_free_bytes"),
+            disk_total=summary.get("disk_total_bytes"),
+            display=None if display is None else int(display), playlist=player.get("playlist"),
+            release=player.get("release"), item=player.get("item")))
+        # The whole report (readings, sync state) only for the newest heartbeat: history
+        # needs the few numbers above, and a year of full reports would be gigabytes.
+        latest = self._insert(schema.latest).values(
+            cluster=r.cluster, id=r.id, seq=r.seq, received=now, body=json.dumps(r.body))
+        db.execute(latest.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={"id": latest.excluded.id, "seq": latest.excluded.seq,
+                  "received": latest.excluded.received, "body": latest.excluded.body},
+            where=sa.or_(latest.excluded.received > schema.latest.c.received,
+                         latest.excluded.seq >= schema.latest.c.seq)))
+
+    def _store_screenshot(self, db: Connection, r: Report, now: float) -> None:
         try:
             jpeg = base64.b64decode(r.body["jpeg_base64"], validate=True)
         except (binascii.Error, ValueError):
             log.warning("cluster %s: screenshot %s is not valid base64", r.cluster, r.id)
             return
-        # Only the newest is kept: a screenshot answers "what is on screen now".
-        db.execute(
-            "INSERT INTO screenshots VALUES (?,?,?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-            "id=excluded.id, time=excluded.time, received=excluded.received, "
-            "width=excluded.width, height=excluded.height, jpeg=excluded.jpeg "
-            "WHERE excluded.time >= screenshots.time",
-            (r.cluster, r.id, r.time, now, r.body["width"], r.body["height"], jpeg))
+        # Only the newest to arrive is kept: it answers "what is on screen now". Ordered by the
+        # hub's clock, so a device stamping 2099 cannot hide every later screenshot.
+        shot = self._insert(schema.screenshots).values(
+            cluster=r.cluster, id=r.id, time=r.time, received=now, width=r.body["width"],
+            height=r.body["height"], jpeg=jpeg)
+        db.execute(shot.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={name: shot.excluded[name]
+                  for name in ("id", "time", "received", "width", "height", "jpeg")},
+            where=shot.excluded.received >= schema.screenshots.c.received))
 
     def prune(self, before: float) -> int:
         """Delete reports that arrived before `before` (unix seconds); returns how many."""
-        with self._lock:
-            deleted = 0
-            for table in ("samples", "events", "rejected", "reports"):
-                deleted += self._db.execute(f"DELETE FROM {table} WHERE received < ?",
-                                            (before,)).rowcount
-            deleted += self._db.execute(
-                "DELETE FROM plays WHERE id NOT IN (SELECT id FROM reports)").rowcount
+        deleted = 0
+        with self.engine.begin() as db:
+            for table in (schema.samples, schema.events, schema.rejected, schema.plays,
+                          schema.reports):
+                deleted += db.execute(table.delete().where(table.c.received < before)).rowcount
         if deleted:
             log.info("deleted %d reports older than the history limit", deleted)
         return deleted
 
     # -- reading (used by fleet.py) --
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def query(self, sql: str, params: tuple = ()) -> list[Record]:
+        """Run one SELECT written with `?` placeholders; rows read by index or column name."""
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError("one parameter per ? placeholder")
+        named = "".join(part + (f":p{i}" if i < len(params) else "")
+                        for i, part in enumerate(parts))
+        with self.engine.connect() as db:
+            return records(db.execute(sa.text(named), {f"p{i}": v for i, v in enumerate(params)}))
 
     def count(self, table: str) -> int:
         if table not in ("reports", "samples", "events", "plays", "screenshots", "rejected"):
