@@ -10,8 +10,8 @@ Machines (clusters, the publisher) keep their bearer tokens; this is for the cen
 - Failed logins are counted per name and per address; past the limit, a login waits until the
   oldest counted failure leaves the window, whatever the password.
 
-The tables (``users``, ``sessions``, ``login_attempts``) come from the hub's migrations; they are
-read from the database itself, so this works on SQLite and PostgreSQL alike.
+The tables (``users``, ``sessions``, ``login_attempts``) are ``player.hub.schema``'s, made by the
+hub's migrations, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from player.hub import schema
+
 log = logging.getLogger(__name__)
 
-ROLES = ("viewer", "editor", "approver", "admin")
+ROLES = schema.ROLES  # ordered: each may do what the ones before it may
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 takes any length; this only keeps a login form from being a DoS
@@ -135,10 +137,9 @@ class Accounts:
         self.clock = clock
         self.session_policy = sessions or SessionPolicy()
         self.login_policy = logins or LoginPolicy()
-        meta = sa.MetaData()
-        self.users = sa.Table("users", meta, autoload_with=engine)
-        self.sessions = sa.Table("sessions", meta, autoload_with=engine)
-        self.attempts = sa.Table("login_attempts", meta, autoload_with=engine)
+        self.users = schema.users
+        self.sessions = schema.sessions
+        self.attempts = schema.login_attempts
         # Verifying against this when the name is unknown keeps the answer's timing the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 

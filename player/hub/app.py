@@ -39,6 +39,7 @@ from player.hub.ingest import BatchError, HeartbeatStore, bearer_token, read_bat
 from player.hub.notify import ManifestNotifier
 from player.hub.static import serve_channel_file
 from player.hub.upload import ChannelPublisher, UploadRefused, clean_channels
+from player.hub.web import install, open_people
 
 log = logging.getLogger(__name__)
 
@@ -296,50 +297,12 @@ def _add_upload_routes(app: FastAPI, hub: Hub) -> None:
 
 
 def _add_page_routes(app: FastAPI, hub: Hub) -> None:
-    def lang_of(request: Request) -> str:
-        return pages.pick_lang({k: request.query_params.getlist(k) for k in request.query_params})
-
-    @app.api_route("/", methods=["GET", "HEAD"])
-    def fleet_page(request: Request) -> Response:
-        return HTMLResponse(pages.render_fleet(hub.view.fleet(), lang_of(request)),
-                            headers=HTML_HEADERS)
-
     @app.api_route("/healthz", methods=["GET", "HEAD"])
     def healthz() -> Response:
         return Response(b"ok\n", media_type="text/plain; charset=utf-8")
 
-    @app.api_route("/api/v1/fleet", methods=["GET", "HEAD"])
-    def fleet_json() -> Response:
-        return json_answer(200, hub.view.fleet().to_json())
-
-    @app.api_route("/api/v1/clusters/{cluster}", methods=["GET", "HEAD"])
-    def cluster_json(cluster: str, request: Request) -> Response:
-        detail = hub.view.cluster(cluster, _days(request))
-        if detail is None:
-            raise HttpError(404, "no such cluster")
-        return json_answer(200, detail.to_json())
-
-    @app.api_route("/clusters/{cluster}/screenshot.jpg", methods=["GET", "HEAD"])
-    def screenshot(cluster: str) -> Response:
-        found = hub.view.screenshot(cluster)
-        if found is None:
-            raise HttpError(404, "no screenshot yet")
-        return Response(found[0], media_type="image/jpeg", headers={"Cache-Control": "max-age=60"})
-
-    @app.api_route("/clusters/{cluster}", methods=["GET", "HEAD"])
-    def cluster_page(cluster: str, request: Request) -> Response:
-        detail = hub.view.cluster(cluster, _days(request))
-        if detail is None:
-            raise HttpError(404, "no such cluster")
-        html = pages.render_cluster(detail, lang_of(request), hub.clock(), hub.config.alerts)
-        return HTMLResponse(html, headers=HTML_HEADERS)
-
-
-def _days(request: Request) -> int:
-    text = request.query_params.get("days") or "7"
-    if not text.isdigit() or len(text) > 6:
-        return 7
-    return min(max(int(text), 1), 90)
+    # the fleet pages, login, users and audit log: player.hub.web
+    install(app, open_people(hub.store.engine, hub.config, hub.view, hub.clock))
 
 
 __all__ = ["Hub", "HttpError", "create_app", "open_hub"]

@@ -2,7 +2,7 @@
 
 Every change a person makes through the hub (logins, failed logins, logouts, user changes,
 uploads and publishes that come through a person) is one row; admins read it on
-``/admin/audit``. Rows are only ever added. The ``audit`` table comes from the hub's migrations.
+``/admin/audit``. Rows are only ever added (``player.hub.schema.audit``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
+from player.hub import schema
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class AuditLog:
     def __init__(self, engine: sa.Engine, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.clock = clock
-        self.table = sa.Table("audit", sa.MetaData(), autoload_with=engine)
+        self.table = schema.audit
 
     def record(self, user_name: str, action: str, target: str = "",
                detail: dict | None = None, address: str = "") -> None:

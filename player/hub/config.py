@@ -89,6 +89,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """People's logins (docs/hub.md, "Accounts")."""
+
+    secure_cookies: bool = False  # the hub is reached over https only (behind TLS)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # their X-Forwarded-* are believed
+    session_idle_minutes: float = 120.0
+    session_hours: float = 12.0
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """The validated hub configuration."""
 
@@ -99,6 +109,8 @@ class HubConfig:
     clusters: dict[str, ClusterEntry] = field(default_factory=dict)
     alerts: AlertLimits = field(default_factory=AlertLimits)
     limits: Limits = field(default_factory=Limits)
+    public_fleet: bool = False  # the fleet pages without a login
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     def database_path(self, root: Path) -> Path:
         """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
@@ -121,7 +133,8 @@ def load_hub_config(path: Path) -> HubConfig:
 def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
-    top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits"))
+    top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
+                    "public_fleet", "accounts"))
     database = top.string("database")
     config = HubConfig(
         source=file,
@@ -131,6 +144,8 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         clusters=_clusters(top),
         alerts=_alerts(top.sub("alerts")),
         limits=_limits(top.sub("limits")),
+        public_fleet=top.boolean("public_fleet", False),
+        accounts=_accounts(top.sub("accounts")),
     )
     if config.upload_token and len(config.upload_token) < 16:
         top.error("upload_token", "too short: use at least 16 random characters")
@@ -194,6 +209,17 @@ def _alerts(f: Fields) -> AlertLimits:
     )
 
 
+def _accounts(f: Fields) -> AccountSettings:
+    f.check_keys(("secure_cookies", "trusted_proxies", "session_idle_minutes", "session_hours"))
+    d = AccountSettings()
+    return AccountSettings(
+        secure_cookies=f.boolean("secure_cookies", d.secure_cookies),
+        trusted_proxies=f.string_list("trusted_proxies", d.trusted_proxies),
+        session_idle_minutes=f.number("session_idle_minutes", d.session_idle_minutes, 1, 10080),
+        session_hours=f.number("session_hours", d.session_hours, 0.1, 24 * 90),
+    )
+
+
 def _limits(f: Fields) -> Limits:
     f.check_keys(("max_batch_bytes", "max_batch_reports", "max_object_bytes",
                   "max_manifest_bytes", "history_days", "max_connections", "backlog",
@@ -214,5 +240,5 @@ def _limits(f: Fields) -> Limits:
     )
 
 
-__all__ = ["HubConfig", "ClusterEntry", "ChannelEntry", "AlertLimits", "Limits", "LoadError",
+__all__ = ["HubConfig", "AccountSettings", "ClusterEntry", "ChannelEntry", "AlertLimits", "Limits", "LoadError",
            "Problem", "load_hub_config", "hub_config_from_data"]

@@ -14,12 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from player.hub.accounts import Accounts, LoginPolicy, SessionPolicy
-from player.hub.audit import AuditLog
+from player.hub.app import create_app, open_hub
 from player.hub.config import HubConfig, hub_config_from_data
-from player.hub.fleet import FleetView, PublishedVersions
 from player.hub.ingest import HeartbeatStore
-from player.hub.web import People, PeopleSettings, install
-from tests.hub.accounttools import FAST_HASHER, people_engine
+from player.hub.web import People, PeopleSettings
+from tests.hub.accounttools import FAST_HASHER
 
 PASSWORD = "thác-Bản-Giốc-2026"
 
@@ -45,26 +44,25 @@ class WebHub:
         return TestClient(self.app, base_url="http://hub.test", follow_redirects=False, **kwargs)
 
     def close(self) -> None:
-        self.store.close()
-        self.people.accounts.engine.dispose()
+        for hub in self.closers:
+            hub.close()
 
 
 def make_web_hub(tmp_path: Path, config_data: dict, settings: PeopleSettings | None = None,
                  root: Path | None = None) -> WebHub:
+    """The hub's real app (``create_app``) over a temporary root; fast password hashing, short
+    session and login limits, and ``settings`` (login required unless they say otherwise)."""
     clock = Clock()
     config = hub_config_from_data(config_data, "hub.yaml", tmp_path)
     root = root or tmp_path / "hub"
-    (root / "channels").mkdir(parents=True, exist_ok=True)
-    store = HeartbeatStore(root / "hub.sqlite", clock)
-    engine = people_engine(root / "people.sqlite")
-    accounts = Accounts(engine, FAST_HASHER, clock, SessionPolicy(idle=3600, absolute=8 * 3600),
-                        LoginPolicy(window=900, max_per_name=3, max_per_address=10))
-    settings = settings or PeopleSettings(alerts=config.alerts)
-    people = People(accounts, AuditLog(engine, clock),
-                    FleetView(config, store, PublishedVersions(root), clock), settings, clock)
-    app = FastAPI()
-    install(app, people)
-    return WebHub(app, people, store, config, clock)
+    hub = open_hub(config, root, clock)
+    app = create_app(config, root, clock, hub=hub)
+    people: People = app.state.people
+    people.accounts = Accounts(hub.store.engine, FAST_HASHER, clock,
+                               SessionPolicy(idle=3600, absolute=8 * 3600),
+                               LoginPolicy(window=900, max_per_name=3, max_per_address=10))
+    people.settings = settings or PeopleSettings(alerts=config.alerts)
+    return WebHub(app, people, hub.store, config, clock, [hub])
 
 
 def login_token(html: str) -> str:

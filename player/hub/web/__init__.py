@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from player.hub.web.context import People, PeopleSettings, settings_from_config
+from player.hub.web.context import People, PeopleSettings, open_people, settings_from_config
 from player.hub.web.security import install_handlers
 
 
@@ -23,4 +23,4 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(admin.router)
 
 
-__all__ = ["install", "People", "PeopleSettings", "settings_from_config"]
+__all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]

@@ -34,6 +34,19 @@ class PeopleSettings:
     alerts: AlertLimits = field(default_factory=AlertLimits)
 
 
+def open_people(engine: Any, config: Any, fleet: FleetData,
+                clock: Callable[[], float] = time.time) -> People:
+    """The people's side of a hub over its database engine and fleet data."""
+    from player.hub.accounts import SessionPolicy
+
+    accounts_config = getattr(config, "accounts", None)
+    policy = SessionPolicy(
+        idle=60 * getattr(accounts_config, "session_idle_minutes", SessionPolicy.idle / 60),
+        absolute=3600 * getattr(accounts_config, "session_hours", SessionPolicy.absolute / 3600))
+    return People(Accounts(engine, clock=clock, sessions=policy), AuditLog(engine, clock), fleet,
+                  settings_from_config(config), clock)
+
+
 def settings_from_config(config: Any) -> PeopleSettings:
     """The settings from a HubConfig; keys it does not have keep their defaults."""
     accounts = getattr(config, "accounts", None)
