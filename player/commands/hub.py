@@ -37,6 +37,15 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                              Callable[[argparse.Namespace], int]]] = {}
 
 
+def _register_user_command() -> None:
+    from player.commands import hub_user
+
+    SUBCOMMANDS["user"] = (hub_user.HELP, hub_user.add_arguments, hub_user.main)
+
+
+_register_user_command()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
     add_serve_arguments(parser)

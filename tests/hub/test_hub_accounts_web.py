@@ -220,3 +220,30 @@ def test_cluster_names_and_user_names_are_shown_as_text(web):
     page = client.get("/").text
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert EVIL_NAME not in page
+
+
+@pytest.mark.timeout(120)
+def test_end_to_end_on_a_real_uvicorn(web):
+    import requests
+
+    from tests.hub.webtools import UvicornThread
+
+    with UvicornThread(web.app) as server, requests.Session() as browser:
+        first = browser.get(server.url + "/", timeout=30)  # redirected to the login page
+        assert first.url == server.url + "/login?next=%2F" and first.status_code == 200
+        answer = browser.post(server.url + "/login", timeout=30, allow_redirects=False, data={
+            "name": "lan", "password": PASSWORD, "login_token": login_token(first.text)})
+        assert answer.status_code == 303
+        raw = answer.raw.headers.getlist("set-cookie")
+        session_cookie = next(c for c in raw if c.startswith("hub_session="))
+        assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
+        fleet = browser.get(server.url + "/", timeout=30)
+        assert fleet.status_code == 200 and "Bản Giốc – cổng chính" in fleet.text
+        assert "default-src 'none'" in fleet.headers["content-security-policy"]
+        forged = browser.post(server.url + "/logout", data={"csrf_token": "forged"}, timeout=30,
+                              headers={"Origin": server.url}, allow_redirects=False)
+        assert forged.status_code == 403
+        out = browser.post(server.url + "/logout", data={"csrf_token": csrf_token(fleet.text)},
+                           headers={"Origin": server.url}, timeout=30, allow_redirects=False)
+        assert out.status_code == 303
+        assert browser.get(server.url + "/", timeout=30).url.startswith(server.url + "/login")
