@@ -348,14 +348,15 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     low, high = min(values), max(values)
     if limit is not None:
         low, high = min(low, limit), max(high, limit)
-    if high - low < 1e-9:
-        low, high = low - 1, high + 1
+    if not high - low > max(abs(low), abs(high)) * 1e-9:  # flat (also for huge numbers)
+        spread = max(1.0, abs(high) * 0.05)
+        low, high = low - spread, high + spread
     pad = (high - low) * 0.08
     low, high = low - pad, high + pad
-    if bounds[0] is not None:
-        low = max(low, bounds[0])
-    if bounds[1] is not None:
-        high = min(high, bounds[1])
+    bounded = (low if bounds[0] is None else max(low, bounds[0]),
+               high if bounds[1] is None else min(high, bounds[1]))
+    if bounded[1] > bounded[0]:  # readings outside the bounds (a broken sensor): keep them in view
+        low, high = bounded
     left, right, top, bottom = 44.0, width - 6.0, 10.0, height - 22.0
     span = max(end - start, 1.0)
 
