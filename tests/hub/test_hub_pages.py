@@ -145,3 +145,46 @@ def test_alert_rules_at_their_thresholds():
     assert alerts_for(calm, config) == []
     no_release = ClusterStatus("a", "A", "c", "online", release=None, latest_release=1)
     assert [a.code for a in alerts_for(no_release, config)] == ["outdated"]
+
+
+def test_far_future_and_far_past_reports_never_break_the_pages(hub):
+    fill(hub)
+    future = report(seq=60, when=datetime(9999, 12, 31, tzinfo=UTC))
+    past = report(seq=61, when=datetime(1970, 1, 2, tzinfo=UTC))
+    past["clock_synced"] = False
+    shot = report("screenshot", seq=62, when=datetime(2099, 1, 1, tzinfo=UTC),
+                  jpeg_base64="/9j/", width=1, height=1)
+    assert hub.post(batch(future, past, shot)).status_code == 200
+    for path in ("", "?lang=en", "clusters/bangioc-1", "clusters/bangioc-1?range=24h",
+                 "clusters/bangioc-1?range=30d&lang=en", "clusters/bangioc-1?range=1y",
+                 "clusters/bangioc-1?range=<script>", "api/v1/fleet",
+                 "api/v1/clusters/bangioc-1?days=99999999999999"):
+        answer = requests.get(hub.url + path, timeout=10)
+        assert answer.status_code == 200, (path, answer.text[:300])
+
+
+def test_range_selector_and_proof_of_play_per_item(hub):
+    fill(hub)
+    for key, label in (("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
+                       ("1y", "1 year")):
+        text = requests.get(hub.url + f"clusters/bangioc-1?range={key}&lang=en", timeout=10).text
+        assert f'<b aria-current="page">{label}</b>' in text
+        assert f"Proof of play · In the last {label}" in text
+        assert text.count('class="limit"') == 3  # every plot shows its alert limit
+    text = requests.get(hub.url + "clusters/bangioc-1?range=24h", timeout=10).text
+    rows = re.findall(r'<tr><td>([^<]+)</td><td class="n">(\d+)</td><td class="n">([\d:]+)</td>',
+                      text)
+    assert ("thac-ban-gioc.jpg", "3", "0:00") in rows
+    assert 'href="/clusters/bangioc-1?range=1y"' in text
+
+
+def test_fleet_counters_and_worst_first(hub):
+    fill(hub)
+    text = requests.get(hub.url + "?lang=en", timeout=10).text
+    order = re.findall(r'<article class="card (lv-[a-z]+)" id="cluster-([^"]+)"', text)
+    assert order[0] == ("lv-dark", "bangioc-1")  # display lost and hot: first, and red
+    assert [level for level, _ in order] == sorted(
+        (level for level, _ in order),
+        key=lambda level: ["lv-dark", "lv-warning", "lv-unknown", "lv-off", "lv-ok"].index(level))
+    assert re.search(r'<li class="counter lv-dark"><span class="n">1</span> Screen dark</li>', text)
+    assert "<details" in text and "decode_failed" in text  # the raw event folded away
