@@ -113,6 +113,15 @@ svg{width:100%;height:auto;display:block}
 """
 
 
+def _local_text(timestamp: float, pattern: str) -> str:
+    """A device's time in local time; one outside what a calendar can show (a clock set to
+    year 9999 or 1) is shown as the raw number instead of breaking the page."""
+    try:
+        return esc(datetime.fromtimestamp(timestamp, LOCAL).strftime(pattern))
+    except (OverflowError, ValueError, OSError):
+        return esc(f"{timestamp:.0f} s")
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -151,11 +160,10 @@ class Page:
     def when(self, timestamp: float | None) -> str:
         if timestamp is None:
             return self.text("none")
-        local = datetime.fromtimestamp(timestamp, LOCAL)
-        return esc(local.strftime("%d/%m/%Y %H:%M"))
+        return _local_text(timestamp, "%d/%m/%Y %H:%M")
 
     def day(self, timestamp: float) -> str:
-        return esc(datetime.fromtimestamp(timestamp, LOCAL).strftime("%d/%m %H:%M"))
+        return _local_text(timestamp, "%d/%m %H:%M")
 
     def iso(self, text: object) -> str:
         """An ISO 8601 time from a device, shown in local time (as given when unreadable)."""
@@ -165,7 +173,10 @@ class Page:
             return esc(text)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return self.when(moment.timestamp())
+        try:
+            return self.when(moment.timestamp())
+        except (OverflowError, ValueError, OSError):
+            return esc(text)
 
     def ago(self, timestamp: float | None) -> str:
         if timestamp is None:
