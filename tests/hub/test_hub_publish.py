@@ -111,24 +111,23 @@ def test_kill_9_while_uploading_always_leaves_a_manifest_beside_its_own_signatur
     config = tmp_path / "hub.yaml"
     config.write_text(yaml.safe_dump(hub_config_data(key)))
     rng = random.Random(20261203)
-    version = 2
+    version = [2]
+
+    def uploader(port: int, stop: threading.Event) -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                try:
+                    upload_version(f"http://127.0.0.1:{port}/", tmp_path / "out", key,
+                                   version[0], session)
+                except Exception:  # the hub was killed under us: expected
+                    return
+                version[0] += 1
+
     for _round in range(6):
         port = free_port()
         process = start_hub_process(root, config, port)
         stop = threading.Event()
-
-        def uploader() -> None:
-            nonlocal version
-            with requests.Session() as session:
-                while not stop.is_set():
-                    try:
-                        upload_version(f"http://127.0.0.1:{port}/", tmp_path / "out", key,
-                                       version, session)
-                    except Exception:  # the hub was killed under us: expected
-                        return
-                    version += 1
-
-        thread = threading.Thread(target=uploader)
+        thread = threading.Thread(target=uploader, args=(port, stop))
         thread.start()
         time.sleep(rng.uniform(0.2, 1.5))
         process.send_signal(signal.SIGKILL)
@@ -136,7 +135,7 @@ def test_kill_9_while_uploading_always_leaves_a_manifest_beside_its_own_signatur
         stop.set()
         thread.join(60)
         assert pair_verifies(channel, key), f"round {_round}: manifest and signature differ"
-        version += 1  # the killed upload may or may not have become current
+        version[0] += 1  # the killed upload may or may not have become current
     # The next start cleans what the killed uploads left and serves a verified pair.
     port = free_port()
     process = start_hub_process(root, config, port)
