@@ -308,8 +308,9 @@ class HeartbeatStore:
     def _store_report(self, db: Connection, r: Report, now: float) -> None:
         inserted = db.execute(self._insert(schema.reports).values(
             cluster=r.cluster, id=r.id, kind=r.kind, seq=r.seq, boot_id=r.boot_id, time=r.time,
-            clock_synced=int(r.clock_synced), received=now).on_conflict_do_nothing())
-        if inserted.rowcount == 0:
+            clock_synced=int(r.clock_synced), received=now).on_conflict_do_nothing()
+            .returning(schema.reports.c.id))
+        if inserted.first() is None:
             return  # already stored: a batch sent again after a lost answer
         body = r.body
         if r.kind == "heartbeat":
