@@ -13,7 +13,8 @@ from player.hub.database import database_url, make_engine, migrate
 FAST_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
-def people_engine(path: Path) -> sa.Engine:
-    engine = make_engine(database_url(path, path.parent))
+def people_engine(path: Path, url: str | None = None) -> sa.Engine:
+    """A migrated hub database: the SQLite file ``path``, or the PostgreSQL ``url``."""
+    engine = make_engine(database_url(url or path, path.parent))
     migrate(engine)
     return engine

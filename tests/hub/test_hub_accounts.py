@@ -36,8 +36,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def accounts(tmp_path, clock) -> Accounts:
-    engine = people_engine(tmp_path / "hub.sqlite")
+def accounts(tmp_path, clock, hub_database) -> Accounts:
+    engine = people_engine(tmp_path / "hub.sqlite", hub_database)
     yield Accounts(engine, FAST_HASHER, clock, SessionPolicy(idle=3600, absolute=8 * 3600),
                    LoginPolicy(window=900, max_per_name=3, max_per_address=5))
     engine.dispose()

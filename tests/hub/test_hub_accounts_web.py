@@ -11,8 +11,11 @@ from tests.hub.webtools import PASSWORD, csrf_token, log_in, login_token, make_w
 
 
 @pytest.fixture
-def web(tmp_path):
-    hub = make_web_hub(tmp_path, hub_config_data(Ed25519PrivateKey.generate()))
+def web(tmp_path, hub_database):
+    data = hub_config_data(Ed25519PrivateKey.generate())
+    if hub_database:
+        data["database"] = hub_database
+    hub = make_web_hub(tmp_path, data)
     hub.people.accounts.add_user("lan", PASSWORD, "viewer")
     hub.people.accounts.add_user("quan-tri", PASSWORD, "admin")
     yield hub
