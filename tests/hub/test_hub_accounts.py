@@ -172,3 +172,19 @@ def test_audit_log_keeps_who_what_when_where(accounts, clock):
     assert entries[1].at == 1_800_000_000.0 and entries[1].detail == {"role": "editor"}
     assert "truncated" in entries[0].detail  # a huge detail is cut, not refused
     assert [e.action for e in log.recent(before=entries[0].id)] == ["login"]
+
+
+def test_the_accounts_example_in_docs_is_a_valid_hub_yaml(tmp_path):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from player.hub.config import hub_config_from_data
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "hub.md").read_text(encoding="utf-8")
+    section = text[text.index("## Accounts"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    config = hub_config_from_data(yaml.safe_load(block), "hub.md", tmp_path)
+    assert config.public_fleet is False and config.accounts.session_hours == 12
+    assert config.accounts.trusted_proxies == ("127.0.0.1", "::1")
