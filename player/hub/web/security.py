@@ -70,25 +70,34 @@ def is_https(request: Request) -> bool:
             and request.headers.get("x-forwarded-proto", "").lower() == "https")
 
 
-def expected_origin(request: Request) -> str:
-    host = request.headers.get("host", "")
-    peer = request.client.host if request.client else ""
-    if peer in people(request).settings.trusted_proxies:
-        host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
-    return f"{'https' if is_https(request) else 'http'}://{host}".lower()
+def _host_and_port(netloc: str) -> tuple[str, str]:
+    host, _, port = netloc.lower().strip().rpartition(":")
+    if not host or "]" in port:  # no port, or a bare IPv6 address
+        return netloc.lower().strip(), ""
+    return host, port
 
 
 def origin_ok(request: Request) -> bool:
-    """A browser names the page a form came from; it must be this hub. A client that sends
-    neither header (a script) still needs the token."""
+    """A browser names the page a form came from: it must be this hub. The host names must
+    match, and the ports when the Host header names one (nginx's ``$host`` drops it). A client
+    that sends neither header (a script) still needs the token."""
     origin = request.headers.get("origin")
     if origin is None:
-        referer = request.headers.get("referer")
-        if not referer:
+        origin = request.headers.get("referer")
+        if not origin:
             return True
-        parts = urlsplit(referer)
-        origin = f"{parts.scheme}://{parts.netloc}"
-    return origin.lower() == expected_origin(request)
+    if origin == "null":  # a sandboxed frame or a file: page
+        return False
+    sent_host, sent_port = _host_and_port(urlsplit(origin).netloc)
+    host = request.headers.get("host", "")
+    peer = request.client.host if request.client else ""
+    if peer in people(request).settings.trusted_proxies:
+        host = request.headers.get("x-forwarded-host", host).split(",")[0]
+    own_host, own_port = _host_and_port(host)
+    if not sent_host or sent_host != own_host:
+        return False
+    return not own_port or own_port == (sent_port or ("443" if origin.startswith("https:")
+                                                      else "80"))
 
 
 def current_session(request: Request) -> Session | None:
