@@ -105,7 +105,12 @@ def create_app(config: HubConfig, root: Path, clock: Callable[[], float] = time.
         tasks = [asyncio.create_task(watch_manifest_files(
             root / "channels", hub.changes, config.limits.manifest_check_seconds))]
         if hub.notifier.postgresql:
-            tasks.append(asyncio.create_task(listen_postgresql(hub.database_url, hub.changes)))
+            listening = asyncio.Event()
+            tasks.append(asyncio.create_task(listen_postgresql(hub.database_url, hub.changes,
+                                                               listening.set)))
+            # Serve only once other processes' publishes can reach this one's long-polls.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(listening.wait(), 30)
         try:
             yield
         finally:

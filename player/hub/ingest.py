@@ -14,7 +14,6 @@ import binascii
 import hmac
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -30,16 +30,11 @@ from sqlalchemy.engine import Connection, Engine
 from player.hub import schema
 from player.hub.config import HubConfig
 from player.hub.database import Record, database_url, make_engine, migrate, records
+from player.hub.reports import MAX_ID_LENGTH, REPORT_MODELS, BatchEnvelope, PlayReport
 
 log = logging.getLogger(__name__)
 
-KINDS = ("heartbeat", "event", "play", "screenshot")
-SEVERITIES = ("error", "warning", "info")
-SUMMARY_KEYS = ("temperature_celsius", "humidity_percent", "disk_free_bytes", "disk_total_bytes",
-                "memory_available_bytes", "load1")
-MAX_ID_LENGTH = 64
-MAX_TEXT = 2000
-MAX_SCREENSHOT_BASE64 = 1_500_000
+KINDS = tuple(REPORT_MODELS)
 PRUNE_EVERY = 6 * 3600  # seconds between deletions of reports past the history limit
 
 
@@ -112,11 +107,10 @@ def read_batch(body: bytes, authorization: str | None, config: HubConfig) -> Bat
     if not isinstance(cluster, str) or not cluster:
         raise BatchError(422, "cluster: expected the cluster id as text")
     check_token(config, cluster, authorization)
-    if data.get("format") != 1:
-        raise BatchError(422, f'format: expected 1, got {json.dumps(data.get("format"))[:40]}')
-    reports = data.get("reports")
-    if not isinstance(reports, list):
-        raise BatchError(422, "reports: expected a list")
+    try:
+        reports = BatchEnvelope.model_validate(data).reports
+    except ValidationError as exc:
+        raise BatchError(422, _first_problem(exc)) from None
     limit = config.limits.max_batch_reports
     if len(reports) > limit:
         raise BatchError(413, f"reports: at most {limit} reports a batch, got {len(reports)}")
@@ -139,6 +133,7 @@ def check_batch(cluster: str, raw_reports: list) -> Batch:
 
 
 def check_report(raw: dict, cluster: str) -> Report:
+    """Validate one report against its kind's model; ReportError names the first bad key."""
     if raw.get("cluster") != cluster:
         raise ReportError(f'cluster: expected "{cluster}" like the batch, got '
                           f'{json.dumps(raw.get("cluster"))[:80]}')
@@ -146,77 +141,22 @@ def check_report(raw: dict, cluster: str) -> Report:
     if kind not in KINDS:
         raise ReportError(f"kind: expected one of {', '.join(KINDS)}, got "
                           f"{json.dumps(kind)[:80]}")
-    seq = raw.get("seq")
-    if not _is_int(seq) or seq < 0:
-        raise ReportError("seq: expected a whole number")
-    boot_id = raw.get("boot_id", "")
-    if not isinstance(boot_id, str) or len(boot_id) > MAX_ID_LENGTH:
-        raise ReportError("boot_id: expected text")
-    moment = parse_time(raw.get("time"), "time")
-    uptime = raw.get("uptime", 0)
-    if not _is_number(uptime):
-        raise ReportError("uptime: expected a number of seconds")
-    synced = raw.get("clock_synced", False)
-    if not isinstance(synced, bool):
-        raise ReportError("clock_synced: expected true or false")
-    _CHECKS[kind](raw)
-    return Report(raw["id"], cluster, kind, seq, boot_id, moment, synced, raw)
-
-
-def _check_heartbeat(raw: dict) -> None:
-    summary = _mapping(raw, "summary")
-    for key in SUMMARY_KEYS:
-        if summary.get(key) is not None and not _is_number(summary[key]):
-            raise ReportError(f"summary.{key}: expected a number or null")
-    if not (summary.get("display_connected") is None
-            or isinstance(summary["display_connected"], bool)):
-        raise ReportError("summary.display_connected: expected true, false or null")
-    readings = raw.get("readings", {})
-    if not isinstance(readings, dict) or not all(
-            isinstance(k, str) and (_is_number(v) or v is None) for k, v in readings.items()):
-        raise ReportError("readings: expected a mapping of reading name to number")
-    player = _mapping(raw, "player")
-    release = player.get("release")
-    if release is not None and not _is_int(release):
-        raise ReportError("player.release: expected a whole number or null")
-    for key in ("playlist", "item"):
-        if player.get(key) is not None and not isinstance(player[key], str):
-            raise ReportError(f"player.{key}: expected text or null")
-    if player.get("last_sync") is not None and not isinstance(player["last_sync"], dict):
-        raise ReportError("player.last_sync: expected a mapping")
-
-
-def _check_event(raw: dict) -> None:
-    if raw.get("severity") not in SEVERITIES:
-        raise ReportError(f"severity: expected one of {', '.join(SEVERITIES)}")
-    for key in ("event", "message"):
-        if not isinstance(raw.get(key), str) or len(raw[key]) > MAX_TEXT:
-            raise ReportError(f"{key}: expected text (at most {MAX_TEXT} characters)")
-    if raw.get("details") is not None and not isinstance(raw["details"], dict):
-        raise ReportError("details: expected a mapping")
-
-
-def _check_play(raw: dict) -> None:
-    if not isinstance(raw.get("item"), str) or len(raw["item"]) > MAX_TEXT:
-        raise ReportError("item: expected the item's name as text")
-    if raw.get("release") is not None and not _is_int(raw["release"]):
-        raise ReportError("release: expected a whole number or null")
-    if parse_time(raw.get("end"), "end") < parse_time(raw.get("start"), "start"):
+    try:
+        model = REPORT_MODELS[kind].model_validate(raw)
+    except ValidationError as exc:
+        raise ReportError(_first_problem(exc)) from None
+    moment = parse_time(model.time, "time")
+    if isinstance(model, PlayReport) and parse_time(model.end, "end") < parse_time(model.start,
+                                                                                   "start"):
         raise ReportError("end: earlier than start")
+    return Report(model.id, cluster, kind, model.seq, model.boot_id, moment, model.clock_synced,
+                  raw)
 
 
-def _check_screenshot(raw: dict) -> None:
-    data = raw.get("jpeg_base64")
-    if not isinstance(data, str) or not data or len(data) > MAX_SCREENSHOT_BASE64:
-        raise ReportError(f"jpeg_base64: expected base64 text of at most "
-                          f"{MAX_SCREENSHOT_BASE64} characters")
-    for key in ("width", "height"):
-        if not _is_int(raw.get(key)) or not 0 < raw[key] <= 16384:
-            raise ReportError(f"{key}: expected a whole number of pixels")
-
-
-_CHECKS = {"heartbeat": _check_heartbeat, "event": _check_event, "play": _check_play,
-           "screenshot": _check_screenshot}
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in error["loc"]) or "report"
+    return f"{path}: {error['msg']}"[:300]
 
 
 def parse_time(value: object, key: str) -> float:
@@ -232,29 +172,8 @@ def parse_time(value: object, key: str) -> float:
     return moment.timestamp()
 
 
-def _mapping(raw: dict, key: str) -> dict:
-    value = raw.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ReportError(f"{key}: expected a mapping")
-    return value
-
-
 def _is_id(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
-
-
-INT64 = 2**63  # SQLite stores signed 64-bit integers; a larger one cannot be kept
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and -INT64 <= value < INT64)
 
 
 # -- storing -----------------------------------------------------------------------------------

@@ -40,11 +40,13 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
 from player.core.manifest import Manifest, ManifestError, parse_manifest
 from player.hub.config import NAME_PATTERN, HubConfig
 from player.hub.files import OBJECT_NAME
 from player.hub.ingest import bearer_token
+from player.hub.reports import ManifestUpload
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -348,14 +350,12 @@ def _writer_alive(name: str) -> bool:
 
 def _decode_manifest_upload(body: bytes, limit: int) -> tuple[bytes, str]:
     try:
-        data = json.loads(body)
-        manifest = base64.b64decode(data["manifest"], validate=True)
-        signature_text = data["signature"]
-    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
+        upload = ManifestUpload.model_validate_json(body)
+        manifest = base64.b64decode(upload.manifest, validate=True)
+    except (ValidationError, ValueError, binascii.Error):
         raise UploadRefused(400, 'expected {"manifest": base64 of manifest.json, "signature": '
                                  "the text of manifest.json.sig}") from None
-    if not isinstance(signature_text, str):
-        raise UploadRefused(400, "signature: expected the text of manifest.json.sig")
+    signature_text = upload.signature
     if len(manifest) > limit:
         raise UploadRefused(413, f"the manifest is larger than {limit} bytes")
     return manifest, signature_text
