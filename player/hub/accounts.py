@@ -292,6 +292,7 @@ class Accounts:
         browser had before, if any, ends, so a token planted before login is worth nothing."""
         if replaces:
             self.end_session(replaces)
+        self.prune_sessions()  # logins are rare: a good moment to drop the long-expired ones
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         now = self.clock()

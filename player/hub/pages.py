@@ -100,6 +100,7 @@ TEXT: dict[str, dict[str, str]] = {
         "forbidden": "Bạn không có quyền xem trang này.",
         "csrf": "Biểu mẫu đã cũ hoặc không hợp lệ; hãy tải lại trang và thử lại.",
         "signed_in_as": "Đăng nhập: {name} ({role})", "older": "Cũ hơn →",
+        "new_password": "Đặt mật khẩu mới",
     },
     "en": {
         "title": "Signage clusters – Trùng Khánh",
@@ -162,6 +163,7 @@ TEXT: dict[str, dict[str, str]] = {
         "forbidden": "You may not see this page.",
         "csrf": "The form was stale or invalid; reload the page and try again.",
         "signed_in_as": "Logged in: {name} ({role})", "older": "Older →",
+        "new_password": "Set a new password",
     },
 }
 

@@ -168,7 +168,9 @@ def test_expired_session_is_sent_to_the_login(web):
     assert client.get("/").status_code == 200
     web.clock.now += 3601  # idle past the limit
     answer = client.get("/")
-    assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=")
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=%2F&expired=1"
+    notice = client.get(answer.headers["location"])
+    assert "Phiên làm việc đã hết hạn" in notice.text
 
 
 def test_logout_ends_the_session_on_the_server(web):
@@ -250,3 +252,18 @@ def test_end_to_end_on_a_real_uvicorn(web):
                            headers={"Origin": server.url}, timeout=30, allow_redirects=False)
         assert out.status_code == 303
         assert browser.get(server.url + "/", timeout=30).url.startswith(server.url + "/login")
+
+
+def test_admin_sets_a_password_and_the_json_carries_the_verdicts(web):
+    admin = web.client()
+    log_in(admin, "quan-tri")
+    token = csrf_token(admin.get("/admin/users").text)
+    assert admin.post("/admin/users/lan", data={"action": "password", "csrf_token": token,
+                                               "password": PASSWORD + "-2"}).status_code == 303
+    assert log_in(web.client(), "lan", PASSWORD + "-2").status_code == 303
+    fleet = admin.get("/api/v1/fleet").json()
+    verdicts = {c["id"]: c["verdict"] for c in fleet["clusters"]}
+    assert verdicts["silent-3"] == {"level": "unknown", "status": "never",
+                                    "problems": [{"code": "never", "level": "unknown",
+                                                  "values": {}}]}
+    assert sum(fleet["verdict_counts"].values()) == 3

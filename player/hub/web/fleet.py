@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from player.hub import pages
+from player.hub import pages, triage
 from player.hub.web.security import FleetReader, html, page_context, people
 
 router = APIRouter()
@@ -55,8 +55,20 @@ def screenshot(cluster_id: str, request: Request,
 
 @router.get("/api/v1/fleet")
 def fleet_json(request: Request, _: FleetReader) -> Response:
-    return JSONResponse(people(request).fleet.fleet().to_json(),
-                        headers={"Cache-Control": "no-store"})
+    hub = people(request)
+    fleet = hub.fleet.fleet()
+    data = fleet.to_json()
+    verdicts = {c.id: v for c, v in triage.order(fleet.clusters, hub.settings.alerts)}
+    for cluster in data["clusters"]:  # the page's combined status, for scripts and monitors
+        cluster["verdict"] = verdict_json(verdicts[cluster["id"]])
+    data["verdict_counts"] = triage.counts(list(verdicts.values()))
+    return JSONResponse(data, headers={"Cache-Control": "no-store"})
+
+
+def verdict_json(verdict: triage.Verdict) -> dict:
+    return {"level": verdict.level, "status": verdict.status,
+            "problems": [{"code": p.code, "level": p.level, "values": p.values}
+                         for p in verdict.problems]}
 
 
 @router.get("/api/v1/clusters/{cluster_id}")

@@ -175,7 +175,11 @@ def install_handlers(app: FastAPI) -> None:
     async def login_required(request: Request, exc: Exception) -> Response:
         if wants_json(request):
             return JSONResponse({"error": "log in first"}, 401)
-        return RedirectResponse(login_url(request), 303)
+        response = RedirectResponse(login_url(request), 303)
+        if request.cookies.get(SESSION_COOKIE):  # it had a session: say why it must log in
+            response.headers["location"] += "&expired=1"
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         key = exc.key if isinstance(exc, Forbidden) else "forbidden"
