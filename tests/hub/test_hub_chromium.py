@@ -146,6 +146,15 @@ def test_login_and_fleet_in_chromium(served, shots, tmp_path, size):
         pixels = getattr(small, "get_flattened_data", None) or small.getdata
         assert any(abs(r - 20) < 14 and abs(g - 90) < 14 and abs(b - 160) < 14
                    for r, g, b in pixels())
+        if size == "desktop":  # the admin's pages, where people and changes are listed
+            driver.get(server.url + "/admin/users")
+            wait.until(expected_conditions.presence_of_element_located((By.NAME, "password")))
+            assert "quản trị" in driver.find_element(By.CSS_SELECTOR, "table").text
+            save(driver, shots / "hub-users-desktop-vi.png")
+            driver.get(server.url + "/admin/audit?lang=en")
+            rows = driver.find_elements(By.CSS_SELECTOR, "table.audit tbody tr")
+            assert any("login" in row.text and "127.0.0.1" in row.text for row in rows)
+            save(driver, shots / "hub-audit-desktop-en.png")
     finally:
         driver.quit()
     keep = os.environ.get("HUB_SCREENSHOTS")

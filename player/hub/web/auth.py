@@ -39,7 +39,8 @@ def login_page(request: Request, status: int = 200, message: str = "",
     page = pages.Page(lang, path="/login")
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     text = pages.render("login.html", page, login_token=token, message=message, name=name,
-                        next=safe_next(request.query_params.get("next")))
+                        next=safe_next(request.query_params.get("next")),
+                        no_users=people(request).accounts.count_users() == 0)
     response = html(text, status)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
                         secure=is_https(request), path="/login")
