@@ -18,6 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 HELP = "manage people's accounts on the hub: add, list, disable, enable, passwd, role"
+# player.hub.schema.ROLES, repeated so that building the parser imports no SQLAlchemy
 ROLES = ("viewer", "editor", "approver", "admin")
 
 

@@ -98,3 +98,10 @@ def test_password_is_asked_twice_on_a_terminal(tmp_path):
         stored = db.execute(sa.text("SELECT password_hash FROM users")).scalar_one()
     assert stored.startswith("$argon2id$")
     accounts.engine.dispose()
+
+
+def test_the_command_offers_the_schemas_roles():
+    from player.commands import hub_user
+    from player.hub import schema
+
+    assert hub_user.ROLES == schema.ROLES

@@ -34,6 +34,8 @@ def test_fleet_needs_a_login_and_comes_back_after_it(web):
     assert client.get("/api/v1/fleet").status_code == 401
     page = client.get(answer.headers["location"])
     assert page.status_code == 200 and 'name="password"' in page.text
+    assert 'href="/login?next=%2Fclusters%2Fbangioc-1%3Flang%3Den"' in page.text  # to Vietnamese
+    assert client.head("/").status_code == 303  # HEAD is answered like GET
     done = client.post("/login?lang=en", data={"name": "lan", "password": PASSWORD,
                                                 "next": "/clusters/bangioc-1?lang=en",
                                                 "login_token": page.text.split(

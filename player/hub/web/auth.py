@@ -36,10 +36,12 @@ def safe_next(target: str | None) -> str:
 def login_page(request: Request, status: int = 200, message: str = "",
                name: str = "") -> Response:
     lang = pages.pick_lang(request.query_params)
-    page = pages.Page(lang, path="/login")
+    target = safe_next(request.query_params.get("next"))
+    # the language switch keeps where the login leads
+    page = pages.Page(lang, path="/login", query={"next": target} if target != "/" else {})
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     text = pages.render("login.html", page, login_token=token, message=message, name=name,
-                        next=safe_next(request.query_params.get("next")),
+                        next=target,
                         no_users=people(request).accounts.count_users() == 0)
     response = html(text, status)
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",

@@ -21,7 +21,7 @@ def _not_found(request: Request, message: str) -> Response:
     return html(pages.render_error(404, message, lang, **page_context(request)), 404)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def fleet_page(request: Request, _: FleetReader) -> Response:
     hub = people(request)
     text = pages.render_fleet(hub.fleet.fleet(), pages.pick_lang(request.query_params),
@@ -29,7 +29,7 @@ def fleet_page(request: Request, _: FleetReader) -> Response:
     return html(text)
 
 
-@router.get("/clusters/{cluster_id}")
+@router.api_route("/clusters/{cluster_id}", methods=["GET", "HEAD"])
 def cluster_page(cluster_id: str, request: Request,
                  _: FleetReader) -> Response:
     hub = people(request)
@@ -42,7 +42,7 @@ def cluster_page(cluster_id: str, request: Request,
     return html(text)
 
 
-@router.get("/clusters/{cluster_id}/screenshot.jpg")
+@router.api_route("/clusters/{cluster_id}/screenshot.jpg", methods=["GET", "HEAD"])
 def screenshot(cluster_id: str, request: Request,
                _: FleetReader) -> Response:
     found = people(request).fleet.screenshot(cluster_id)
@@ -53,7 +53,7 @@ def screenshot(cluster_id: str, request: Request,
                              "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/api/v1/fleet")
+@router.api_route("/api/v1/fleet", methods=["GET", "HEAD"])
 def fleet_json(request: Request, _: FleetReader) -> Response:
     hub = people(request)
     fleet = hub.fleet.fleet()
@@ -71,7 +71,7 @@ def verdict_json(verdict: triage.Verdict) -> dict:
                          for p in verdict.problems]}
 
 
-@router.get("/api/v1/clusters/{cluster_id}")
+@router.api_route("/api/v1/clusters/{cluster_id}", methods=["GET", "HEAD"])
 def cluster_json(cluster_id: str, request: Request,
                  _: FleetReader) -> Response:
     days = request.query_params.get("days", "7")
