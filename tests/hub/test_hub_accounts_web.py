@@ -269,3 +269,33 @@ def test_admin_sets_a_password_and_the_json_carries_the_verdicts(web):
                                     "problems": [{"code": "never", "level": "unknown",
                                                   "values": {}}]}
     assert sum(fleet["verdict_counts"].values()) == 3
+
+
+def test_every_form_route_for_people_checks_csrf(web):
+    """A guard for routes added later: each unsafe route outside the machines' API (tokens) and
+    the login form (its own token) depends on csrf_protect."""
+    from fastapi.routing import APIRoute
+
+    from player.hub.web.security import csrf_protect
+
+    def calls(dependant) -> set:
+        found = {dependant.call}
+        for sub in dependant.dependencies:
+            found |= calls(sub)
+        return found
+
+    from player.hub.web import admin, auth, fleet
+
+    checked = []
+    prefixed = [(r, router.prefix) for router in (auth.router, fleet.router, admin.router)
+                for r in router.routes]
+    for route, prefix in [*((r, "") for r in web.app.routes), *prefixed]:
+        if not isinstance(route, APIRoute) or not route.methods & {"POST", "PUT", "PATCH",
+                                                                   "DELETE"}:
+            continue
+        path = route.path if route.path.startswith(prefix) else prefix + route.path
+        if path.startswith(("/api/", "/channels/")) or path == "/login":
+            continue
+        assert csrf_protect in calls(route.dependant), path
+        checked.append(path)
+    assert {"/logout", "/admin/users", "/admin/users/{name}"} <= set(checked)

@@ -16,7 +16,8 @@ from player.hub.web.security import (
     people,
 )
 
-router = APIRouter(prefix="/admin")
+# every change here carries the session's CSRF token (a no-op for GET)
+router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)])
 
 
 def users_page(request: Request, status: int = 200, message: str = "") -> Response:
@@ -31,7 +32,7 @@ def list_users(request: Request, _: AdminSession) -> Response:
     return users_page(request)
 
 
-@router.post("/users", dependencies=[Depends(csrf_protect)])
+@router.post("/users")
 async def add_user(request: Request, session: AdminSession) -> Response:
     form = await request.form()
     name, role = str(form.get("name") or ""), str(form.get("role") or "viewer")
@@ -49,7 +50,7 @@ async def add_user(request: Request, session: AdminSession) -> Response:
                             .link("/admin/users"), 303)
 
 
-@router.post("/users/{name}", dependencies=[Depends(csrf_protect)])
+@router.post("/users/{name}")
 async def change_user(name: str, request: Request,
                       session: AdminSession) -> Response:
     form = await request.form()
