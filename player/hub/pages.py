@@ -101,6 +101,7 @@ TEXT: dict[str, dict[str, str]] = {
         "csrf": "Biểu mẫu đã cũ hoặc không hợp lệ; hãy tải lại trang và thử lại.",
         "signed_in_as": "Đăng nhập: {name} ({role})", "older": "Cũ hơn →",
         "new_password": "Đặt mật khẩu mới",
+        "no_cluster": "Không có cụm này.", "no_screenshot": "Cụm này chưa gửi ảnh màn hình.",
         "no_users": "Hub chưa có tài khoản nào. Tạo quản trị viên đầu tiên trên máy chủ hub:",
     },
     "en": {
@@ -165,6 +166,7 @@ TEXT: dict[str, dict[str, str]] = {
         "csrf": "The form was stale or invalid; reload the page and try again.",
         "signed_in_as": "Logged in: {name} ({role})", "older": "Older →",
         "new_password": "Set a new password",
+        "no_cluster": "No such cluster.", "no_screenshot": "No screenshot from this cluster yet.",
         "no_users": "The hub has no accounts yet. Make the first admin on the hub's machine:",
     },
 }

@@ -187,4 +187,7 @@ def test_fleet_counters_and_worst_first(hub):
         (level for level, _ in order),
         key=lambda level: ["lv-dark", "lv-warning", "lv-unknown", "lv-off", "lv-ok"].index(level))
     assert re.search(r'<li class="counter lv-dark"><span class="n">1</span> Screen dark</li>', text)
+    assert "<title>(1) Signage clusters" in text  # the browser tab tells of the dark screen
+    missing = requests.get(hub.url + "clusters/ghost", timeout=10)
+    assert missing.status_code == 404 and "Không có cụm này." in missing.text
     assert "<details" in text and "decode_failed" in text  # the raw event folded away

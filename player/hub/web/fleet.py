@@ -14,11 +14,13 @@ from player.hub.web.security import FleetReader, html, page_context, people
 router = APIRouter()
 
 
-def _not_found(request: Request, message: str) -> Response:
+def _not_found(request: Request, message: str, key: str) -> Response:
+    """404: the English message for scripts, the page's language for people."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, 404)
     lang = pages.pick_lang(request.query_params)
-    return html(pages.render_error(404, message, lang, **page_context(request)), 404)
+    text = pages.TEXT[lang][key]
+    return html(pages.render_error(404, text, lang, **page_context(request)), 404)
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
@@ -36,7 +38,7 @@ def cluster_page(cluster_id: str, request: Request,
     range_key = pages.pick_range(request.query_params)
     detail = hub.fleet.cluster(cluster_id, pages.RANGES[range_key])
     if detail is None:
-        return _not_found(request, "no such cluster")
+        return _not_found(request, "no such cluster", "no_cluster")
     text = pages.render_cluster(detail, pages.pick_lang(request.query_params), hub.clock(),
                                 hub.settings.alerts, range_key, **page_context(request))
     return html(text)
@@ -47,7 +49,7 @@ def screenshot(cluster_id: str, request: Request,
                _: FleetReader) -> Response:
     found = people(request).fleet.screenshot(cluster_id)
     if found is None:
-        return _not_found(request, "no screenshot yet")
+        return _not_found(request, "no screenshot yet", "no_screenshot")
     return Response(found[0], media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=60",
                              "X-Content-Type-Options": "nosniff"})
@@ -80,5 +82,5 @@ def cluster_json(cluster_id: str, request: Request,
         min(max(int(days), 1), 366) if days.isdigit() and len(days) < 4 else 7)
     detail = people(request).fleet.cluster(cluster_id, count)
     if detail is None:
-        return _not_found(request, "no such cluster")
+        return _not_found(request, "no such cluster", "no_cluster")
     return JSONResponse(detail.to_json(), headers={"Cache-Control": "no-store"})
