@@ -35,6 +35,7 @@ except Exception:  # no tz database on this machine: Vietnam has kept UTC+7 sinc
 # Times outside this span are shown as "invalid" instead of crashing the page (a device stamped
 # 9999-12-31, or 1970 on a box without a battery clock).
 EARLIEST, LATEST = 946684800.0, 4102444800.0  # 2000-01-01, 2100-01-01
+PLOT_LIMIT = 1e15  # readings beyond this (a broken sensor, a bad report) are left out of plots
 RANGES = {"24h": 1, "7d": 7, "30d": 30, "1y": 365}
 DEFAULT_RANGE = "7d"
 
@@ -347,7 +348,7 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     # the right edge rather than dropped
     slack = (end - start) / 100
     clean = [(min(max(t, start), end), v) for t, v in points
-             if v is not None and math.isfinite(v) and start - slack <= t <= end + slack]
+             if v is not None and abs(v) < PLOT_LIMIT and start - slack <= t <= end + slack]
     values = [v for _, v in clean]
     if not values:
         return None
@@ -400,6 +401,8 @@ def _range_text(page: Page, low: float, high: float, unit: str) -> str:
 
 def _nice_ticks(low: float, high: float, count: int) -> list[float]:
     raw = (high - low) / count
+    if not raw > 0 or not math.isfinite(raw):
+        return []
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(low / step) * step

@@ -147,3 +147,46 @@ def test_plot_never_fails_and_stays_in_its_box(points, days, limit, bounds):
             assert plot.top - 0.1 <= y <= plot.bottom + 0.1
     if plot.limit_y is not None:
         assert math.isfinite(plot.limit_y) and plot.top - 0.1 <= plot.limit_y <= plot.bottom + 0.1
+
+
+hostile_text = st.one_of(st.none(), st.text(max_size=40),
+                         st.sampled_from(["<script>alert(1)</script>", '"><img src=x>', "&amp;",
+                                          "screen-off", "Cửa khẩu Trà Lĩnh"]))
+any_number = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                       st.floats(-1e12, 1e12))
+
+
+@st.composite
+def hostile_status(draw) -> ClusterStatus:
+    events = tuple(EventLine(draw(st.floats(0, 5e9)), draw(st.floats(0, 5e9)),
+                             draw(st.sampled_from(["error", "warning", "info", "<b>"])),
+                             draw(st.text(max_size=30)), draw(st.text(max_size=60)))
+                   for _ in range(draw(st.integers(0, 3))))
+    return ClusterStatus(
+        draw(st.text(min_size=1, max_size=20)), draw(st.text(max_size=40)),
+        draw(st.text(max_size=10)), draw(st.sampled_from(["online", "stale", "offline", "never"])),
+        last_seen=draw(any_number), device_time=draw(any_number),
+        sample_received=draw(any_number), clock_synced=draw(st.one_of(st.none(), st.booleans())),
+        temperature=draw(any_number), humidity=draw(any_number), disk_free=draw(any_number),
+        disk_total=draw(any_number), display_connected=draw(st.one_of(st.none(), st.booleans())),
+        display_driver=draw(hostile_text), playlist=draw(hostile_text), item=draw(hostile_text),
+        release=draw(st.one_of(st.none(), st.integers(-2**63, 2**63))),
+        latest_release=draw(st.one_of(st.none(), st.integers(0, 2**63))),
+        screenshot_time=draw(st.one_of(st.none(), st.floats(0, 1e12))),
+        last_sync=draw(st.one_of(st.none(), st.fixed_dictionaries(
+            {"time": hostile_text, "result": hostile_text, "error": hostile_text}))),
+        events=events)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+@given(st.lists(hostile_status(), max_size=4), st.sampled_from(["vi", "en", "zz"]))
+def test_any_cluster_data_renders_as_text(clusters, lang):
+    from player.hub.fleet import ClusterDetail, Fleet
+
+    text = pages.render_fleet(Fleet(NOW, tuple(clusters), {}), lang, LIMITS)
+    assert "<script>" not in text and "<img src=x" not in text
+    for c in clusters:
+        detail = ClusterDetail(c, 7, ((NOW - 3600, c.temperature, c.humidity, c.disk_free,
+                                       c.disk_total),), (), ())
+        page = pages.render_cluster(detail, lang, NOW, LIMITS, "7d")
+        assert "<script>" not in page and "<img src=x" not in page
