@@ -238,6 +238,8 @@ class Page:
     def ago(self, timestamp: float | None) -> str:
         if timestamp is None:
             return self.t["none"]
+        if not math.isfinite(timestamp):
+            return self.t["invalid_time"]
         seconds = max(0.0, self.now - timestamp)
         if seconds < 60:
             return self.t["just_now"]
@@ -248,6 +250,8 @@ class Page:
         return self.text("days_ago", n=int(seconds // 86400))
 
     def span(self, seconds: float) -> str:
+        if not math.isfinite(seconds):
+            return "–"
         seconds = abs(seconds)
         if seconds < 2 * 3600:
             return self.text("minutes", n=max(1, int(seconds // 60)))
@@ -256,7 +260,9 @@ class Page:
         return self.text("days", n=min(int(seconds // 86400), 10**6))
 
     def duration(self, seconds: float) -> str:
-        minutes, secs = divmod(int(round(max(seconds, 0.0))), 60)
+        if not math.isfinite(seconds) or seconds < 0:
+            return "–"
+        minutes, secs = divmod(int(round(seconds)), 60)
         hours, minutes = divmod(minutes, 60)
         return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
@@ -385,7 +391,9 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
                   for seg in segments if len(seg) > 1)
     dots = tuple(seg[0] for seg in segments if len(seg) == 1)
     y_ticks = tuple(Tick(y(v), page.number(v)) for v in _nice_ticks(low, high, 4))
-    x_ticks = tuple(Tick(x(t), label) for t, label in _time_ticks(start, end, page))
+    # a label is centred on its tick: one that would stick out of the plot is left out
+    x_ticks = tuple(Tick(x(t), label) for t, label in _time_ticks(start, end, page)
+                    if left + len(label) * 3.6 <= x(t) <= right - len(label) * 3.6)
     return Plot(width, height, left, right, top, bottom, lines, dots,
                 None if limit is None else y(limit),
                 "" if limit is None else f"{page.t['limit']} {page.number(limit)} {unit}",

@@ -18,6 +18,7 @@ Pure: no I/O, no clock (``now`` is passed in), no web framework.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from player.hub.config import AlertLimits
@@ -111,6 +112,8 @@ def clock_skew(c: ClusterStatus) -> float | None:
     if c.device_time is None or c.sample_received is None:
         return None
     skew = c.device_time - c.sample_received
+    if math.isnan(skew):
+        return None
     if skew > CLOCK_AHEAD_LIMIT or -skew > CLOCK_BEHIND_LIMIT:
         return skew
     return None
