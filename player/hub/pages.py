@@ -182,10 +182,14 @@ def pick_lang(query: Any) -> str:
 
 
 def pick_range(query: Any) -> str:
+    """The plots' range from ``?range=24h|7d|30d|1y`` (or an older link's ``?days=1|7|30|365``)."""
     value = query.get("range") if hasattr(query, "get") else None
     if isinstance(value, list):
         value = value[0] if value else None
-    return value if value in RANGES else DEFAULT_RANGE
+    if value in RANGES:
+        return value
+    days = query.get("days") if hasattr(query, "get") else None
+    return next((key for key, count in RANGES.items() if str(count) == days), DEFAULT_RANGE)
 
 
 class Page:

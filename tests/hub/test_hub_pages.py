@@ -176,6 +176,8 @@ def test_range_selector_and_proof_of_play_per_item(hub):
                       text)
     assert ("thac-ban-gioc.jpg", "3", "0:00") in rows
     assert 'href="/clusters/bangioc-1?range=1y"' in text
+    older_link = requests.get(hub.url + "clusters/bangioc-1?days=30&lang=en", timeout=10).text
+    assert '<b aria-current="page">30 days</b>' in older_link
 
 
 def test_fleet_counters_and_worst_first(hub):
