@@ -193,3 +193,19 @@ def test_fleet_counters_and_worst_first(hub):
     missing = requests.get(hub.url + "clusters/ghost", timeout=10)
     assert missing.status_code == 404 and "Không có cụm này." in missing.text
     assert "<details" in text and "decode_failed" in text  # the raw event folded away
+
+
+def test_templates_and_styles_are_packaged():
+    """A wheel carries only the package data pyproject.toml names: every template and style
+    the pages read must match one of its patterns."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["player.hub"]
+    hub = root / "player" / "hub"
+    files = [p.relative_to(hub).as_posix() for folder in ("templates", "static")
+             for p in (hub / folder).iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files)
