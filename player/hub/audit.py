@@ -61,7 +61,7 @@ class AuditLog:
         log.info("audit: %s %s %s from %s", user_name, action, target, address or "?")
 
     def recent(self, limit: int = 200, before: int | None = None,
-               action: str | None = None) -> list[AuditEntry]:
+               action: str | None = None, target: str | None = None) -> list[AuditEntry]:
         """The newest entries first; ``before`` (an id) pages back."""
         t = self.table.c
         query = sa.select(self.table).order_by(t.id.desc()).limit(limit)
@@ -69,6 +69,8 @@ class AuditLog:
             query = query.where(t.id < before)
         if action:
             query = query.where(t.action == action)
+        if target is not None:
+            query = query.where(t.target == target)
         with self.engine.connect() as db:
             rows = db.execute(query).all()
         return [self._entry(row) for row in rows]

@@ -72,7 +72,10 @@ async def do_login(request: Request) -> Response:
     try:
         user = hub.accounts.authenticate(name, password, address)
     except LoginThrottled as exc:
-        hub.audit.record(name, "login.throttled", name, {"wait": round(exc.wait)}, address)
+        # once per name and window: a guessing script must not fill the audit log instead
+        last = hub.audit.recent(1, action="login.throttled", target=name[:200])
+        if not last or hub.clock() - last[0].at > hub.accounts.login_policy.window:
+            hub.audit.record(name, "login.throttled", name, {"wait": round(exc.wait)}, address)
         response = login_page(request, 429, page.text("login_wait", n=int(exc.wait) + 1), name)
         response.headers["Retry-After"] = str(int(exc.wait) + 1)
         return response
