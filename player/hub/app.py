@@ -261,7 +261,7 @@ def _add_report_routes(app: FastAPI, hub: Hub) -> None:
             batch = read_batch(body, authorization, hub.config)
         except BatchError as exc:
             raise HttpError(exc.status, exc.message) from None
-        ids = await run_in_threadpool(hub.store.store, batch, client_address(request))
+        ids = await asyncio.wrap_future(hub.store.submit(batch, client_address(request)))
         answer: dict = {"ack": ids}
         if batch.rejected:
             answer["rejected"] = [{"id": rid, "error": reason} for rid, reason, _ in batch.rejected]

@@ -14,8 +14,11 @@ import binascii
 import hmac
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,11 +181,48 @@ def _is_id(value: object) -> bool:
 
 # -- storing -----------------------------------------------------------------------------------
 
+GROUP_LIMIT = 200  # batches committed together at most
+
+
+class _Statements:
+    """The writes, built once (SQLAlchemy then reuses their compiled form for every batch)."""
+
+    def __init__(self, dialect: str):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.report = (insert(schema.reports).on_conflict_do_nothing()
+                       .returning(schema.reports.c.id))
+        self.sample = schema.samples.insert()
+        self.event = schema.events.insert()
+        self.play = schema.plays.insert()
+        latest = insert(schema.latest)
+        self.latest = latest.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={"id": latest.excluded.id, "seq": latest.excluded.seq,
+                  "received": latest.excluded.received, "body": latest.excluded.body},
+            where=sa.or_(latest.excluded.received > schema.latest.c.received,
+                         latest.excluded.seq >= schema.latest.c.seq))
+        # Only the newest to arrive is kept: it answers "what is on screen now". Ordered by the
+        # hub's clock, so a device stamping 2099 cannot hide every later screenshot.
+        shot = insert(schema.screenshots)
+        self.screenshot = shot.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={name: shot.excluded[name]
+                  for name in ("id", "time", "received", "width", "height", "jpeg")},
+            where=shot.excluded.received >= schema.screenshots.c.received)
+        seen = insert(schema.seen)
+        self.seen = seen.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={"received": seen.excluded.received, "address": seen.excluded.address,
+                  "reports": schema.seen.c.reports + seen.excluded.reports})
+
+
 class HeartbeatStore:
     """Reports in the hub's database (SQLite in WAL mode, or PostgreSQL); thread-safe.
 
     `database` is a path to an SQLite file or an SQLAlchemy/PostgreSQL URL; the schema is
-    migrated when the store opens.
+    migrated when the store opens. Batches are written by one writer thread that commits every
+    batch waiting at that moment in one transaction (group commit): one flush to disk for many
+    batches, and each is acknowledged only once it is on disk.
     """
 
     def __init__(self, database: Path | str, clock: Callable[[], float] = time.time,
@@ -192,58 +232,121 @@ class HeartbeatStore:
         self.history_days = history_days
         self._pruned = 0.0
         self.engine = engine or make_engine(self.url)
-        self._insert = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)
         if engine is None:
             migrate(self.engine)
+        self._sql = _Statements(self.engine.dialect.name)
+        self._queue: queue.SimpleQueue[tuple[Batch, str, float, Future] | None] = (
+            queue.SimpleQueue())
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
+        with self._writer_lock:
+            self._closed = True
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
         self.engine.dispose()
 
     def store(self, batch: Batch, address: str = "") -> list[str]:
-        """Store a batch in one transaction; returns every id now stored (new or not)."""
-        now = self.clock()
-        with self.engine.begin() as db:
-            for report in batch.reports:
-                self._store_report(db, report, now)
-            if batch.rejected:
-                db.execute(schema.rejected.insert(), [
-                    {"id": report_id, "cluster": batch.cluster, "received": now, "reason": reason,
-                     "body": json.dumps(raw)[:100_000]}
-                    for report_id, reason, raw in batch.rejected])
-            seen = self._insert(schema.seen).values(
-                cluster=batch.cluster, received=now, address=address, reports=len(batch.reports))
-            db.execute(seen.on_conflict_do_update(
-                index_elements=["cluster"],
-                set_={"received": seen.excluded.received, "address": seen.excluded.address,
-                      "reports": schema.seen.c.reports + seen.excluded.reports}))
+        """Store a batch durably; returns every id now stored (new or not)."""
+        return self.submit(batch, address).result()
+
+    def submit(self, batch: Batch, address: str = "") -> Future:
+        """Queue a batch for the writer; the future holds the stored ids once committed."""
+        future: Future = Future()
+        with self._writer_lock:
+            if self._closed:
+                raise RuntimeError("the heartbeat store is closed")
+            if self._writer is None:
+                # A daemon: a store someone forgot to close must not hold the process open.
+                self._writer = threading.Thread(target=self._write_loop, name="hub-db-writer",
+                                                daemon=True)
+                self._writer.start()
+            self._queue.put((batch, address, self.clock(), future))
+        return future
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            while len(group) < GROUP_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this group, then stop
+                    break
+                group.append(more)
+            self._prune_now_and_then(group[-1][2])
+            self._write_group(group)
+            self._log_rejected(group)
+
+    def _write_group(self, group: list[tuple[Batch, str, float, Future]]) -> None:
+        try:
+            with self.engine.begin() as db:
+                for batch, address, now, _future in group:
+                    self._write_batch(db, batch, address, now)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0][3].set_exception(exc)
+                return
+            for one in group:  # find the batch at fault; the others are stored on their own
+                self._write_group([one])
+            return
+        for batch, _address, _now, future in group:
+            future.set_result([r.id for r in batch.reports] + [r[0] for r in batch.rejected])
+
+    def _prune_now_and_then(self, now: float) -> None:
         if now - self._pruned > PRUNE_EVERY:
-            self.prune(now - self.history_days * 86400)
             self._pruned = now
+            try:
+                self.prune(now - self.history_days * 86400)
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("could not delete old reports: %s", exc)
+
+    def _log_rejected(self, group: list[tuple[Batch, str, float, Future]]) -> None:
+        for batch, _address, _now, _future in group:
+            if batch.rejected:
+                log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
+                            len(batch.rejected), batch.rejected[0][1])
+
+    def _write_batch(self, db: Connection, batch: Batch, address: str, now: float) -> None:
+        for report in batch.reports:
+            self._store_report(db, report, now)
         if batch.rejected:
-            log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
-                        len(batch.rejected), batch.rejected[0][1])
-        return [r.id for r in batch.reports] + [r[0] for r in batch.rejected]
+            db.execute(schema.rejected.insert(), [
+                {"id": report_id, "cluster": batch.cluster, "received": now, "reason": reason,
+                 "body": json.dumps(raw)[:100_000]}
+                for report_id, reason, raw in batch.rejected])
+        db.execute(self._sql.seen, {"cluster": batch.cluster, "received": now,
+                                    "address": address, "reports": len(batch.reports)})
 
     def _store_report(self, db: Connection, r: Report, now: float) -> None:
-        inserted = db.execute(self._insert(schema.reports).values(
-            cluster=r.cluster, id=r.id, kind=r.kind, seq=r.seq, boot_id=r.boot_id, time=r.time,
-            clock_synced=int(r.clock_synced), received=now).on_conflict_do_nothing()
-            .returning(schema.reports.c.id))
+        inserted = db.execute(self._sql.report, {
+            "cluster": r.cluster, "id": r.id, "kind": r.kind, "seq": r.seq,
+            "boot_id": r.boot_id, "time": r.time, "clock_synced": int(r.clock_synced),
+            "received": now})
         if inserted.first() is None:
             return  # already stored: a batch sent again after a lost answer
         body = r.body
         if r.kind == "heartbeat":
             self._store_heartbeat(db, r, now)
         elif r.kind == "event":
-            db.execute(schema.events.insert().values(
-                cluster=r.cluster, id=r.id, seq=r.seq, time=r.time, received=now,
-                severity=body["severity"], event=body["event"], message=body["message"],
-                details=json.dumps(body.get("details") or {})))
+            db.execute(self._sql.event, {
+                "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
+                "severity": body["severity"], "event": body["event"],
+                "message": body["message"], "details": json.dumps(body.get("details") or {})})
         elif r.kind == "play":
-            db.execute(schema.plays.insert().values(
-                cluster=r.cluster, id=r.id, item=body["item"], release=body.get("release"),
-                start=parse_time(body["start"], "start"), end=parse_time(body["end"], "end"),
-                received=now))
+            db.execute(self._sql.play, {
+                "cluster": r.cluster, "id": r.id, "item": body["item"],
+                "release": body.get("release"), "start": parse_time(body["start"], "start"),
+                "end": parse_time(body["end"], "end"), "received": now})
         elif r.kind == "screenshot":
             self._store_screenshot(db, r, now)
 
@@ -251,23 +354,19 @@ class HeartbeatStore:
         summary = r.body.get("summary") or {}
         player = r.body.get("player") or {}
         display = summary.get("display_connected")
-        db.execute(schema.samples.insert().values(
-            cluster=r.cluster, id=r.id, seq=r.seq, time=r.time, received=now,
-            temperature=summary.get("temperature_celsius"),
-            humidity=summary.get("humidity_percent"), disk_free=summary.get("disk_free_bytes"),
-            disk_total=summary.get("disk_total_bytes"),
-            display=None if display is None else int(display), playlist=player.get("playlist"),
-            release=player.get("release"), item=player.get("item")))
+        db.execute(self._sql.sample, {
+            "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
+            "temperature": summary.get("temperature_celsius"),
+            "humidity": summary.get("humidity_percent"),
+            "disk_free": summary.get("disk_free_bytes"),
+            "disk_total": summary.get("disk_total_bytes"),
+            "display": None if display is None else int(display),
+            "playlist": player.get("playlist"), "release": player.get("release"),
+            "item": player.get("item")})
         # The whole report (readings, sync state) only for the newest heartbeat: history
         # needs the few numbers above, and a year of full reports would be gigabytes.
-        latest = self._insert(schema.latest).values(
-            cluster=r.cluster, id=r.id, seq=r.seq, received=now, body=json.dumps(r.body))
-        db.execute(latest.on_conflict_do_update(
-            index_elements=["cluster"],
-            set_={"id": latest.excluded.id, "seq": latest.excluded.seq,
-                  "received": latest.excluded.received, "body": latest.excluded.body},
-            where=sa.or_(latest.excluded.received > schema.latest.c.received,
-                         latest.excluded.seq >= schema.latest.c.seq)))
+        db.execute(self._sql.latest, {"cluster": r.cluster, "id": r.id, "seq": r.seq,
+                                      "received": now, "body": json.dumps(r.body)})
 
     def _store_screenshot(self, db: Connection, r: Report, now: float) -> None:
         try:
@@ -275,16 +374,9 @@ class HeartbeatStore:
         except (binascii.Error, ValueError):
             log.warning("cluster %s: screenshot %s is not valid base64", r.cluster, r.id)
             return
-        # Only the newest to arrive is kept: it answers "what is on screen now". Ordered by the
-        # hub's clock, so a device stamping 2099 cannot hide every later screenshot.
-        shot = self._insert(schema.screenshots).values(
-            cluster=r.cluster, id=r.id, time=r.time, received=now, width=r.body["width"],
-            height=r.body["height"], jpeg=jpeg)
-        db.execute(shot.on_conflict_do_update(
-            index_elements=["cluster"],
-            set_={name: shot.excluded[name]
-                  for name in ("id", "time", "received", "width", "height", "jpeg")},
-            where=shot.excluded.received >= schema.screenshots.c.received))
+        db.execute(self._sql.screenshot, {
+            "cluster": r.cluster, "id": r.id, "time": r.time, "received": now,
+            "width": r.body["width"], "height": r.body["height"], "jpeg": jpeg})
 
     def prune(self, before: float) -> int:
         """Delete reports that arrived before `before` (unix seconds); returns how many."""

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from player.hub.config import hub_config_from_data
 from player.hub.database import current_revision, make_engine, migrate
 from player.hub.server import HubServer
-from tests.hub.hubtools import OTHER_TOKEN, Hub, batch, hub_config_data, report
+from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, Hub, batch, hub_config_data, report
 
 ROOT = Path(__file__).resolve().parents[2]
 # Made by the hub before it used migrations (its own CREATE TABLEs, report ids unique across the
@@ -121,3 +121,49 @@ def test_a_postgresql_url_in_hub_yaml_is_kept_as_a_url(tmp_path):
     assert config.database_url(tmp_path) == "postgresql+psycopg://hub@db.example/hub"
     plain = hub_config_from_data({"database": "data/hub.sqlite"}, "hub.yaml", tmp_path)
     assert plain.database_url(tmp_path).endswith("/data/hub.sqlite")
+
+
+def test_batches_arriving_together_are_all_stored_and_acknowledged(hub):
+    import threading
+
+    import requests
+
+    acked: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        with requests.Session() as session:
+            for _ in range(25):
+                one = report()
+                answer = session.post(hub.url + "api/v1/heartbeats", json=batch(one),
+                                      headers={"Authorization": "Bearer " + CLUSTER_TOKEN},
+                                      timeout=60)
+                assert answer.json()["ack"] == [one["id"]]
+                with lock:
+                    acked.append(one["id"])
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(acked) == 200
+    assert hub.server.store.count("reports") == 200
+
+
+def test_a_failing_batch_in_a_group_does_not_fail_the_others(tmp_path):
+    from player.hub.ingest import HeartbeatStore, check_batch
+
+    store = HeartbeatStore(tmp_path / "hub.sqlite")
+    try:
+        good = check_batch("bangioc-1", [report()])
+        broken = check_batch("bangioc-1", [report()])
+        # A report whose body cannot be stored (a value the database driver cannot bind).
+        broken.reports[0].body["summary"]["temperature_celsius"] = object()
+        futures = [store.submit(good), store.submit(broken), store.submit(good)]
+        assert futures[0].result(60) == [good.reports[0].id]
+        assert futures[1].exception(60) is not None
+        assert futures[2].result(60) == [good.reports[0].id]
+        assert store.count("reports") == 1
+    finally:
+        store.close()
