@@ -3,12 +3,17 @@
 Starts `signage-player hub` as its own process on 127.0.0.1, then posts batches from client
 threads over keep-alive connections for a few seconds per case:
 
-  baseline   a batch with a wrong token: read, parsed and refused (HTTP and JSON cost only)
+  baseline   a batch with a wrong token: refused (HTTP cost only)
   steady     one heartbeat a batch (a cluster online, uploading every minute)
+  loaded     the same while 1,000 long-polls on manifest.json and 500 idle connections are held
   backlog    100 mixed reports a batch (a cluster back after days offline)
 
-and prints batches/s, reports/s and each case's cost relative to the baseline.
+and prints batches/s, reports/s, each case's cost relative to the baseline and the hub's RSS
+with the long-polls held. With `--against REV` (a git revision, e.g. the last commit before
+the hub moved to FastAPI) the same cases run first on that revision's hub, side by side, and
+the ratios new/old are printed: both hubs run on this machine under the same load.
 Usage: python benchmarks/hub_ingest.py [--seconds 3] [--threads 4] [--clusters 50]
+                                       [--polls 1000] [--idle 500] [--against REV]
 """
 
 from __future__ import annotations
@@ -37,15 +42,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_hub(folder: Path, clusters: int) -> tuple[subprocess.Popen, int]:
+def start_hub(folder: Path, clusters: int, source: Path = ROOT) -> tuple[subprocess.Popen, int]:
     config = {"clusters": {f"c{i:03d}": {"token": f"token-for-cluster-{i:03d}-xxxxxxxx"}
                            for i in range(clusters)}}
     (folder / "hub.yaml").write_text(yaml.safe_dump(config))
+    channel = folder / "channels" / "ban-gioc"
+    channel.mkdir(parents=True, exist_ok=True)
+    (channel / "manifest.json").write_text('{"format": 1, "channel": "ban-gioc", "version": 1}')
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "player", "hub", "--root", str(folder), "--listen",
-         f"127.0.0.1:{port}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+         f"127.0.0.1:{port}"], cwd=source, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(source)})
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -130,35 +138,140 @@ def run_case(port: int, size: int, seconds: float, threads: int, clusters: int,
     return sum(counts), elapsed
 
 
+def hold_connections(port: int, polls: int, idle: int) -> tuple[list[socket.socket], int]:
+    """Open `polls` held manifest long-polls and `idle` silent connections; returns them and
+    how many the hub accepted (a refused or reset one is counted out)."""
+    etag = None
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/channels/ban-gioc/manifest.json")
+    answer = connection.getresponse()
+    answer.read()
+    etag = answer.getheader("ETag")
+    connection.close()
+    request = (f"GET /channels/ban-gioc/manifest.json HTTP/1.1\r\nHost: hub\r\n"
+               f"If-None-Match: {etag}\r\nPrefer: wait=90\r\n\r\n").encode()
+    held: list[socket.socket] = []
+    failed = 0
+    for index in range(polls + idle):
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if index < polls:
+                sock.sendall(request)
+            held.append(sock)
+        except OSError:
+            failed += 1
+    time.sleep(2.0)  # let the hub take them all in before measuring
+    alive = 0
+    for sock in held:
+        sock.setblocking(False)
+        try:
+            alive += sock.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            alive += 1  # nothing said yet: still held
+        except OSError:
+            pass
+        sock.setblocking(True)
+    return held, alive
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def threads_of(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def measure(source: Path, args: argparse.Namespace, label: str) -> dict[str, float]:
+    """Every case on the hub found in `source` (this tree, or an older revision's)."""
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        process, port = start_hub(Path(tmp), args.clusters, source)
+        try:
+            results["rss_idle"] = rss_mb(process.pid)
+            for name, size, wrong in (("baseline", 1, True), ("steady", 1, False)):
+                batches, elapsed = run_case(port, size, args.seconds, args.threads,
+                                            args.clusters, wrong)
+                results[name] = batches / elapsed
+            held, alive = hold_connections(port, args.polls, args.idle)
+            try:
+                results["held"] = alive
+                results["rss_held"] = rss_mb(process.pid)
+                results["threads_held"] = threads_of(process.pid)
+                try:
+                    batches, elapsed = run_case(port, 1, args.seconds, args.threads,
+                                                args.clusters, False)
+                    results["loaded"] = batches / elapsed
+                except SystemExit as exc:  # the hub stopped answering under the load
+                    print(f"{label}: loaded case failed: {exc}")
+                    results["loaded"] = 0.0
+            finally:
+                for sock in held:
+                    sock.close()
+            batches, elapsed = run_case(port, 100, args.seconds, args.threads, args.clusters,
+                                        False)
+            results["backlog"] = batches / elapsed
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return results
+
+
+def export_revision(revision: str, folder: Path) -> Path:
+    """The `player` package of `revision`, extracted into `folder`."""
+    archive = subprocess.run(["git", "archive", revision, "player"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def report_rows(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    names = list(results)
+    print(f"{'case':42}" + "".join(f"{n:>14}" for n in names)
+          + ("   new/old" if len(names) == 2 else ""))
+    rows = [("baseline: 401, batches/s", "baseline"), ("steady: 1 heartbeat, batches/s", "steady"),
+            (f"loaded: + {args.polls} polls, {args.idle} idle, b/s", "loaded"),
+            ("backlog: 100 reports, batches/s", "backlog"),
+            ("connections held (of polls + idle)", "held"),
+            ("RSS idle, MB", "rss_idle"), (f"RSS with {args.polls} polls held, MB", "rss_held"),
+            ("threads with them held", "threads_held")]
+    for title, key in rows:
+        values = [results[n].get(key, float("nan")) for n in names]
+        line = f"{title:42}" + "".join(f"{v:14.1f}" for v in values)
+        if len(values) == 2 and values[0]:
+            line += f"  {values[1] / values[0]:8.2f}x"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clusters", type=int, default=50)
+    parser.add_argument("--polls", type=int, default=1000)
+    parser.add_argument("--idle", type=int, default=500)
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="also run the hub of this git revision, side by side")
     args = parser.parse_args()
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} CPU(s), load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"{args.threads} client threads, {args.seconds:g} s per case")
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        process, port = start_hub(Path(tmp), args.clusters)
-        try:
-            print(f"hub on 127.0.0.1:{port}, {os.cpu_count()} CPU(s), {args.threads} client "
-                  f"threads, {args.seconds:g} s per case")
-            results = []
-            for name, size, wrong in (("baseline (401)", 1, True), ("steady (1 report)", 1, False),
-                                      ("backlog (100 reports)", 100, False)):
-                batches, elapsed = run_case(port, size, args.seconds, args.threads,
-                                            args.clusters, wrong)
-                results.append((name, size, batches / elapsed))
-            base = results[0][2]
-            print(f"{'case':24} {'batches/s':>10} {'reports/s':>10} {'vs baseline':>12}")
-            for name, size, rate in results:
-                print(f"{name:24} {rate:10.1f} {rate * size:10.0f} {rate / base:11.2f}x")
-            steady = results[1][2]
-            print(f"one batch a minute per cluster: ~{int(steady * 60):,} clusters at the steady "
-                  f"rate")
-            db = Path(tmp) / "hub.sqlite"
-            print(f"hub.sqlite after the run: {db.stat().st_size / 1e6:.1f} MB")
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+        if args.against:
+            old = export_revision(args.against, Path(tmp))
+            results[args.against[:10]] = measure(old, args, args.against)
+        results["this tree"] = measure(ROOT, args, "this tree")
+    report_rows(results, args)
+    steady = results["this tree"]["steady"]
+    print(f"one batch a minute per cluster: ~{int(steady * 60):,} clusters at the steady rate")
 
 
 if __name__ == "__main__":

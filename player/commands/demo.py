@@ -92,6 +92,7 @@ def prepare_demo(out: Path, content: Path) -> DemoSetup:
         "clusters": {CLUSTER: {"token": setup.cluster_token, "name": "Bản Giốc (demo)",
                                "channel": CHANNEL}},
         "alerts": {"stale_minutes": 2, "offline_minutes": 5},
+        "public_fleet": True,  # a demo on one machine: no accounts to set up first
     }, allow_unicode=True, sort_keys=False), encoding="utf-8")
     publish(content, setup.publish_dir, CHANNEL, key, timedelta(days=30))
     return setup

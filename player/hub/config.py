@@ -2,6 +2,7 @@
 
 ```yaml
 database: hub.sqlite            # relative to this file; default: <root>/hub.sqlite
+                                # or postgresql://user:password@host/db (several hub processes)
 upload_token: "long random"     # publishers send it to upload channels; empty: uploads disabled
 channels:
   ban-gioc:
@@ -22,6 +23,8 @@ limits:
   max_batch_reports: 500
   max_object_bytes: 4GB
   history_days: 400             # older reports are deleted
+  max_connections: 4000         # more open connections at once get 503
+  keep_alive_seconds: 30
 ```
 """
 
@@ -78,6 +81,21 @@ class Limits:
     max_object_bytes: int = 4 * 1000**3
     max_manifest_bytes: int = 4 * 1000**2
     history_days: int = 400  # reports older than this (by arrival) are deleted
+    max_connections: int = 4000  # open connections and requests; more get 503 (uvicorn)
+    backlog: int = 2048  # connections waiting to be accepted
+    keep_alive_seconds: float = 30.0  # an idle keep-alive connection is closed after this
+    max_header_bytes: int = 64 * 1024  # a request line and headers larger than this: 400
+    manifest_check_seconds: float = 1.0  # how often manifests written by `publish` are noticed
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """People's logins (docs/hub.md, "Accounts")."""
+
+    secure_cookies: bool = False  # the hub is reached over https only (behind TLS)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # their X-Forwarded-* are believed
+    session_idle_minutes: float = 120.0
+    session_hours: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -85,15 +103,26 @@ class HubConfig:
     """The validated hub configuration."""
 
     source: str = "(defaults)"
-    database: Path | None = None  # None: <root>/hub.sqlite
+    database: Path | str | None = None  # None: <root>/hub.sqlite; a str is a URL (PostgreSQL)
     upload_token: str = ""
     channels: dict[str, ChannelEntry] = field(default_factory=dict)
     clusters: dict[str, ClusterEntry] = field(default_factory=dict)
     alerts: AlertLimits = field(default_factory=AlertLimits)
     limits: Limits = field(default_factory=Limits)
+    public_fleet: bool = False  # the fleet pages without a login
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     def database_path(self, root: Path) -> Path:
-        return self.database or root / "hub.sqlite"
+        """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
+        return self.database if isinstance(self.database, Path) else root / "hub.sqlite"
+
+    def database_url(self, root: Path) -> str:
+        """The SQLAlchemy URL of the hub's database."""
+        from player.hub.database import database_url
+
+        if isinstance(self.database, str):
+            return database_url(self.database, root)
+        return database_url(self.database_path(root), root)
 
 
 def load_hub_config(path: Path) -> HubConfig:
@@ -104,21 +133,30 @@ def load_hub_config(path: Path) -> HubConfig:
 def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
-    top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits"))
+    top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
+                    "public_fleet", "accounts"))
     database = top.string("database")
     config = HubConfig(
         source=file,
-        database=(base / database) if database else None,
+        database=_database(database, base),
         upload_token=top.string("upload_token"),
         channels=_channels(top),
         clusters=_clusters(top),
         alerts=_alerts(top.sub("alerts")),
         limits=_limits(top.sub("limits")),
+        public_fleet=top.boolean("public_fleet", False),
+        accounts=_accounts(top.sub("accounts")),
     )
     if config.upload_token and len(config.upload_token) < 16:
         top.error("upload_token", "too short: use at least 16 random characters")
     problems.raise_if_errors()
     return config
+
+
+def _database(text: str, base: Path) -> Path | str | None:
+    if not text:
+        return None
+    return text if "://" in text else base / text
 
 
 def _named_entries(top: Fields, key: str) -> list[tuple[str, Fields]]:
@@ -171,9 +209,21 @@ def _alerts(f: Fields) -> AlertLimits:
     )
 
 
+def _accounts(f: Fields) -> AccountSettings:
+    f.check_keys(("secure_cookies", "trusted_proxies", "session_idle_minutes", "session_hours"))
+    d = AccountSettings()
+    return AccountSettings(
+        secure_cookies=f.boolean("secure_cookies", d.secure_cookies),
+        trusted_proxies=f.string_list("trusted_proxies", d.trusted_proxies),
+        session_idle_minutes=f.number("session_idle_minutes", d.session_idle_minutes, 1, 10080),
+        session_hours=f.number("session_hours", d.session_hours, 0.1, 24 * 90),
+    )
+
+
 def _limits(f: Fields) -> Limits:
     f.check_keys(("max_batch_bytes", "max_batch_reports", "max_object_bytes",
-                  "max_manifest_bytes", "history_days"))
+                  "max_manifest_bytes", "history_days", "max_connections", "backlog",
+                  "keep_alive_seconds", "max_header_bytes", "manifest_check_seconds"))
     d = Limits()
     return Limits(
         max_batch_bytes=f.parse("max_batch_bytes", parse_bytes, d.max_batch_bytes),
@@ -181,8 +231,14 @@ def _limits(f: Fields) -> Limits:
         max_object_bytes=f.parse("max_object_bytes", parse_bytes, d.max_object_bytes),
         max_manifest_bytes=f.parse("max_manifest_bytes", parse_bytes, d.max_manifest_bytes),
         history_days=f.integer("history_days", d.history_days, 1, 36500),
+        max_connections=f.integer("max_connections", d.max_connections, 10, 1_000_000),
+        backlog=f.integer("backlog", d.backlog, 16, 65535),
+        keep_alive_seconds=f.number("keep_alive_seconds", d.keep_alive_seconds, 1, 3600),
+        max_header_bytes=f.parse("max_header_bytes", parse_bytes, d.max_header_bytes),
+        manifest_check_seconds=f.number("manifest_check_seconds", d.manifest_check_seconds,
+                                        0.1, 3600),
     )
 
 
-__all__ = ["HubConfig", "ClusterEntry", "ChannelEntry", "AlertLimits", "Limits", "LoadError",
+__all__ = ["HubConfig", "AccountSettings", "ClusterEntry", "ChannelEntry", "AlertLimits", "Limits", "LoadError",
            "Problem", "load_hub_config", "hub_config_from_data"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 OBJECT_NAME = re.compile(r"^[0-9a-f]{64}$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# More than 18 digits is no file on earth: such a Range is ignored (200 and the whole file).
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 CONTENT_TYPES = {".json": "application/json", ".sig": "text/plain; charset=utf-8",
                  ".yaml": "text/yaml; charset=utf-8"}
 
@@ -69,7 +70,7 @@ class ChannelFiles:
     def open(self, url_path: str) -> StaticFile | None:
         try:
             path = self.resolve(url_path)
-        except (UnicodeDecodeError, ValueError, OSError):
+        except (UnicodeDecodeError, ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
             return None
         if path is None:
             return None

@@ -56,6 +56,8 @@ class ClusterStatus:
     disk_free: float | None = None
     disk_total: float | None = None
     display_connected: bool | None = None
+    display_driver: str | None = None
+    sample_received: float | None = None  # when the hub got the newest sample (its own clock)
     playlist: str | None = None
     item: str | None = None
     release: int | None = None
@@ -206,13 +208,17 @@ class FleetView:
         if sample:
             row = sample[0]
             body = json.loads(latest_body[0]["body"]) if latest_body else {}
+            player = _mapping(body, "player")
+            driver = _mapping(player, "display").get("driver")
             values = dict(
                 device_time=row["time"], clock_synced=bool(row["clock_synced"]),
                 temperature=row["temperature"], humidity=row["humidity"],
                 disk_free=row["disk_free"], disk_total=row["disk_total"],
                 display_connected=None if row["display"] is None else bool(row["display"]),
+                display_driver=driver if isinstance(driver, str) else None,
+                sample_received=row["received"],
                 playlist=row["playlist"], item=row["item"], release=row["release"],
-                last_sync=(body.get("player") or {}).get("last_sync"))
+                last_sync=_mapping(player, "last_sync") or None)
         status = ClusterStatus(
             id=cid, name=entry.label, channel=channel, state=self._state(last_seen),
             last_seen=last_seen, latest_release=latest.get(channel),
@@ -256,6 +262,12 @@ class FleetView:
             'SELECT item, count(*) AS n, sum("end" - start) AS s FROM plays WHERE cluster=? '
             "AND start >= ? GROUP BY item ORDER BY n DESC, item", (cid, since))
         return tuple(PlayCount(r["item"], r["n"], r["s"] or 0.0) for r in rows)
+
+
+def _mapping(data: object, key: str) -> dict:
+    """``data[key]`` when both are mappings (a report's shape is the device's word), else {}."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _with_alerts(status: ClusterStatus, config: HubConfig) -> ClusterStatus:

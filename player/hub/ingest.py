@@ -4,7 +4,7 @@ A batch is `{"format": 1, "cluster": ID, "reports": [...]}`. Problems with the b
 refuse it (400 malformed, 413 too large, 422 wrong shape). A single bad report inside a good
 batch is kept in the `rejected` table with the reason and acknowledged like the others: the
 player would otherwise send it again forever, holding up everything spooled behind it.
-Storing is idempotent by report id, so a batch sent twice (a lost answer) is harmless.
+Storing is idempotent by (cluster, report id), so a batch sent twice (a lost answer) is harmless.
 """
 
 from __future__ import annotations
@@ -14,26 +14,30 @@ import binascii
 import hmac
 import json
 import logging
-import math
-import sqlite3
+import queue
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from player.hub import schema
 from player.hub.config import HubConfig
+from player.hub.database import Record, database_url, make_engine, migrate, records
+from player.hub.reports import MAX_ID_LENGTH, REPORT_MODELS, BatchEnvelope, PlayReport
 
 log = logging.getLogger(__name__)
 
-KINDS = ("heartbeat", "event", "play", "screenshot")
-SEVERITIES = ("error", "warning", "info")
-SUMMARY_KEYS = ("temperature_celsius", "humidity_percent", "disk_free_bytes", "disk_total_bytes",
-                "memory_available_bytes", "load1")
-MAX_ID_LENGTH = 64
-MAX_TEXT = 2000
-MAX_SCREENSHOT_BASE64 = 1_500_000
+KINDS = tuple(REPORT_MODELS)
 PRUNE_EVERY = 6 * 3600  # seconds between deletions of reports past the history limit
 
 
@@ -106,11 +110,10 @@ def read_batch(body: bytes, authorization: str | None, config: HubConfig) -> Bat
     if not isinstance(cluster, str) or not cluster:
         raise BatchError(422, "cluster: expected the cluster id as text")
     check_token(config, cluster, authorization)
-    if data.get("format") != 1:
-        raise BatchError(422, f'format: expected 1, got {json.dumps(data.get("format"))[:40]}')
-    reports = data.get("reports")
-    if not isinstance(reports, list):
-        raise BatchError(422, "reports: expected a list")
+    try:
+        reports = BatchEnvelope.model_validate(data).reports
+    except ValidationError as exc:
+        raise BatchError(422, _first_problem(exc)) from None
     limit = config.limits.max_batch_reports
     if len(reports) > limit:
         raise BatchError(413, f"reports: at most {limit} reports a batch, got {len(reports)}")
@@ -133,6 +136,7 @@ def check_batch(cluster: str, raw_reports: list) -> Batch:
 
 
 def check_report(raw: dict, cluster: str) -> Report:
+    """Validate one report against its kind's model; ReportError names the first bad key."""
     if raw.get("cluster") != cluster:
         raise ReportError(f'cluster: expected "{cluster}" like the batch, got '
                           f'{json.dumps(raw.get("cluster"))[:80]}')
@@ -140,77 +144,22 @@ def check_report(raw: dict, cluster: str) -> Report:
     if kind not in KINDS:
         raise ReportError(f"kind: expected one of {', '.join(KINDS)}, got "
                           f"{json.dumps(kind)[:80]}")
-    seq = raw.get("seq")
-    if not _is_int(seq) or seq < 0:
-        raise ReportError("seq: expected a whole number")
-    boot_id = raw.get("boot_id", "")
-    if not isinstance(boot_id, str) or len(boot_id) > MAX_ID_LENGTH:
-        raise ReportError("boot_id: expected text")
-    moment = parse_time(raw.get("time"), "time")
-    uptime = raw.get("uptime", 0)
-    if not _is_number(uptime):
-        raise ReportError("uptime: expected a number of seconds")
-    synced = raw.get("clock_synced", False)
-    if not isinstance(synced, bool):
-        raise ReportError("clock_synced: expected true or false")
-    _CHECKS[kind](raw)
-    return Report(raw["id"], cluster, kind, seq, boot_id, moment, synced, raw)
-
-
-def _check_heartbeat(raw: dict) -> None:
-    summary = _mapping(raw, "summary")
-    for key in SUMMARY_KEYS:
-        if summary.get(key) is not None and not _is_number(summary[key]):
-            raise ReportError(f"summary.{key}: expected a number or null")
-    if not (summary.get("display_connected") is None
-            or isinstance(summary["display_connected"], bool)):
-        raise ReportError("summary.display_connected: expected true, false or null")
-    readings = raw.get("readings", {})
-    if not isinstance(readings, dict) or not all(
-            isinstance(k, str) and (_is_number(v) or v is None) for k, v in readings.items()):
-        raise ReportError("readings: expected a mapping of reading name to number")
-    player = _mapping(raw, "player")
-    release = player.get("release")
-    if release is not None and not _is_int(release):
-        raise ReportError("player.release: expected a whole number or null")
-    for key in ("playlist", "item"):
-        if player.get(key) is not None and not isinstance(player[key], str):
-            raise ReportError(f"player.{key}: expected text or null")
-    if player.get("last_sync") is not None and not isinstance(player["last_sync"], dict):
-        raise ReportError("player.last_sync: expected a mapping")
-
-
-def _check_event(raw: dict) -> None:
-    if raw.get("severity") not in SEVERITIES:
-        raise ReportError(f"severity: expected one of {', '.join(SEVERITIES)}")
-    for key in ("event", "message"):
-        if not isinstance(raw.get(key), str) or len(raw[key]) > MAX_TEXT:
-            raise ReportError(f"{key}: expected text (at most {MAX_TEXT} characters)")
-    if raw.get("details") is not None and not isinstance(raw["details"], dict):
-        raise ReportError("details: expected a mapping")
-
-
-def _check_play(raw: dict) -> None:
-    if not isinstance(raw.get("item"), str) or len(raw["item"]) > MAX_TEXT:
-        raise ReportError("item: expected the item's name as text")
-    if raw.get("release") is not None and not _is_int(raw["release"]):
-        raise ReportError("release: expected a whole number or null")
-    if parse_time(raw.get("end"), "end") < parse_time(raw.get("start"), "start"):
+    try:
+        model = REPORT_MODELS[kind].model_validate(raw)
+    except ValidationError as exc:
+        raise ReportError(_first_problem(exc)) from None
+    moment = parse_time(model.time, "time")
+    if isinstance(model, PlayReport) and parse_time(model.end, "end") < parse_time(model.start,
+                                                                                   "start"):
         raise ReportError("end: earlier than start")
+    return Report(model.id, cluster, kind, model.seq, model.boot_id, moment, model.clock_synced,
+                  raw)
 
 
-def _check_screenshot(raw: dict) -> None:
-    data = raw.get("jpeg_base64")
-    if not isinstance(data, str) or not data or len(data) > MAX_SCREENSHOT_BASE64:
-        raise ReportError(f"jpeg_base64: expected base64 text of at most "
-                          f"{MAX_SCREENSHOT_BASE64} characters")
-    for key in ("width", "height"):
-        if not _is_int(raw.get(key)) or not 0 < raw[key] <= 16384:
-            raise ReportError(f"{key}: expected a whole number of pixels")
-
-
-_CHECKS = {"heartbeat": _check_heartbeat, "event": _check_event, "play": _check_play,
-           "screenshot": _check_screenshot}
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in error["loc"]) or "report"
+    return f"{path}: {error['msg']}"[:300]
 
 
 def parse_time(value: object, key: str) -> float:
@@ -226,183 +175,231 @@ def parse_time(value: object, key: str) -> float:
     return moment.timestamp()
 
 
-def _mapping(raw: dict, key: str) -> dict:
-    value = raw.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ReportError(f"{key}: expected a mapping")
-    return value
-
-
 def _is_id(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
-INT64 = 2**63  # SQLite stores signed 64-bit integers; a larger one cannot be kept
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and -INT64 <= value < INT64)
-
-
 # -- storing -----------------------------------------------------------------------------------
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER,
-    boot_id TEXT, time REAL, clock_synced INTEGER, received REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS samples (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
-    temperature REAL, humidity REAL, disk_free REAL, disk_total REAL, display INTEGER,
-    playlist TEXT, release INTEGER, item TEXT);
-CREATE TABLE IF NOT EXISTS latest (
-    cluster TEXT PRIMARY KEY, id TEXT, seq INTEGER, received REAL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS samples_cluster_time ON samples(cluster, time);
-CREATE INDEX IF NOT EXISTS samples_cluster_seq ON samples(cluster, seq);
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, seq INTEGER, time REAL, received REAL,
-    severity TEXT, event TEXT, message TEXT, details TEXT);
-CREATE INDEX IF NOT EXISTS events_cluster_seq ON events(cluster, seq);
-CREATE TABLE IF NOT EXISTS plays (
-    id TEXT PRIMARY KEY, cluster TEXT NOT NULL, item TEXT, release INTEGER,
-    start REAL, "end" REAL);
-CREATE INDEX IF NOT EXISTS plays_cluster_start ON plays(cluster, start);
-CREATE TABLE IF NOT EXISTS screenshots (
-    cluster TEXT PRIMARY KEY, id TEXT, time REAL, received REAL, width INTEGER,
-    height INTEGER, jpeg BLOB);
-CREATE TABLE IF NOT EXISTS rejected (
-    id TEXT, cluster TEXT, received REAL, reason TEXT, body TEXT);
-CREATE TABLE IF NOT EXISTS seen (
-    cluster TEXT PRIMARY KEY, received REAL, address TEXT, reports INTEGER);
-"""
+GROUP_LIMIT = 200  # batches committed together at most
+
+
+class _Statements:
+    """The writes, built once (SQLAlchemy then reuses their compiled form for every batch)."""
+
+    def __init__(self, dialect: str):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.report = (insert(schema.reports).on_conflict_do_nothing()
+                       .returning(schema.reports.c.id))
+        self.sample = schema.samples.insert()
+        self.event = schema.events.insert()
+        self.play = schema.plays.insert()
+        latest = insert(schema.latest)
+        self.latest = latest.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={"id": latest.excluded.id, "seq": latest.excluded.seq,
+                  "received": latest.excluded.received, "body": latest.excluded.body},
+            where=sa.or_(latest.excluded.received > schema.latest.c.received,
+                         latest.excluded.seq >= schema.latest.c.seq))
+        # Only the newest to arrive is kept: it answers "what is on screen now". Ordered by the
+        # hub's clock, so a device stamping 2099 cannot hide every later screenshot.
+        shot = insert(schema.screenshots)
+        self.screenshot = shot.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={name: shot.excluded[name]
+                  for name in ("id", "time", "received", "width", "height", "jpeg")},
+            where=shot.excluded.received >= schema.screenshots.c.received)
+        seen = insert(schema.seen)
+        self.seen = seen.on_conflict_do_update(
+            index_elements=["cluster"],
+            set_={"received": seen.excluded.received, "address": seen.excluded.address,
+                  "reports": schema.seen.c.reports + seen.excluded.reports})
 
 
 class HeartbeatStore:
-    """Reports in one SQLite file (WAL); safe to share between the server's threads."""
+    """Reports in the hub's database (SQLite in WAL mode, or PostgreSQL); thread-safe.
 
-    def __init__(self, path: Path, clock=time.time, history_days: int = 400):
-        self.path = path
+    `database` is a path to an SQLite file or an SQLAlchemy/PostgreSQL URL; the schema is
+    migrated when the store opens. Batches are written by one writer thread that commits every
+    batch waiting at that moment in one transaction (group commit): one flush to disk for many
+    batches, and each is acknowledged only once it is on disk.
+    """
+
+    def __init__(self, database: Path | str, clock: Callable[[], float] = time.time,
+                 history_days: int = 400, engine: Engine | None = None):
+        self.url = database if isinstance(database, str) else database_url(database, Path("."))
         self.clock = clock
         self.history_days = history_days
         self._pruned = 0.0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                                   timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Acknowledged reports are deleted on the device: they must survive a power cut here.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+        self.engine = engine or make_engine(self.url)
+        if engine is None:
+            migrate(self.engine)
+        self._sql = _Statements(self.engine.dialect.name)
+        self._queue: queue.SimpleQueue[tuple[Batch, str, float, Future] | None] = (
+            queue.SimpleQueue())
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._writer_lock:
+            self._closed = True
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
+        self.engine.dispose()
 
     def store(self, batch: Batch, address: str = "") -> list[str]:
-        """Store a batch in one transaction; returns every id now stored (new or not)."""
-        now = self.clock()
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for report in batch.reports:
-                    self._insert(db, report, now)
-                for report_id, reason, raw in batch.rejected:
-                    db.execute("INSERT INTO rejected VALUES (?,?,?,?,?)",
-                               (report_id, batch.cluster, now, reason,
-                                json.dumps(raw)[:100_000]))
-                db.execute(
-                    "INSERT INTO seen VALUES (?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-                    "received=excluded.received, address=excluded.address, "
-                    "reports=seen.reports+excluded.reports",
-                    (batch.cluster, now, address, len(batch.reports)))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        if now - self._pruned > PRUNE_EVERY:
-            self.prune(now - self.history_days * 86400)
-            self._pruned = now
-        if batch.rejected:
-            log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
-                        len(batch.rejected), batch.rejected[0][1])
-        return [r.id for r in batch.reports] + [r[0] for r in batch.rejected]
+        """Store a batch durably; returns every id now stored (new or not)."""
+        return self.submit(batch, address).result()
 
-    def _insert(self, db: sqlite3.Connection, r: Report, now: float) -> None:
-        cursor = db.execute("INSERT OR IGNORE INTO reports VALUES (?,?,?,?,?,?,?,?)",
-                            (r.id, r.cluster, r.kind, r.seq, r.boot_id, r.time,
-                             int(r.clock_synced), now))
-        if cursor.rowcount == 0:
+    def submit(self, batch: Batch, address: str = "") -> Future:
+        """Queue a batch for the writer; the future holds the stored ids once committed."""
+        future: Future = Future()
+        with self._writer_lock:
+            if self._closed:
+                raise RuntimeError("the heartbeat store is closed")
+            if self._writer is None:
+                # A daemon: a store someone forgot to close must not hold the process open.
+                self._writer = threading.Thread(target=self._write_loop, name="hub-db-writer",
+                                                daemon=True)
+                self._writer.start()
+            self._queue.put((batch, address, self.clock(), future))
+        return future
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            while len(group) < GROUP_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this group, then stop
+                    break
+                group.append(more)
+            self._prune_now_and_then(group[-1][2])
+            self._write_group(group)
+            self._log_rejected(group)
+
+    def _write_group(self, group: list[tuple[Batch, str, float, Future]]) -> None:
+        try:
+            with self.engine.begin() as db:
+                for batch, address, now, _future in group:
+                    self._write_batch(db, batch, address, now)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0][3].set_exception(exc)
+                return
+            for one in group:  # find the batch at fault; the others are stored on their own
+                self._write_group([one])
+            return
+        for batch, _address, _now, future in group:
+            future.set_result([r.id for r in batch.reports] + [r[0] for r in batch.rejected])
+
+    def _prune_now_and_then(self, now: float) -> None:
+        if now - self._pruned > PRUNE_EVERY:
+            self._pruned = now
+            try:
+                self.prune(now - self.history_days * 86400)
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("could not delete old reports: %s", exc)
+
+    def _log_rejected(self, group: list[tuple[Batch, str, float, Future]]) -> None:
+        for batch, _address, _now, _future in group:
+            if batch.rejected:
+                log.warning("cluster %s: %d report(s) set aside: %s", batch.cluster,
+                            len(batch.rejected), batch.rejected[0][1])
+
+    def _write_batch(self, db: Connection, batch: Batch, address: str, now: float) -> None:
+        for report in batch.reports:
+            self._store_report(db, report, now)
+        if batch.rejected:
+            db.execute(schema.rejected.insert(), [
+                {"id": report_id, "cluster": batch.cluster, "received": now, "reason": reason,
+                 "body": json.dumps(raw)[:100_000]}
+                for report_id, reason, raw in batch.rejected])
+        db.execute(self._sql.seen, {"cluster": batch.cluster, "received": now,
+                                    "address": address, "reports": len(batch.reports)})
+
+    def _store_report(self, db: Connection, r: Report, now: float) -> None:
+        inserted = db.execute(self._sql.report, {
+            "cluster": r.cluster, "id": r.id, "kind": r.kind, "seq": r.seq,
+            "boot_id": r.boot_id, "time": r.time, "clock_synced": int(r.clock_synced),
+            "received": now})
+        if inserted.first() is None:
             return  # already stored: a batch sent again after a lost answer
         body = r.body
         if r.kind == "heartbeat":
-            summary = body.get("summary") or {}
-            player = body.get("player") or {}
-            display = summary.get("display_connected")
-            db.execute("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                r.id, r.cluster, r.seq, r.time, now, summary.get("temperature_celsius"),
-                summary.get("humidity_percent"), summary.get("disk_free_bytes"),
-                summary.get("disk_total_bytes"), None if display is None else int(display),
-                player.get("playlist"), player.get("release"), player.get("item")))
-            # The whole report (readings, sync state) only for the newest heartbeat: history
-            # needs the few numbers above, and a year of full reports would be gigabytes.
-            db.execute(
-                "INSERT INTO latest VALUES (?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-                "id=excluded.id, seq=excluded.seq, received=excluded.received, "
-                "body=excluded.body WHERE excluded.received > latest.received "
-                "OR excluded.seq >= latest.seq",
-                (r.cluster, r.id, r.seq, now, json.dumps(body)))
+            self._store_heartbeat(db, r, now)
         elif r.kind == "event":
-            db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", (
-                r.id, r.cluster, r.seq, r.time, now, body["severity"], body["event"],
-                body["message"], json.dumps(body.get("details") or {})))
+            db.execute(self._sql.event, {
+                "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
+                "severity": body["severity"], "event": body["event"],
+                "message": body["message"], "details": json.dumps(body.get("details") or {})})
         elif r.kind == "play":
-            db.execute("INSERT INTO plays VALUES (?,?,?,?,?,?)", (
-                r.id, r.cluster, body["item"], body.get("release"),
-                parse_time(body["start"], "start"), parse_time(body["end"], "end")))
+            db.execute(self._sql.play, {
+                "cluster": r.cluster, "id": r.id, "item": body["item"],
+                "release": body.get("release"), "start": parse_time(body["start"], "start"),
+                "end": parse_time(body["end"], "end"), "received": now})
         elif r.kind == "screenshot":
-            self._insert_screenshot(db, r, now)
+            self._store_screenshot(db, r, now)
 
-    def _insert_screenshot(self, db: sqlite3.Connection, r: Report, now: float) -> None:
+    def _store_heartbeat(self, db: Connection, r: Report, now: float) -> None:
+        summary = r.body.get("summary") or {}
+        player = r.body.get("player") or {}
+        display = summary.get("display_connected")
+        db.execute(self._sql.sample, {
+            "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
+            "temperature": summary.get("temperature_celsius"),
+            "humidity": summary.get("humidity_percent"),
+            "disk_free": summary.get("disk_free_bytes"),
+            "disk_total": summary.get("disk_total_bytes"),
+            "display": None if display is None else int(display),
+            "playlist": player.get("playlist"), "release": player.get("release"),
+            "item": player.get("item")})
+        # The whole report (readings, sync state) only for the newest heartbeat: history
+        # needs the few numbers above, and a year of full reports would be gigabytes.
+        db.execute(self._sql.latest, {"cluster": r.cluster, "id": r.id, "seq": r.seq,
+                                      "received": now, "body": json.dumps(r.body)})
+
+    def _store_screenshot(self, db: Connection, r: Report, now: float) -> None:
         try:
             jpeg = base64.b64decode(r.body["jpeg_base64"], validate=True)
         except (binascii.Error, ValueError):
             log.warning("cluster %s: screenshot %s is not valid base64", r.cluster, r.id)
             return
-        # Only the newest is kept: a screenshot answers "what is on screen now".
-        db.execute(
-            "INSERT INTO screenshots VALUES (?,?,?,?,?,?,?) ON CONFLICT(cluster) DO UPDATE SET "
-            "id=excluded.id, time=excluded.time, received=excluded.received, "
-            "width=excluded.width, height=excluded.height, jpeg=excluded.jpeg "
-            "WHERE excluded.time >= screenshots.time",
-            (r.cluster, r.id, r.time, now, r.body["width"], r.body["height"], jpeg))
+        db.execute(self._sql.screenshot, {
+            "cluster": r.cluster, "id": r.id, "time": r.time, "received": now,
+            "width": r.body["width"], "height": r.body["height"], "jpeg": jpeg})
 
     def prune(self, before: float) -> int:
         """Delete reports that arrived before `before` (unix seconds); returns how many."""
-        with self._lock:
-            deleted = 0
-            for table in ("samples", "events", "rejected", "reports"):
-                deleted += self._db.execute(f"DELETE FROM {table} WHERE received < ?",
-                                            (before,)).rowcount
-            deleted += self._db.execute(
-                "DELETE FROM plays WHERE id NOT IN (SELECT id FROM reports)").rowcount
+        deleted = 0
+        with self.engine.begin() as db:
+            for table in (schema.samples, schema.events, schema.rejected, schema.plays,
+                          schema.reports):
+                deleted += db.execute(table.delete().where(table.c.received < before)).rowcount
         if deleted:
             log.info("deleted %d reports older than the history limit", deleted)
         return deleted
 
     # -- reading (used by fleet.py) --
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def query(self, sql: str, params: tuple = ()) -> list[Record]:
+        """Run one SELECT written with `?` placeholders; rows read by index or column name."""
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError("one parameter per ? placeholder")
+        named = "".join(part + (f":p{i}" if i < len(params) else "")
+                        for i, part in enumerate(parts))
+        with self.engine.connect() as db:
+            return records(db.execute(sa.text(named), {f"p{i}": v for i, v in enumerate(params)}))
 
     def count(self, table: str) -> int:
         if table not in ("reports", "samples", "events", "plays", "screenshots", "rejected"):

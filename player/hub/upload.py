@@ -3,34 +3,57 @@
 `PUT /api/v1/channels/NAME/objects/SHA256` stores one object; its bytes must hash to its name.
 `PUT /api/v1/channels/NAME/manifest` with `{"manifest": base64, "signature": text of the .sig}`
 makes a new version current, only if the signature verifies against one of the channel's keys
-in hub.yaml, the version is higher than the one served now and every object it lists is present
-with the promised size. The `.sig` is written before `manifest.json`, so a player that sees the
-new manifest always finds its signature.
+in hub.yaml, the manifest passes the players' own rules (`player.core.manifest`), is not expired,
+its version is higher than the one served now (and not absurd), and every object it lists is
+present with the promised size.
+
+A channel folder the hub publishes to looks like this:
+
+    manifest.json      -> current/manifest.json
+    manifest.json.sig  -> current/manifest.json.sig
+    current            -> versions/42
+    versions/42/manifest.json, versions/42/manifest.json.sig
+    objects/<sha256>
+
+A new version is written whole into its own folder, then `current` is swapped by one atomic
+rename: a reader, or a hub killed at any moment, only ever sees a manifest beside its own
+signature. Several hub processes may publish to one folder: a lock file serialises them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import hmac
 import json
 import logging
 import os
-import threading
-from collections.abc import Callable
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
+from player.core.manifest import Manifest, ManifestError, parse_manifest
 from player.hub.config import NAME_PATTERN, HubConfig
 from player.hub.files import OBJECT_NAME
 from player.hub.ingest import bearer_token
+from player.hub.reports import ManifestUpload
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+MAX_VERSION = 10**12  # a version a second for 30,000 years: anything above is a mistake
+KEEP_VERSIONS = 3  # version folders kept (current and the ones before it)
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"
 
 
 class UploadRefused(Exception):
@@ -42,15 +65,57 @@ class UploadRefused(Exception):
         self.message = message
 
 
+class ObjectWriter:
+    """One object upload in progress: bytes go to a hidden temp file, hashed as they come."""
+
+    def __init__(self, folder: Path, name: str, length: int):
+        self.folder, self.name, self.length = folder, name, length
+        folder.mkdir(parents=True, exist_ok=True)
+        self.temp = folder / f".upload-{name}-{os.getpid()}-{time.monotonic_ns()}"
+        self._file = open(self.temp, "wb")
+        self._digest = hashlib.sha256()
+        self.received = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        if self.received > self.length:
+            raise UploadRefused(400, "the body is longer than Content-Length")
+        self._digest.update(chunk)
+        self._file.write(chunk)
+
+    def finish(self) -> bool:
+        """Verify and move into place; False when the object was already there."""
+        try:
+            if self.received != self.length:
+                raise UploadRefused(400, "the body ended before Content-Length bytes")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            if self._digest.hexdigest() != self.name:
+                raise UploadRefused(422, f"the bytes hash to {self._digest.hexdigest()}, "
+                                         f"not to {self.name}")
+            target = self.folder / self.name
+            existed = target.exists()
+            os.replace(self.temp, target)
+            fsync_dir(self.folder)
+            return not existed
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self._file.close()
+        self.temp.unlink(missing_ok=True)
+
+
 class ChannelPublisher:
     """Writes uploaded objects and manifests into `<root>/channels/NAME/`."""
 
-    def __init__(self, root: Path, config: HubConfig, on_manifest: Callable[[str], None]):
+    def __init__(self, root: Path, config: HubConfig, on_manifest: Callable[[str], None],
+                 clock: Callable[[], float] = time.time):
         self.channels = root / "channels"
         self.config = config
         self.on_manifest = on_manifest
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self.clock = clock
 
     def check_token(self, authorization: str | None) -> None:
         if not self.config.upload_token:
@@ -61,98 +126,236 @@ class ChannelPublisher:
         if not hmac.compare_digest(token.encode(), self.config.upload_token.encode()):
             raise UploadRefused(401, "wrong upload token")
 
-    def _channel_dir(self, name: str) -> Path:
+    def channel_dir(self, name: str) -> Path:
         if not NAME_PATTERN.match(name):
             raise UploadRefused(404, "not a channel name")
         if name not in self.config.channels:
             raise UploadRefused(404, f'channel "{name}" is not in the hub config (channels:)')
         return self.channels / name
 
-    def put_object(self, channel: str, name: str, body: BinaryIO, length: int) -> bool:
-        """Store one object read from `body`; False when it was already there."""
-        folder = self._channel_dir(channel) / "objects"
+    def begin_object(self, channel: str, name: str, length: int) -> ObjectWriter:
+        """Start storing one object of `length` bytes (the caller writes, then finishes)."""
+        folder = self.channel_dir(channel) / "objects"
         if not OBJECT_NAME.match(name):
             raise UploadRefused(400, "an object's name is the sha256 of its bytes (64 hex digits)")
         if length > self.config.limits.max_object_bytes:
             raise UploadRefused(413, f"objects may be at most "
                                      f"{self.config.limits.max_object_bytes} bytes")
-        target = folder / name
-        folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".upload-{name}-{threading.get_ident()}"
-        digest = hashlib.sha256()
-        try:
-            with open(temp, "wb") as out:
-                remaining = length
-                while remaining:
-                    chunk = body.read(min(CHUNK, remaining))
-                    if not chunk:
-                        raise UploadRefused(400, "the body ended before Content-Length bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    remaining -= len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != name:
-                raise UploadRefused(422, f"the bytes hash to {digest.hexdigest()}, not to {name}")
-            existed = target.exists()
-            os.replace(temp, target)
-            _fsync_dir(folder)
-        finally:
-            temp.unlink(missing_ok=True)
-        return not existed
+        return ObjectWriter(folder, name, length)
 
     def put_manifest(self, channel: str, body: bytes) -> int:
         """Verify and publish a manifest; returns its version."""
-        folder = self._channel_dir(channel)
+        folder = self.channel_dir(channel)
         limit = self.config.limits.max_manifest_bytes
-        manifest, signature_text = _decode_manifest_upload(body, limit)
-        _verify_signature(manifest, signature_text, self.config.channels[channel].public_keys)
-        data = _parse_manifest(manifest, channel)
-        with self._lock_for(channel):
-            current = folder / "manifest.json"
-            if current.exists() and current.read_bytes() == manifest:
-                return data["version"]  # the same upload again: nothing to do
-            published = _published_version(current)
-            if published is not None and data["version"] <= published:
-                raise UploadRefused(409, f"version {data['version']} is not newer than the "
-                                         f"published version {published}")
-            self._check_objects(folder / "objects", data["files"])
-            _write_atomic(folder / "manifest.json.sig", signature_text.encode())
-            _write_atomic(current, manifest)
-        log.info("channel %s: version %d published", channel, data["version"])
+        manifest_bytes, signature_text = _decode_manifest_upload(body, limit)
+        _verify_signature(manifest_bytes, signature_text,
+                          self.config.channels[channel].public_keys)
+        manifest = self._check_manifest(manifest_bytes, channel)
+        with channel_lock(folder):
+            published = read_published(folder)
+            if published is not None and published[0] == manifest_bytes:
+                return manifest.version  # the same upload again: nothing to do
+            if published is not None and manifest.version <= published[1]:
+                raise UploadRefused(409, f"version {manifest.version} is not newer than the "
+                                         f"published version {published[1]}")
+            self._check_objects(folder / "objects", manifest)
+            publish_version(folder, manifest.version, manifest_bytes,
+                            signature_text.encode())
+        log.info("channel %s: version %d published", channel, manifest.version)
         self.on_manifest(channel)
-        return data["version"]
+        return manifest.version
 
-    def _check_objects(self, objects: Path, files: list[dict]) -> None:
+    def _check_manifest(self, raw: bytes, channel: str) -> Manifest:
+        try:
+            manifest = parse_manifest(raw)  # exactly the rules the players apply
+        except ManifestError as exc:
+            raise UploadRefused(422, f"manifest.json: {exc}") from None
+        if manifest.channel != channel:
+            raise UploadRefused(422, f'manifest.json: channel: expected "{channel}", got '
+                                     f'"{manifest.channel}"')
+        if manifest.version > MAX_VERSION:
+            raise UploadRefused(422, f"manifest.json: version: {manifest.version} is absurd "
+                                     f"(at most {MAX_VERSION}); number versions 1, 2, 3, ...")
+        if manifest.is_expired(datetime.fromtimestamp(self.clock(), UTC)):
+            raise UploadRefused(422, "manifest.json: expires: already expired, players would "
+                                     "refuse it; publish again with a later expiry")
+        return manifest
+
+    def _check_objects(self, objects: Path, manifest: Manifest) -> None:
         missing = []
-        for entry in files:
-            path = objects / entry["sha256"]
+        for entry in manifest.files:
             try:
-                size = path.stat().st_size
+                size = (objects / entry.sha256).stat().st_size
             except OSError:
-                missing.append(entry["path"])
+                missing.append(entry.path)
                 continue
-            if size != entry["size"]:
-                raise UploadRefused(422, f'{entry["path"]}: object {entry["sha256"]} has '
-                                         f'{size} bytes, the manifest says {entry["size"]}')
+            if size != entry.size:
+                raise UploadRefused(422, f"{entry.path}: object {entry.sha256} has {size} bytes, "
+                                         f"the manifest says {entry.size}")
         if missing:
             raise UploadRefused(422, "upload these objects first: " + ", ".join(missing[:20]))
 
-    def _lock_for(self, channel: str) -> threading.Lock:
-        with self._locks_lock:
-            return self._locks.setdefault(channel, threading.Lock())
+
+@contextmanager
+def channel_lock(folder: Path) -> Iterator[None]:
+    """Serialise publishers to one channel, across threads and hub processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_published(folder: Path) -> tuple[bytes, int] | None:
+    """The manifest served now and its version, or None."""
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+        version = json.loads(raw).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    return raw, version
+
+
+def publish_version(folder: Path, version: int, manifest: bytes, signature: bytes) -> None:
+    """Write a version folder whole, then make it current with one atomic rename."""
+    versions = folder / "versions"
+    versions.mkdir(exist_ok=True)
+    _adopt_plain_layout(folder)
+    target = _write_version(versions, str(version), manifest, signature)
+    _point_current(folder, target)
+    _drop_old_versions(folder)
+
+
+def _write_version(versions: Path, name: str, manifest: bytes, signature: bytes) -> Path:
+    temp = versions / f".tmp-{name}-{os.getpid()}-{time.monotonic_ns()}"
+    temp.mkdir()
+    for file_name, data in ((MANIFEST, manifest), (SIGNATURE, signature)):
+        with open(temp / file_name, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    fsync_dir(temp)
+    target = versions / name
+    if target.exists():  # left by a publish killed before it became current
+        shutil.rmtree(target)
+    os.replace(temp, target)
+    fsync_dir(versions)
+    return target
+
+
+def _point_current(folder: Path, version_dir: Path) -> None:
+    _replace_with_symlink(folder / "current", f"versions/{version_dir.name}")
+
+
+def _replace_with_symlink(path: Path, target: str) -> None:
+    temp = path.with_name(f".{path.name}.link-{os.getpid()}-{time.monotonic_ns()}")
+    os.symlink(target, temp)
+    os.replace(temp, path)
+    fsync_dir(path.parent)
+
+
+def _adopt_plain_layout(folder: Path) -> None:
+    """Turn plain manifest.json/.sig files (written by `publish` into the folder) into links.
+
+    Each step leaves a matching pair in place: the old pair is copied into a version folder
+    and made current first, then the signature and the manifest become links to it.
+    """
+    manifest, signature = folder / MANIFEST, folder / SIGNATURE
+    if manifest.is_symlink() and signature.is_symlink():
+        return
+    if manifest.is_file() and not manifest.is_symlink() and signature.is_file():
+        published = read_published(folder)
+        name = str(published[1]) if published else "previous"
+        target = _write_version(folder / "versions", name, manifest.read_bytes(),
+                                signature.read_bytes())
+        _point_current(folder, target)
+    _replace_with_symlink(signature, f"current/{SIGNATURE}")
+    _replace_with_symlink(manifest, f"current/{MANIFEST}")
+
+
+def _drop_old_versions(folder: Path) -> None:
+    current = _current_name(folder)
+    names = sorted((p.name for p in (folder / "versions").iterdir()
+                    if p.is_dir() and not p.name.startswith(".") and p.name != current),
+                   key=_version_key)
+    for name in names[:max(0, len(names) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(folder / "versions" / name, ignore_errors=True)
+
+
+def _current_name(folder: Path) -> str | None:
+    try:
+        return Path(os.readlink(folder / "current")).name
+    except OSError:
+        return None
+
+
+def _version_key(name: str) -> int:
+    return int(name) if name.isdigit() else -1
+
+
+_TEMP_OWNER = re.compile(r"-(\d+)-\d+$")
+
+
+def clean_channels(channels: Path) -> int:
+    """Delete what a killed upload or publish left behind; returns how many were removed.
+
+    Temp names carry the writer's process id: another hub process sharing the folder may be
+    writing one right now, and its files are left alone while it lives.
+    """
+    removed = 0
+    if not channels.is_dir():
+        return 0
+    for folder in channels.iterdir():
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        with channel_lock(folder):
+            for path in _leftovers(folder):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                log.info("removed %s, left by an interrupted upload", path)
+                removed += 1
+    return removed
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    temps = [p for p in folder.glob(".*") if p.name != ".lock"]
+    temps += list((folder / "objects").glob(".upload-*"))
+    temps += list((folder / "versions").glob(".tmp-*"))
+    found = [p for p in temps if not _writer_alive(p.name)]
+    current = _current_name(folder)
+    if current is not None:  # written whole but never made current: the publish was cut
+        found += [p for p in (folder / "versions").glob("*")
+                  if p.is_dir() and p.name.isdigit() and _version_key(p.name) > _version_key(current)]
+    return found
+
+
+def _writer_alive(name: str) -> bool:
+    match = _TEMP_OWNER.search(name)
+    if match is None or int(match.group(1)) == os.getpid():
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _decode_manifest_upload(body: bytes, limit: int) -> tuple[bytes, str]:
     try:
-        data = json.loads(body)
-        manifest = base64.b64decode(data["manifest"], validate=True)
-        signature_text = data["signature"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        upload = ManifestUpload.model_validate_json(body)
+        manifest = base64.b64decode(upload.manifest, validate=True)
+    except (ValidationError, ValueError, binascii.Error):
         raise UploadRefused(400, 'expected {"manifest": base64 of manifest.json, "signature": '
                                  "the text of manifest.json.sig}") from None
-    if not isinstance(signature_text, str):
-        raise UploadRefused(400, "signature: expected the text of manifest.json.sig")
+    signature_text = upload.signature
     if len(manifest) > limit:
         raise UploadRefused(413, f"the manifest is larger than {limit} bytes")
     return manifest, signature_text
@@ -175,51 +378,7 @@ def _verify_signature(manifest: bytes, signature_text: str, keys: tuple[str, ...
     raise UploadRefused(422, "the manifest's signature does not match any key of this channel")
 
 
-def _parse_manifest(manifest: bytes, channel: str) -> dict:
-    try:
-        data = json.loads(manifest)
-    except ValueError:
-        raise UploadRefused(422, "manifest.json is not valid JSON") from None
-    if not isinstance(data, dict) or data.get("format") != 1:
-        raise UploadRefused(422, "manifest.json: format: expected 1")
-    if data.get("channel") != channel:
-        raise UploadRefused(422, f'manifest.json: channel: expected "{channel}", got '
-                                 f'{json.dumps(data.get("channel"))[:80]}')
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise UploadRefused(422, "manifest.json: version: expected a whole number")
-    files = data.get("files")
-    if not isinstance(files, list) or not files:
-        raise UploadRefused(422, "manifest.json: files: expected a list")
-    for index, entry in enumerate(files):
-        if (not isinstance(entry, dict) or not isinstance(entry.get("path"), str)
-                or not isinstance(entry.get("sha256"), str)
-                or not OBJECT_NAME.match(entry["sha256"])
-                or not isinstance(entry.get("size"), int) or entry["size"] < 0):
-            raise UploadRefused(422, f"manifest.json: files[{index}]: expected "
-                                     "{path, sha256 (64 hex digits), size}")
-    return data
-
-
-def _published_version(path: Path) -> int | None:
-    try:
-        version = json.loads(path.read_bytes()).get("version")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return version if isinstance(version, int) else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -80,6 +80,7 @@ def hub_config_data(key: Ed25519PrivateKey) -> dict:
         },
         "alerts": {"stale_minutes": 5, "offline_minutes": 30, "max_temperature": 70,
                    "max_humidity": 85, "min_disk_free": "1GB"},
+        "public_fleet": True,  # these tests are about the machines' side; accounts have theirs
     }
 
 

@@ -38,7 +38,9 @@ def test_hub_command_serves_and_stops_on_sigterm(tmp_path):
                 assert process.poll() is None and time.monotonic() < deadline, process.stderr
                 time.sleep(0.1)
         assert answer.text == "ok\n"
-        assert "Chưa có cụm nào" in requests.get(f"http://127.0.0.1:{port}/", timeout=5).text
+        page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)  # the fleet needs a login
+        assert page.url.endswith("/login?next=%2F") and 'name="password"' in page.text
+        assert "user add NAME --role admin" in page.text  # how to make the first account
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)

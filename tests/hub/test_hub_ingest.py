@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 from player.hub.ingest import ReportError, check_report, parse_time
 from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, batch, report
 
 
 def stored_ids(hub) -> set[str]:
-    db = sqlite3.connect(hub.root / "hub.sqlite")
+    """Read the database directly (SQLite file or PostgreSQL), not through the hub."""
+    engine = sa.create_engine(hub.server.hub.database_url)
     try:
-        return {row[0] for row in db.execute("SELECT id FROM reports")}
+        with engine.connect() as db:
+            return {row[0] for row in db.execute(sa.text("SELECT id FROM reports"))}
     finally:
-        db.close()
+        engine.dispose()
 
 
 def test_batch_is_stored_and_acknowledged(hub):

@@ -172,4 +172,4 @@ def test_heartbeats_uploads_and_the_fleet_page_through_nginx(hub, nginx, tmp_pat
 
     page = session.get(https, timeout=10)
     assert page.status_code == 200 and "Bản Giốc – cổng chính" in page.text
-    assert "Đang hoạt động" in page.text
+    assert "Nội dung cũ: bản 3, bản mới nhất là 7" in page.text  # its content predates v7

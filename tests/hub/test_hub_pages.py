@@ -41,10 +41,11 @@ def test_fleet_page_in_vietnamese_shows_states_and_alerts(hub):
     text = page.text
     assert '<html lang="vi">' in text
     assert "Bản Giốc – cổng chính" in text
-    assert "Đang hoạt động" in text and "Chưa báo cáo" in text  # online / never reported
+    # the online cluster with its display disconnected is dark, not "online"
+    assert "Mất tín hiệu màn hình" in text and "kiểm tra cáp HDMI và nguồn của màn hình" in text
+    assert "Chưa báo cáo" in text
     assert "Nhiệt độ cao: 75,5 °C (ngưỡng 70 °C)" in text
     assert "Độ ẩm cao: 91% (ngưỡng 85%)" in text
-    assert "Màn hình bị ngắt kết nối" in text
     assert "Nội dung cũ: bản 2, bản mới nhất là 3" in text
     assert "Ổ đĩa sắp đầy" in text
     assert "<script" not in text.lower()
@@ -65,9 +66,9 @@ def test_html_in_cluster_names_and_error_texts_is_escaped(hub):
     for url in (hub.url, hub.url + "clusters/cuakhau-2", hub.url + "?lang=en"):
         text = requests.get(url, timeout=10).text
         assert "<script>" not in text and "<img src=x" not in text and "<b>decode" not in text
-        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Cửa khẩu &amp;" in text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Cửa khẩu &amp;" in text
     text = requests.get(hub.url + "clusters/cuakhau-2", timeout=10).text
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; clip &quot;a&amp;b&quot;.mp4" in text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; clip &#34;a&amp;b&#34;.mp4" in text
     api = requests.get(hub.url + "api/v1/clusters/cuakhau-2", timeout=10).json()
     assert api["cluster"]["name"] == EVIL_NAME
     assert api["cluster"]["events"][0]["message"] == EVIL_MESSAGE
@@ -82,10 +83,10 @@ def test_cluster_page_has_plots_plays_and_screenshot_link(hub):
     text = requests.get(hub.url + "clusters/bangioc-1", timeout=10).text
     assert text.count("<svg") == 3 and "<polyline" in text
     rows = re.findall(r'<tr><td>([^<]+)</td><td class="n">(\d+)</td>', text)
+    assert "7 ngày" in text and "ngưỡng 70 °C" in text  # the range and the limit line's label
     assert ("thac-ban-gioc.jpg", "3") in rows
     assert ("chua-phat-tich-truc-lam.mp4", "1") in rows
     assert "/clusters/bangioc-1/screenshot.jpg" in text
-    assert "Diễn biến 7 ngày qua" in text
     assert "30–39" in text or "30–75,5" in text  # the temperature plot's range
 
 
@@ -144,3 +145,67 @@ def test_alert_rules_at_their_thresholds():
     assert alerts_for(calm, config) == []
     no_release = ClusterStatus("a", "A", "c", "online", release=None, latest_release=1)
     assert [a.code for a in alerts_for(no_release, config)] == ["outdated"]
+
+
+def test_far_future_and_far_past_reports_never_break_the_pages(hub):
+    fill(hub)
+    future = report(seq=60, when=datetime(9999, 12, 31, tzinfo=UTC))
+    past = report(seq=61, when=datetime(1970, 1, 2, tzinfo=UTC))
+    past["clock_synced"] = False
+    shot = report("screenshot", seq=62, when=datetime(2099, 1, 1, tzinfo=UTC),
+                  jpeg_base64="/9j/", width=1, height=1)
+    assert hub.post(batch(future, past, shot)).status_code == 200
+    for path in ("", "?lang=en", "clusters/bangioc-1", "clusters/bangioc-1?range=24h",
+                 "clusters/bangioc-1?range=30d&lang=en", "clusters/bangioc-1?range=1y",
+                 "clusters/bangioc-1?range=<script>", "api/v1/fleet",
+                 "api/v1/clusters/bangioc-1?days=99999999999999"):
+        answer = requests.get(hub.url + path, timeout=10)
+        assert answer.status_code == 200, (path, answer.text[:300])
+
+
+def test_range_selector_and_proof_of_play_per_item(hub):
+    fill(hub)
+    for key, label in (("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
+                       ("1y", "1 year")):
+        text = requests.get(hub.url + f"clusters/bangioc-1?range={key}&lang=en", timeout=10).text
+        assert f'<b aria-current="page">{label}</b>' in text
+        assert f"Proof of play · In the last {label}" in text
+        assert text.count('class="limit"') == 3  # every plot shows its alert limit
+    text = requests.get(hub.url + "clusters/bangioc-1?range=24h", timeout=10).text
+    rows = re.findall(r'<tr><td>([^<]+)</td><td class="n">(\d+)</td><td class="n">([\d:]+)</td>',
+                      text)
+    assert ("thac-ban-gioc.jpg", "3", "0:00") in rows
+    assert 'href="/clusters/bangioc-1?range=1y"' in text
+    older_link = requests.get(hub.url + "clusters/bangioc-1?days=30&lang=en", timeout=10).text
+    assert '<b aria-current="page">30 days</b>' in older_link
+
+
+def test_fleet_counters_and_worst_first(hub):
+    fill(hub)
+    text = requests.get(hub.url + "?lang=en", timeout=10).text
+    order = re.findall(r'<article class="card (lv-[a-z]+)" id="cluster-([^"]+)"', text)
+    assert order[0] == ("lv-dark", "bangioc-1")  # display lost and hot: first, and red
+    assert [level for level, _ in order] == sorted(
+        (level for level, _ in order),
+        key=lambda level: ["lv-dark", "lv-warning", "lv-unknown", "lv-off", "lv-ok"].index(level))
+    assert re.search(r'<li class="counter lv-dark"><span class="n">1</span> Screen dark</li>', text)
+    assert "<title>(1) Signage clusters" in text  # the browser tab tells of the dark screen
+    missing = requests.get(hub.url + "clusters/ghost", timeout=10)
+    assert missing.status_code == 404 and "Không có cụm này." in missing.text
+    assert "<details" in text and "decode_failed" in text  # the raw event folded away
+
+
+def test_templates_and_styles_are_packaged():
+    """A wheel carries only the package data pyproject.toml names: every template and style
+    the pages read must match one of its patterns."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["player.hub"]
+    hub = root / "player" / "hub"
+    files = [p.relative_to(hub).as_posix() for folder in ("templates", "static")
+             for p in (hub / folder).iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files)

@@ -106,7 +106,8 @@ def test_object_whose_bytes_do_not_match_its_name_is_refused(hub):
 def test_object_names_must_be_hashes(hub, path):
     answer = put(hub, path, b"x")
     assert answer.status_code in (400, 404)
-    assert (hub.root / "hub.sqlite").stat().st_size > 0
+    if hub.server.hub.database_url.startswith("sqlite"):  # the database file was not overwritten
+        assert (hub.root / "hub.sqlite").stat().st_size > 0
 
 
 def test_manifest_listing_missing_objects_is_refused(hub, tmp_path):

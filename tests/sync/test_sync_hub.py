@@ -68,9 +68,9 @@ def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
     holding = threading.Event()
     hub_wait = hub.changes.wait
 
-    def wait(timeout: float) -> None:  # the hub's own wait, noting that a request is held
+    async def wait(timeout: float) -> None:  # the hub's own wait, noting that a request is held
         holding.set()
-        hub_wait(timeout)
+        await hub_wait(timeout)
 
     hub.changes.wait = wait
     events: list = []
