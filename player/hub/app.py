@@ -34,6 +34,7 @@ from player.hub import pages
 from player.hub.changes import ManifestChanges, listen_postgresql, watch_manifest_files
 from player.hub.config import HubConfig
 from player.hub.database import make_engine, migrate
+from player.hub.files import ChannelFiles
 from player.hub.fleet import FleetView, PublishedVersions
 from player.hub.ingest import BatchError, HeartbeatStore, bearer_token, read_batch
 from player.hub.notify import ManifestNotifier
@@ -71,6 +72,7 @@ class Hub:
     notifier: ManifestNotifier
     database_url: str
     tokens: frozenset[str]
+    files: ChannelFiles
 
     def close(self) -> None:
         self.store.close()
@@ -90,7 +92,8 @@ def open_hub(config: HubConfig, root: Path, clock: Callable[[], float] = time.ti
                view=FleetView(config, store, PublishedVersions(root), clock),
                publisher=ChannelPublisher(root, config, notifier.published, clock),
                changes=changes, notifier=notifier, database_url=url,
-               tokens=frozenset(c.token for c in config.clusters.values()))
+               tokens=frozenset(c.token for c in config.clusters.values()),
+               files=ChannelFiles(root))
 
 
 def create_app(config: HubConfig, root: Path, clock: Callable[[], float] = time.time,
@@ -243,7 +246,7 @@ def json_answer(status: int, data: object) -> Response:
 def _add_channel_routes(app: FastAPI, hub: Hub) -> None:
     @app.api_route("/channels/{url_path:path}", methods=["GET", "HEAD"])
     async def channel_file(url_path: str, request: Request) -> Response:
-        return await serve_channel_file(request, url_path, hub.publisher.channels, hub.changes)
+        return await serve_channel_file(request, url_path, hub.files, hub.changes)
 
 
 def _add_report_routes(app: FastAPI, hub: Hub) -> None:
