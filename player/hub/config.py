@@ -147,6 +147,9 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         public_fleet=top.boolean("public_fleet", False),
         accounts=_accounts(top.sub("accounts")),
     )
+    if isinstance(config.database, str) and not config.database.startswith(
+            ("postgresql://", "postgres://", "sqlite://")):
+        top.error("database", "expected a file path (SQLite) or postgresql://USER@HOST/DB")
     if config.upload_token and len(config.upload_token) < 16:
         top.error("upload_token", "too short: use at least 16 random characters")
     problems.raise_if_errors()

@@ -184,11 +184,31 @@ def _is_id(value: object) -> bool:
 GROUP_LIMIT = 200  # batches committed together at most
 
 
-class _Statements:
-    """The writes, built once (SQLAlchemy then reuses their compiled form for every batch)."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A statement compiled once for the engine's dialect, run as plain driver SQL: the writer
+    runs a few per batch, and SQLAlchemy's per-execution work would double its cost."""
 
-    def __init__(self, dialect: str):
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    sql: str
+    names: tuple[str, ...] | None  # parameter order for positional drivers (sqlite3)
+
+    @classmethod
+    def compile(cls, statement: sa.sql.ClauseElement, engine: Engine) -> _Prepared:
+        compiled = statement.compile(dialect=engine.dialect)
+        names = compiled.positiontup
+        return cls(str(compiled), tuple(names) if names is not None else None)
+
+    def run(self, db: Connection, params: dict[str, Any]) -> sa.CursorResult:
+        if self.names is None:
+            return db.exec_driver_sql(self.sql, params)
+        return db.exec_driver_sql(self.sql, tuple(params[name] for name in self.names))
+
+
+class _Statements:
+    """The writes, built and compiled once."""
+
+    def __init__(self, engine: Engine):
+        insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         self.report = (insert(schema.reports).on_conflict_do_nothing()
                        .returning(schema.reports.c.id))
         self.sample = schema.samples.insert()
@@ -214,6 +234,8 @@ class _Statements:
             index_elements=["cluster"],
             set_={"received": seen.excluded.received, "address": seen.excluded.address,
                   "reports": schema.seen.c.reports + seen.excluded.reports})
+        for name in ("report", "sample", "event", "play", "latest", "screenshot", "seen"):
+            setattr(self, name, _Prepared.compile(getattr(self, name), engine))
 
 
 class HeartbeatStore:
@@ -234,7 +256,7 @@ class HeartbeatStore:
         self.engine = engine or make_engine(self.url)
         if engine is None:
             migrate(self.engine)
-        self._sql = _Statements(self.engine.dialect.name)
+        self._sql = _Statements(self.engine)
         self._queue: queue.SimpleQueue[tuple[Batch, str, float, Future] | None] = (
             queue.SimpleQueue())
         self._writer: threading.Thread | None = None
@@ -324,11 +346,11 @@ class HeartbeatStore:
                 {"id": report_id, "cluster": batch.cluster, "received": now, "reason": reason,
                  "body": json.dumps(raw)[:100_000]}
                 for report_id, reason, raw in batch.rejected])
-        db.execute(self._sql.seen, {"cluster": batch.cluster, "received": now,
+        self._sql.seen.run(db, {"cluster": batch.cluster, "received": now,
                                     "address": address, "reports": len(batch.reports)})
 
     def _store_report(self, db: Connection, r: Report, now: float) -> None:
-        inserted = db.execute(self._sql.report, {
+        inserted = self._sql.report.run(db, {
             "cluster": r.cluster, "id": r.id, "kind": r.kind, "seq": r.seq,
             "boot_id": r.boot_id, "time": r.time, "clock_synced": int(r.clock_synced),
             "received": now})
@@ -338,12 +360,12 @@ class HeartbeatStore:
         if r.kind == "heartbeat":
             self._store_heartbeat(db, r, now)
         elif r.kind == "event":
-            db.execute(self._sql.event, {
+            self._sql.event.run(db, {
                 "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
                 "severity": body["severity"], "event": body["event"],
                 "message": body["message"], "details": json.dumps(body.get("details") or {})})
         elif r.kind == "play":
-            db.execute(self._sql.play, {
+            self._sql.play.run(db, {
                 "cluster": r.cluster, "id": r.id, "item": body["item"],
                 "release": body.get("release"), "start": parse_time(body["start"], "start"),
                 "end": parse_time(body["end"], "end"), "received": now})
@@ -354,7 +376,7 @@ class HeartbeatStore:
         summary = r.body.get("summary") or {}
         player = r.body.get("player") or {}
         display = summary.get("display_connected")
-        db.execute(self._sql.sample, {
+        self._sql.sample.run(db, {
             "cluster": r.cluster, "id": r.id, "seq": r.seq, "time": r.time, "received": now,
             "temperature": summary.get("temperature_celsius"),
             "humidity": summary.get("humidity_percent"),
@@ -365,7 +387,7 @@ class HeartbeatStore:
             "item": player.get("item")})
         # The whole report (readings, sync state) only for the newest heartbeat: history
         # needs the few numbers above, and a year of full reports would be gigabytes.
-        db.execute(self._sql.latest, {"cluster": r.cluster, "id": r.id, "seq": r.seq,
+        self._sql.latest.run(db, {"cluster": r.cluster, "id": r.id, "seq": r.seq,
                                       "received": now, "body": json.dumps(r.body)})
 
     def _store_screenshot(self, db: Connection, r: Report, now: float) -> None:
@@ -374,7 +396,7 @@ class HeartbeatStore:
         except (binascii.Error, ValueError):
             log.warning("cluster %s: screenshot %s is not valid base64", r.cluster, r.id)
             return
-        db.execute(self._sql.screenshot, {
+        self._sql.screenshot.run(db, {
             "cluster": r.cluster, "id": r.id, "time": r.time, "received": now,
             "width": r.body["width"], "height": r.body["height"], "jpeg": jpeg})
 

@@ -22,6 +22,7 @@ from player.hub.changes import ManifestChanges
 from player.hub.config import HubConfig
 from player.hub.fleet import FleetView
 from player.hub.ingest import HeartbeatStore
+from player.hub.protocol import GuardedH11Protocol
 from player.hub.static import MAX_WAIT
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,11 @@ STOP_GRACE = 5  # seconds in-flight requests get at stop before they are cut
 
 
 def uvicorn_config(app: FastAPI, config: HubConfig, log_level: str = "warning") -> uvicorn.Config:
-    """uvicorn with the hub's limits: h11 (strict HTTP/1.1 framing), capped connections."""
+    """uvicorn with the hub's limits: h11 (strict HTTP/1.1 framing), capped connections, and
+    request headers that must arrive in time."""
     limits = config.limits
     return uvicorn.Config(
-        app, http="h11", loop="asyncio", lifespan="on", log_level=log_level,
+        app, http=GuardedH11Protocol, loop="asyncio", lifespan="on", log_level=log_level,
         access_log=False, server_header=False, date_header=True, proxy_headers=False,
         limit_concurrency=limits.max_connections, backlog=limits.backlog,
         timeout_keep_alive=int(limits.keep_alive_seconds),

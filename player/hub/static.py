@@ -31,20 +31,11 @@ from player.hub.files import (
 MAX_WAIT = 90  # seconds a long-poll is held at most; proxies must allow more (docs/deploy.md)
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,9})(?!\d)", re.IGNORECASE)
 CHUNK = 1 << 16
-_files: dict[Path, ChannelFiles] = {}
 
 
-def channel_files(channels: Path) -> ChannelFiles:
-    """One ETag cache per channels folder and process."""
-    found = _files.get(channels)
-    if found is None:
-        found = _files[channels] = ChannelFiles(channels.parent)
-    return found
-
-
-async def serve_channel_file(request: Request, url_path: str, channels: Path,
+async def serve_channel_file(request: Request, url_path: str, files: ChannelFiles,
                              changes: ManifestChanges) -> Response:
-    files = channel_files(channels)
+    """Answer a GET or HEAD of `/channels/<url_path>`."""
     found = await run_in_threadpool(files.open, url_path)
     if found is None:
         return JSONResponse({"error": "no such file"}, 404, headers={"Cache-Control": "no-store"})

@@ -65,3 +65,13 @@ def test_bad_listen_is_usage_error(tmp_path):
         [sys.executable, "-m", "player", "hub", "--root", str(tmp_path), "--listen", "nowhere"],
         cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "HOST:PORT" in result.stderr
+
+
+def test_hub_serve_subcommand_takes_the_same_options(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "player", "hub", "serve", "--root", str(tmp_path), "--listen",
+         "nowhere"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "HOST:PORT" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "player", "hub", "--root", str(tmp_path),
+                             "migrate"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "revision 0001" in result.stdout, result.stderr

@@ -167,3 +167,11 @@ def test_a_failing_batch_in_a_group_does_not_fail_the_others(tmp_path):
         assert store.count("reports") == 1
     finally:
         store.close()
+
+
+def test_an_unknown_database_url_is_a_config_error(tmp_path):
+    from player.hub.config import LoadError
+
+    with pytest.raises(LoadError) as caught:
+        hub_config_from_data({"database": "mysql://hub@db/hub"}, "hub.yaml", tmp_path)
+    assert "database" in str(caught.value) and "postgresql://" in str(caught.value)

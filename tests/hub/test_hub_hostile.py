@@ -194,3 +194,35 @@ def test_a_header_flood_is_refused(hub):
     assert head == b"" or head.startswith(b"HTTP/1.1 4"), head[:80]
     assert time.monotonic() - start >= 0  # the hub is still up:
     assert requests.get(hub.url + "healthz", timeout=30).text == "ok\n"
+
+
+def test_connections_that_never_finish_their_headers_are_closed(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from player.hub.config import hub_config_from_data
+    from player.hub.server import HubServer
+    from tests.hub.hubtools import hub_config_data
+
+    data = hub_config_data(Ed25519PrivateKey.generate())
+    data["limits"] = {"keep_alive_seconds": 1}
+    server = HubServer(("127.0.0.1", 0), tmp_path / "hub",
+                       hub_config_from_data(data, "hub.yaml", tmp_path))
+    server.start()
+    try:
+        silent = socket.create_connection(server.server_address, timeout=60)
+        slow = socket.create_connection(server.server_address, timeout=60)
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        served = socket.create_connection(server.server_address, timeout=60)
+        served.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_answer_head(served).startswith(b"HTTP/1.1 200")
+        served.sendall(b"GET /healthz HTTP/1.1\r\n")  # a second request that stalls
+        for sock in (silent, slow, served):
+            sock.settimeout(60)
+            rest = b""
+            while chunk := sock.recv(65536):  # the hub closes it: recv ends with b""
+                rest += chunk
+            assert b"healthz" not in rest
+            sock.close()
+        assert requests.get(server.url + "healthz", timeout=30).text == "ok\n"
+    finally:
+        server.stop()
