@@ -1,15 +1,16 @@
 """How long `signage-player run` takes to stop after a SIGTERM sent at a random moment.
 
 Starts the player many times, sends SIGTERM between 0 and --max-delay seconds after start
-(so during imports, pygame and mixer start-up, the first frame, a video item starting, or
-steady playing), and records how long each run takes to exit and with what code. A run that
+(so during imports, pygame and mixer start-up, a restart in place, the first frame, a video
+item starting, or steady playing), and records how long each run takes to exit and with what code. A run that
 has not exited after --limit seconds counts as stuck (it is then killed).
 
 Variants (chosen in turn): the demo playlist with no config; the same with a config that has
 sync sources and health reports; a playlist whose first item is a video; each with and without
-SDL_AUDIODRIVER=dummy.
+SDL_AUDIODRIVER=dummy; and a config edited (display rotation) shortly before the stop, so
+the player is often starting itself again in place when the signal comes.
 
-    .venv/bin/python benchmarks/stop_latency.py --tries 200 --jobs 2 --out stop_latency.json
+    .venv/bin/python benchmarks/stop_latency.py --tries 200 --seed 1 --out stop_latency.json
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def make_variants(work: Path) -> list[dict]:
             {"name": "config", "args": demo + ["--config", str(config)], "audio": audio},
             {"name": "config-no-playlist", "args": ["--config", str(config)], "audio": audio},
             {"name": "video", "args": ["--playlist", str(video / "playlist.yaml")], "audio": audio},
+            {"name": "restart", "args": demo + ["--config", str(work / "restart.yaml")], "audio": audio,
+             "edit": work / "restart.yaml", "state": state},
         ]
     return variants
 
@@ -87,8 +90,16 @@ def one_try(variant: dict, delay: float, limit: float, work: Path) -> dict:
     env.setdefault("XDG_RUNTIME_DIR", str(work))
     command = [sys.executable, "-m", "player", "run", "--headless", "--size", "640x360", *variant["args"]]
     log = tempfile.TemporaryFile()
+    edit = variant.get("edit")
+    if edit is not None:
+        edit.write_text(f"state_dir: {variant['state']}\n", encoding="utf-8")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    time.sleep(delay)
+    if edit is not None:  # a change that makes the player start again in place, just before the stop
+        time.sleep(delay * 0.7)
+        edit.write_text(f"state_dir: {variant['state']}\ndisplay: {{rotation: 90}}\n", encoding="utf-8")
+        time.sleep(delay * 0.3)
+    else:
+        time.sleep(delay)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     try:
