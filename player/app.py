@@ -43,14 +43,26 @@ def read_config(path: Path | None) -> tuple[Config, list[str]]:
     return config, [str(p) for p in problems]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 class StopSignals:
-    """SIGTERM, SIGINT and SIGHUP all take the one clean stop path, even during start-up."""
+    """SIGTERM, SIGINT and SIGHUP all take the one clean stop path, even during start-up.
+
+    Installed once per process, as early as the command line allows (`install_stop_signals`),
+    so a stop sent while pygame and the content are still loading is remembered and honoured
+    when the player is attached instead of killing the process with the default action.
+    """
 
     def __init__(self) -> None:
         self.reason: str | None = None
         self.player: Any = None
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, self.on_signal)
+        # A stop that arrived while the previous program in this process was starting again
+        # in place was held blocked across the exec (see restart_in_place): it is delivered
+        # here, now that the handlers are in place.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def on_signal(self, signum: int, _frame: Any) -> None:
         self.reason = f"signal {signal.Signals(signum).name}"
@@ -61,6 +73,17 @@ class StopSignals:
         self.player = player
         if self.reason is not None:
             player.stop(self.reason)
+
+
+_signals: StopSignals | None = None
+
+
+def install_stop_signals() -> StopSignals:
+    """The process's StopSignals, installed on the first call."""
+    global _signals
+    if _signals is None:
+        _signals = StopSignals()
+    return _signals
 
 
 class Runtime:
@@ -183,7 +206,7 @@ def run(options: RunOptions) -> int:
     from player.render.loop import Player
     from player.render.text import FontSet
 
-    signals = StopSignals()
+    signals = install_stop_signals()
     config, config_errors = read_config(options.config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     install_rate_limit()
@@ -197,6 +220,10 @@ def run(options: RunOptions) -> int:
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)
+    if signals.reason is not None:  # told to stop while loading: no screen, no workers to start
+        log.info("stopped: %s (before the first frame)", signals.reason)
+        mark_clean_exit(config, signals.reason)
+        return EXIT_OK
     keeper = DisplayKeeper(config.display, options.headless, options.size)
     try:
         display = keeper.open()  # a missing screen is waited for, not a reason to stop
@@ -218,13 +245,15 @@ def run(options: RunOptions) -> int:
             keeper=keeper,
         )
         signals.attach(runtime.player)
-        runtime.start_workers()
+        if signals.reason is None:
+            runtime.start_workers()
         reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
         x_lost = keeper.x_lost
         again = runtime.player.restart and signals.reason is None
         log.info("stopped: %s", reason)
         return EXIT_OK
     finally:
+        signals.player = None  # a later signal has no loop to stop; the reason is kept
         if runtime.notifier is not None and not again:
             runtime.notifier.stopping()
         runtime.stop_workers()
@@ -236,7 +265,7 @@ def run(options: RunOptions) -> int:
         if not x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
             close_display()
         if again:
-            restart_in_place(reason or "restart")
+            restart_in_place(reason or "restart", signals)
         elif x_lost:
             # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
             # sync with the dead server and exit through Xlib (status 1); leave right here.
@@ -244,10 +273,19 @@ def run(options: RunOptions) -> int:
             os._exit(EXIT_OK)
 
 
-def restart_in_place(reason: str) -> None:
+def restart_in_place(reason: str, signals: StopSignals | None = None) -> None:
     """Start this program again in this process. Same pid: systemd sees no stop and no start, so
     its start limit (a reboot when reached) counts only real crashes, never a screen switched
     off and on, an X server restarted or a config change that needs a fresh process."""
+    # exec resets the handlers to the default action: a SIGTERM arriving from here until the new
+    # program has installed its own would kill it (or, if it came just before, be forgotten and
+    # leave a player running that was told to stop). Blocked signals stay pending across exec,
+    # and the new program unblocks them once its handlers are in place.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    if signals is not None and signals.reason is not None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        log.info("not starting again: %s arrived while stopping", signals.reason)
+        return
     log.warning("starting again in place (%s)", reason)
     flush_output()
     # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
@@ -255,6 +293,7 @@ def restart_in_place(reason: str) -> None:
     try:
         os.execv(sys.executable, sys.orig_argv)
     except OSError as exc:  # then exit; systemd starts the player again
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         log.error("cannot start again in place: %s", exc)
 
 
