@@ -88,6 +88,7 @@ class HealthWorker(threading.Thread):
         self.waiting_for_state: str = ""  # why the state folder cannot be used yet ("" = fine)
         self.reserve = Reserve(config.state_dir)
         self.disk_full = False  # a write failed for want of space since the last good sample
+        self.spool_failing = False  # the last spool write failed: reports wait in memory
         self._readings: dict[str, float] = {}
         self.last_sample: Sample | None = None
         self.spool: Spool | None = None
