@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import logging
@@ -260,6 +261,7 @@ class HeartbeatStore:
         self._queue: queue.SimpleQueue[tuple[Batch, str, float, Future] | None] = (
             queue.SimpleQueue())
         self._writer: threading.Thread | None = None
+        self._db: Connection | None = None  # the writer thread's own
         self._writer_lock = threading.Lock()
         self._closed = False
 
@@ -291,6 +293,12 @@ class HeartbeatStore:
         return future
 
     def _write_loop(self) -> None:
+        try:
+            self._write_until_stopped()
+        finally:
+            self._drop_connection()
+
+    def _write_until_stopped(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
@@ -309,12 +317,27 @@ class HeartbeatStore:
             self._write_group(group)
             self._log_rejected(group)
 
+    def _connection(self) -> Connection:
+        # One connection kept by the writer: a pool checkout and its reset at every group
+        # cost as much as the commit itself when batches come one at a time.
+        if self._db is None:
+            self._db = self.engine.connect()
+        return self._db
+
+    def _drop_connection(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            with contextlib.suppress(Exception):
+                db.close()
+
     def _write_group(self, group: list[tuple[Batch, str, float, Future]]) -> None:
         try:
-            with self.engine.begin() as db:
+            db = self._connection()
+            with db.begin():
                 for batch, address, now, _future in group:
                     self._write_batch(db, batch, address, now)
         except Exception as exc:
+            self._drop_connection()  # the next group starts on a fresh one
             if len(group) == 1:
                 group[0][3].set_exception(exc)
                 return

@@ -22,7 +22,7 @@ from player.hub.changes import ManifestChanges
 from player.hub.config import HubConfig
 from player.hub.fleet import FleetView
 from player.hub.ingest import HeartbeatStore
-from player.hub.protocol import GuardedH11Protocol
+from player.hub.protocol import guarded_protocol
 from player.hub.static import MAX_WAIT
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,13 @@ STOP_GRACE = 5  # seconds in-flight requests get at stop before they are cut
 
 
 def uvicorn_config(app: FastAPI, config: HubConfig, log_level: str = "warning") -> uvicorn.Config:
-    """uvicorn with the hub's limits: h11 (strict HTTP/1.1 framing), capped connections, and
-    request headers that must arrive in time."""
+    """uvicorn with the hub's limits: httptools (h11 without it), capped connections, and
+    request headers that must arrive in time and stay under `max_header_bytes`."""
     limits = config.limits
+    # "auto" is uvloop when installed: less of the one core the event loop has goes to asyncio.
     return uvicorn.Config(
-        app, http=GuardedH11Protocol, loop="asyncio", lifespan="on", log_level=log_level,
+        app, http=guarded_protocol(limits.max_header_bytes), loop="auto", lifespan="on",
+        log_level=log_level,
         access_log=False, server_header=False, date_header=True, proxy_headers=False,
         limit_concurrency=limits.max_connections, backlog=limits.backlog,
         timeout_keep_alive=int(limits.keep_alive_seconds),

@@ -196,6 +196,22 @@ def test_a_header_flood_is_refused(hub):
     assert requests.get(hub.url + "healthz", timeout=30).text == "ok\n"
 
 
+def test_headers_past_the_limit_are_refused_at_once(hub):
+    # 70 KiB of one header, never finished: past limits.max_header_bytes (64 KiB) the hub must
+    # answer 400 or close now, not hold the bytes until the keep-alive time (30 s) runs out.
+    with connect(hub) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70 * 1024)
+        sock.settimeout(25)
+        try:
+            head = sock.recv(65536)
+        except ConnectionResetError:
+            head = b""
+        except TimeoutError:
+            raise AssertionError("the hub kept a request with 70 KiB of headers open") from None
+    assert head == b"" or head.startswith(b"HTTP/1.1 400"), head[:80]
+    assert requests.get(hub.url + "healthz", timeout=30).text == "ok\n"
+
+
 def test_connections_that_never_finish_their_headers_are_closed(tmp_path):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
