@@ -56,6 +56,8 @@ def read_password(from_stdin: bool) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from player.commands.hub import load_config
     from player.hub.accounts import AccountError, Accounts
     from player.hub.audit import AuditLog
@@ -71,6 +73,9 @@ def main(args: argparse.Namespace) -> int:
         return run(args, accounts, audit)
     except (AccountError, ValueError) as exc:
         print(f"hub user {args.user_command}: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"hub user {args.user_command}: cannot use the hub database: {exc}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()

@@ -30,9 +30,23 @@ class _HeadersInTime:
     transport: asyncio.Transport
     timeout_keep_alive: int
 
-    def _guard_init(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._headers_deadline: asyncio.TimerHandle | None = None
         self._waiting_after: object = None  # the cycle answered last; a new one means headers came
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        answered = self.cycle
+        super().on_response_complete()  # type: ignore[misc]  # may start a pipelined request at once
+        self._after_response(answered)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _after_data(self) -> None:
         if self.cycle is not None and self.cycle is not self._waiting_after:
@@ -62,26 +76,9 @@ class _HeadersInTime:
 class GuardedH11Protocol(_HeadersInTime, H11Protocol):
     """H11Protocol that closes connections whose next request's headers do not come in time."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init()
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._after_data()
-
-    def on_response_complete(self) -> None:
-        answered = self.cycle
-        super().on_response_complete()  # may start a pipelined request at once
-        self._after_response(answered)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
 
 def guarded_protocol(max_header_bytes: int) -> type[asyncio.Protocol]:
@@ -97,13 +94,8 @@ def guarded_protocol(max_header_bytes: int) -> type[asyncio.Protocol]:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._guard_init()
             self._in_headers = True
             self._header_bytes = 0
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
 
         def data_received(self, data: bytes) -> None:
             if self._in_headers:
@@ -124,14 +116,5 @@ def guarded_protocol(max_header_bytes: int) -> type[asyncio.Protocol]:
         def on_message_complete(self) -> None:
             super().on_message_complete()
             self._in_headers = True  # what comes next is the next request's line and headers
-
-        def on_response_complete(self) -> None:
-            answered = self.cycle
-            super().on_response_complete()  # may start a pipelined request at once
-            self._after_response(answered)
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
 
     return GuardedHttpToolsProtocol
