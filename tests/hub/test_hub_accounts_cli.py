@@ -26,12 +26,18 @@ def hub_user(root: Path, *args: str, stdin: str | None = None) -> subprocess.Com
 
 
 def accounts_of(root: Path) -> Accounts:
-    return Accounts(make_engine(database_url(root / "hub.sqlite", root)), FAST_HASHER)
+    """The accounts the command wrote to: the database named in ROOT/hub.yaml, or hub.sqlite."""
+    config = root / "hub.yaml"
+    setting = config.read_text().split(": ", 1)[1].strip() if config.exists() else None
+    return Accounts(make_engine(database_url(setting or root / "hub.sqlite", root)), FAST_HASHER)
 
 
 @pytest.mark.timeout(300)
-def test_add_list_disable_enable_passwd_role(tmp_path):
+def test_add_list_disable_enable_passwd_role(tmp_path, hub_database):
     root = tmp_path / "hub"
+    if hub_database:
+        root.mkdir()
+        (root / "hub.yaml").write_text(f"database: {hub_database}\n")
     added = hub_user(root, "add", "lan", "--role", "approver", "--password-stdin",
                      stdin=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
