@@ -116,13 +116,15 @@ def test_unknown_pages_are_404_without_echoing_the_path(hub):
         assert "<script>alert" not in answer.text
 
 
-def test_states_follow_the_hub_clock(tmp_path):
+def test_states_follow_the_hub_clock(tmp_path, hub_database):
     from player.hub.config import ClusterEntry
+    from player.hub.database import database_url
     from player.hub.fleet import FleetView, PublishedVersions
     from player.hub.ingest import HeartbeatStore, check_batch
     clock = [1_800_000_000.0]
     config = HubConfig(clusters={"a": ClusterEntry("a", "t" * 16)})
-    store = HeartbeatStore(tmp_path / "hub.sqlite", clock=lambda: clock[0])
+    store = HeartbeatStore(database_url(hub_database or tmp_path / "hub.sqlite", tmp_path),
+                           clock=lambda: clock[0])
     try:
         view = FleetView(config, store, PublishedVersions(tmp_path), clock=lambda: clock[0])
         assert view.fleet().clusters[0].state == "never"
