@@ -123,7 +123,7 @@ def test_hub_migrate_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "player", "hub", "migrate", "--root",
                              str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    assert f"revision {head_revision()}" in result.stdout
     assert (tmp_path / "hub.sqlite").exists()
 
 
