@@ -111,7 +111,7 @@ def test_validation_speaks_vietnamese_and_refuses_cn(media):
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    ("name: x\nitems:\n\t- text: {vi: a}\n".encode(), "Tab"),
+    (b"name: x\nitems:\n\t- text: {vi: a}\n", "Tab"),
     ("name: x\nitems:\n  - text:\n      vi: Giờ mở cửa: 7:00\n".encode(), "dấu ngoặc kép"),
     ("name: Bản Giốc\nitems: []\n".encode("utf-16"), "UTF-16"),
     (b"name: B\xe0n Gi\xf4\xecc\nitems: []\n", "Windows-1258"),  # as Windows-1258 writes it
