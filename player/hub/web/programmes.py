@@ -164,7 +164,7 @@ def screens(request: Request) -> list:
 def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
     programme = programme_or_404(request, programme_id)
     d = desk(request)
-    page = make_page(request, f"/programmes/{programme_id:int}")
+    page = make_page(request, f"/programmes/{programme_id}")
     version = d.store.version(programme_id)
     assert version is not None
     langs, rows = translation_table(version.data, version.basis)
@@ -206,7 +206,7 @@ def editor_page(request: Request, programme_id: int, form: Any, base: int, statu
                 message: str = "", notice: str = "") -> Response:
     d = desk(request)
     programme = programme_or_404(request, programme_id)
-    page = make_page(request, f"/programmes/{programme_id:int}/edit")
+    page = make_page(request, f"/programmes/{programme_id}/edit")
     text = dump_yaml(form_document(form))
     problems = check_text(text, media_by_path(d.media), page.lang)
     media = d.media.list_ready()
@@ -249,7 +249,7 @@ async def save_edit(programme_id: int, request: Request) -> Response:
             raise Forbidden("csrf")
         # the session ended while this was typed: keep it for this browser, then log in
         token = d.store.stash(programme_id, fields)
-        target = f"/programmes/{programme_id:int}/edit?stash=1"
+        target = f"/programmes/{programme_id}/edit?stash=1"
         if page.lang == "en":
             target += "&lang=en"
         response = RedirectResponse(f"/login?next={quote(target, safe='')}&expired=1", 303)
@@ -283,7 +283,7 @@ async def save_edit(programme_id: int, request: Request) -> Response:
                            notice=page.text("conflict", author=conflict.author,
                                             head=conflict.head))
     audit(request, session, "programme.save", str(programme_id), {"version": version.number})
-    return redirect(page, f"/programmes/{programme_id:int}/edit", saved=str(version.number))
+    return redirect(page, f"/programmes/{programme_id}/edit", saved=str(version.number))
 
 
 # -- approval --------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
                  message: str = "") -> Response:
     d = desk(request)
     programme = programme_or_404(request, programme_id)
-    page = make_page(request, f"/programmes/{programme_id:int}/approve")
+    page = make_page(request, f"/programmes/{programme_id}/approve")
     version = d.store.version(programme_id)
     assert version is not None
     channel = d.channels()[0] if d.channels() else ""
@@ -360,7 +360,7 @@ async def approve(programme_id: int, request: Request, session: Approver) -> Res
     if missing:
         audit(request, session, "programme.override_missing", str(programme_id),
               {"version": version.number, "missing": missing})
-    return redirect(page, f"/programmes/{programme_id:int}", approved=str(version.number),
+    return redirect(page, f"/programmes/{programme_id}", approved=str(version.number),
                     channels=", ".join(done))
 
 
@@ -384,9 +384,9 @@ async def publish_version(programme_id: int, request: Request, session: Approver
     audit(request, session, action, str(programme_id),
           {"version": version.number, "from_version": int(number), "channels": done})
     if rollback:
-        return redirect(page, f"/programmes/{programme_id:int}", rolled_back=str(version.number),
+        return redirect(page, f"/programmes/{programme_id}", rolled_back=str(version.number),
                         old=number)
-    return redirect(page, f"/programmes/{programme_id:int}", staged=str(version.number),
+    return redirect(page, f"/programmes/{programme_id}", staged=str(version.number),
                     channels=", ".join(done))
 
 
