@@ -239,7 +239,8 @@ def languages_of(data: Any) -> list[str]:
 def new_basis(old_data: Any, new_data: Any, old_basis: dict) -> dict:
     """The Vietnamese each translation was made from, carried across a save: a translation
     that changed (or is new) in this save was made from the Vietnamese saved with it."""
-    old_fields, basis = text_fields(old_data), {}
+    old_fields = text_fields(old_data)
+    basis: dict[str, dict[str, str]] = {}
     for name, texts in text_fields(new_data).items():
         vi = texts.get("vi", "")
         before = old_fields.get(name, {})
@@ -344,9 +345,9 @@ class ProgrammeStore:
     def create(self, name: str, author: str, text: str = "") -> Programme:
         text = text or f"name: {json.dumps(name, ensure_ascii=False)}\nlanguages: [vi, en, zh]\nitems: []\n"
         with self.engine.begin() as db:
-            pid = db.execute(programmes.insert().values(
-                name=name[:200], head=1, created=self.clock(), created_by=author)
-            ).inserted_primary_key[0]
+            inserted = db.execute(programmes.insert().values(
+                name=name[:200], head=1, created=self.clock(), created_by=author))
+            pid = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             data = load_document(text)
             db.execute(programme_versions.insert().values(
                 programme_id=pid, number=1, yaml=text, author=author, created=self.clock(),
@@ -360,7 +361,7 @@ class ProgrammeStore:
             row = db.execute(sa.select(programmes).where(programmes.c.id == programme_id)).first()
         return Programme(row.id, row.name, row.head, row.created, row.created_by) if row else None
 
-    def list(self) -> list[Programme]:
+    def all(self) -> list[Programme]:
         with self.engine.connect() as db:
             rows = db.execute(sa.select(programmes).order_by(programmes.c.id.desc())).all()
         return [Programme(r.id, r.name, r.head, r.created, r.created_by) for r in rows]

@@ -116,7 +116,7 @@ def programme_or_404(request: Request, programme_id: int) -> Any:
 def list_page(request: Request, status: int = 200, problems: list[str] | None = None) -> Response:
     page = make_page(request, "/programmes")
     d = desk(request)
-    rows = [(p, d.store.version(p.id)) for p in d.store.list()]
+    rows = [(p, d.store.version(p.id)) for p in d.store.all()]
     return html(render("programmes.html", page, rows=rows, problems=problems or [],
                        **page_context(request)), status)
 
@@ -173,7 +173,7 @@ def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
         preview = True
     except PreviewUnavailable:
         preview = False
-    names = {p.id: p.name for p in d.store.list()}
+    names = {p.id: p.name for p in d.store.all()}
     text = render("programme.html", page, programme=programme, version=version,
                   versions=d.store.versions(programme_id),
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
