@@ -86,7 +86,6 @@ class PagesClient:
     def save_text(self, programme_id: int, text: str) -> int:
         """A new version from playlist text, through the editor's own form."""
         from player.hub.programme_form import document_form
-
         from tests.hub.test_hub_programmes_web import editor_fields
         page = self.http.get(f"{self.url}/programmes/{programme_id}/edit", timeout=30)
         fields = editor_fields(page.text)
