@@ -3,6 +3,7 @@ and a desk over a real hub database and channel folder."""
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -137,7 +138,7 @@ def form_fields(form) -> dict:
 
 
 @contextmanager
-def headless_player(folder: Path, hub_url: str, public_key: str, token: str,
+def headless_player(folder: Path, hub_url: str, public_key: str | list[str], token: str,
                     channel: str = "ban-gioc") -> Iterator[Callable[[], dict]]:
     """The real player (``python -m player run --headless``) syncing from the hub's channel with
     its long-poll and reporting to it; yields a function reading its status.json's ``player``."""
@@ -155,7 +156,8 @@ def headless_player(folder: Path, hub_url: str, public_key: str, token: str,
     config.write_text(yaml.safe_dump({
         "cluster": "bangioc-1", "state_dir": str(folder / "state"),
         "sync": {"sources": [f"{hub_url.rstrip('/')}/channels/{channel}/"],
-                 "public_keys": [public_key], "interval": "30s"},
+                 "public_keys": [public_key] if isinstance(public_key, str) else public_key,
+                 "interval": "30s"},
         "health": {"report_url": f"{hub_url.rstrip('/')}/api/v1/heartbeats", "token": token,
                    "interval": "1s", "upload_interval": "1s", "write_interval": "1s",
                    "screenshot_interval": "2s"},
@@ -187,3 +189,35 @@ def wait_until(check: Callable[[], Any], timeout: float = 90.0, step: float = 0.
         time.sleep(step)
         value = check()
     return value
+
+
+def editor_fields(html: str) -> dict:
+    """Every field of the editor's form as the browser would post it (checked boxes only)."""
+    fields: dict = {}
+    for tag in re.findall(r"<(?:input|textarea|select)[^>]*>(?:[^<]*</textarea>)?", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or 'type="submit"' in tag:
+            continue
+        name = name.group(1)
+        if tag.startswith("<textarea"):
+            value = re.search(r">([^<]*)</textarea>", tag).group(1)
+        elif tag.startswith("<select"):
+            continue
+        elif 'type="checkbox"' in tag:
+            if " checked" not in tag:
+                continue
+            value = re.search(r'value="([^"]*)"', tag).group(1)
+        else:
+            found = re.search(r'value="([^"]*)"', tag)
+            value = found.group(1) if found else ""
+        value = html_module.unescape(value)
+        if name in fields:
+            fields[name] = [fields[name]] if not isinstance(fields[name], list) else fields[name]
+            fields[name].append(value)
+        else:
+            fields[name] = value
+    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', options) or \
+            re.search(r'<option value="([^"]*)"', options)
+        fields[name] = chosen.group(1) if chosen else ""
+    return fields

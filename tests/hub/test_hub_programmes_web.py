@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from player.channel import keys
 from player.hub.programmes import check_text, media_by_path
 from tests.hub.hubtools import hub_config_data
-from tests.hub.programmetools import PASSPHRASE, fast_keys, item, make_media
+from tests.hub.programmetools import PASSPHRASE, editor_fields, fast_keys, item, make_media
 from tests.hub.webtools import PASSWORD, csrf_token, log_in, make_web_hub
 
 EVIL = '<script>alert("x")</script> & <b>đậm</b>'
@@ -40,39 +40,6 @@ def logged_in(web, name):
     client = web.client()
     assert log_in(client, name).status_code == 303
     return client
-
-
-def editor_fields(html: str) -> dict:
-    """Every field of the editor's form as the browser would post it (checked boxes only)."""
-    fields: dict = {}
-    for tag in re.findall(r"<(?:input|textarea|select)[^>]*>(?:[^<]*</textarea>)?", html):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or 'type="submit"' in tag:
-            continue
-        name = name.group(1)
-        if tag.startswith("<textarea"):
-            value = re.search(r">([^<]*)</textarea>", tag).group(1)
-        elif tag.startswith("<select"):
-            continue
-        elif 'type="checkbox"' in tag:
-            if " checked" not in tag:
-                continue
-            value = re.search(r'value="([^"]*)"', tag).group(1)
-        else:
-            found = re.search(r'value="([^"]*)"', tag)
-            value = found.group(1) if found else ""
-        import html as html_module
-        value = html_module.unescape(value)
-        if name in fields:
-            fields[name] = [fields[name]] if not isinstance(fields[name], list) else fields[name]
-            fields[name].append(value)
-        else:
-            fields[name] = value
-    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', options) or \
-            re.search(r'<option value="([^"]*)"', options)
-        fields[name] = chosen.group(1) if chosen else ""
-    return fields
 
 
 def post_editor(client, programme_id, html, op="save", **changes):
