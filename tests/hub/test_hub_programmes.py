@@ -126,28 +126,49 @@ def test_import_gives_a_vietnamese_message_not_a_parser_error(data, expected):
     assert "mapping values are not allowed" not in text.split("(")[0]
 
 
-def test_every_bundled_playlist_round_trips_through_the_editor():
+def same_playback(path: Path) -> None:
+    """``path`` opened in the editor and saved back plays the same (items, schedule, overlays,
+    interrupts, emergency)."""
     from player.core.playlist import load_playlist
 
+    original = load_playlist(path)
+    data = read_upload(path.read_bytes(), "en")[1]
+    again = path.with_name(".roundtrip.yaml")
+    try:
+        again.write_text(dump_yaml(form_document(document_form(data))), encoding="utf-8")
+        reread = load_playlist(again)
+    finally:
+        again.unlink(missing_ok=True)
+    strip = lambda p: [replace(i, line=0) for i in p.items]  # noqa: E731
+    assert strip(reread) == strip(original), path
+    assert (reread.name, reread.languages, reread.align, reread.ticker, reread.clock) == (
+        original.name, original.languages, original.align, original.ticker, original.clock), path
+    same = lambda p: ([(i.at, i.every, i.when, replace(i.item, line=0))  # noqa: E731
+                       for i in p.interrupts],
+                      [x and replace(x, line=0) for x in (p.emergency, p.fallback)])
+    assert same(reread) == same(original), path
+
+
+def test_every_bundled_playlist_round_trips_through_the_editor():
     playlists = sorted((ROOT / "playlists").rglob("playlist.yaml"))
     assert playlists
     for path in playlists:
-        original = load_playlist(path)
-        data = read_upload(path.read_bytes(), "en")[1]
-        again = path.with_name(".roundtrip.yaml")
-        try:
-            again.write_text(dump_yaml(form_document(document_form(data))), encoding="utf-8")
-            reread = load_playlist(again)
-        finally:
-            again.unlink(missing_ok=True)
-        strip = lambda p: [(i.id, i.kind, i.source, i.text, i.caption, i.duration, i.when,  # noqa: E731
-                            i.transition, i.style) for i in p.items]
-        assert strip(reread) == strip(original), path
-        assert (reread.languages, reread.ticker, reread.clock) == (
-            original.languages, original.ticker, original.clock), path
-        same = lambda p: ([(i.at, i.every, i.when, replace(i.item, line=0))  # noqa: E731
-                           for i in p.interrupts], p.emergency and replace(p.emergency, line=0))
-        assert same(reread) == same(original), path
+        same_playback(path)
+
+
+def doc_playlists():
+    from tests.docs.test_doc_examples import ALL
+
+    return [p for p in ALL if p.values[0] == "playlist"]
+
+
+@pytest.mark.parametrize(("kind", "text"), doc_playlists())
+def test_every_playlist_example_of_the_docs_round_trips_through_the_editor(tmp_path, kind, text):
+    from tests.docs.test_doc_examples import provide_media
+
+    provide_media(tmp_path, text)
+    (tmp_path / "playlist.yaml").write_text(text, encoding="utf-8")
+    same_playback(tmp_path / "playlist.yaml")
 
 
 def test_translation_table_flags_missing_and_vietnamese_changed_after(desk, media):
@@ -309,3 +330,51 @@ def test_emergency_message_goes_over_the_programme_and_is_lifted(desk, media):
     desk.lift_emergency(["ban-gioc"], "lan", PASSPHRASE)
     assert desk.emergencies() == {"ban-gioc": False}
     assert [r.kind for r in desk.records()] == ["lift", "emergency", "approve"]
+
+
+class FakeFleet:
+    """FleetData's ``fleet()``, from fixed cluster states (a fake of the real interface)."""
+
+    def __init__(self, clusters):
+        self.clusters = clusters
+
+    def fleet(self):
+        from player.hub.fleet import Fleet
+
+        return Fleet(0.0, tuple(self.clusters), {})
+
+
+def test_staging_publishes_to_one_channel_first_then_the_others(tmp_path, media):
+    from player.hub.fleet import ClusterStatus
+
+    data = hub_config_data(Ed25519PrivateKey.generate())
+    data["channels"]["cuakhau"] = dict(data["channels"]["ban-gioc"])
+    data["clusters"]["cuakhau-2"]["channel"] = "cuakhau"
+    config = hub_config_from_data(data, "hub.yaml", tmp_path)
+    engine = people_engine(tmp_path / "hub.sqlite")
+    clock = Clock()
+    publisher = ChannelPublisher(tmp_path / "hub", config, lambda _c: None, clock)
+    keys = fast_keys(engine, clock)
+    publisher.extra_keys = keys.public_keys
+    desk = ProgrammeDesk(ProgrammeStore(engine, clock), keys, publisher, config, media,
+                         clock=clock)
+    try:
+        keys.create("lan", PASSPHRASE)
+        programme, draft = approved_programme(desk, media)
+        desk.approve(programme.id, draft.number, "lan", PASSPHRASE, ["ban-gioc"])
+        assert (tmp_path / "hub" / "channels" / "ban-gioc" / "manifest.json").exists()
+        assert not (tmp_path / "hub" / "channels" / "cuakhau" / "manifest.json").exists()
+        version, published, rollback = desk.publish_version(programme.id, draft.number, "lan",
+                                                            PASSPHRASE, ["cuakhau"])
+        assert not rollback and version.number == draft.number
+        assert [(p.channel, p.version) for p in published] == [("cuakhau", 1)]
+        fleet = FakeFleet([ClusterStatus("bangioc-1", "Bản Giốc", "ban-gioc", "online", release=1),
+                           ClusterStatus("cuakhau-2", "Cửa khẩu", "cuakhau", "online",
+                                         release=None),
+                           ClusterStatus("silent-3", "Pò Peo", "", "never")])
+        shown = {s.cluster: s for s in desk.screens(fleet)}
+        assert shown["bangioc-1"].record.version_id == version.id
+        assert shown["cuakhau-2"].record is None and shown["cuakhau-2"].channel == "cuakhau"
+        assert desk.clusters_of("cuakhau") == ["cuakhau-2"]
+    finally:
+        engine.dispose()
