@@ -157,7 +157,7 @@ class ProgrammeDesk:
             head = self.store.version(programme_id)
             assert head is not None
             version = self.store.save(programme_id, head.number, old.yaml, approver,
-                                      note=f"rollback to version {old.number}")
+                                      note=f"rollback:{old.number}")
             self.store.mark_approved(version.id, approver)
         published = self._publish(version, chosen, key, approver,
                                   "rollback" if rollback else "stage")

@@ -100,6 +100,7 @@ TEXT: dict[str, dict[str, str]] = {
         "emergency_lifted": "Đã gỡ thông báo khẩn trên: {channels}.",
         "shared_channel": "Các cụm cùng một kênh nhận cùng một nội dung.",
         "back_programmes": "← Các chương trình", "back_programme": "← Về chương trình",
+        "note_created": "tạo mới", "note_rollback": "phát lại nội dung bản {n}",
     },
     "en": {
         "programmes": "Programmes", "new_programme": "New programme",
@@ -193,6 +194,7 @@ TEXT: dict[str, dict[str, str]] = {
         "emergency_lifted": "Emergency message lifted on: {channels}.",
         "shared_channel": "Clusters on one channel receive the same content.",
         "back_programmes": "← Programmes", "back_programme": "← Back to the programme",
+        "note_created": "created", "note_rollback": "the content of version {n} put back",
     },
 }
 
@@ -211,6 +213,20 @@ class ProgrammePage(pages.Page):
             return text.format(**(values or {}))
         except (KeyError, IndexError):
             return text
+
+
+    def note(self, note: str) -> str:
+        """A version's note (``created``, ``rollback:N``) in the page's language."""
+        kind, _, number = note.partition(":")
+        if kind == "rollback":
+            return self.text("note_rollback", n=number)
+        return self.t.get("note_" + kind, note)
+
+    def annotate(self, text: str, names: dict[str, str]) -> str:
+        """YAML text with each ``media/<sha256><ext>`` followed by the file's name."""
+        for path, name in names.items():
+            text = text.replace(path, f"{path}  # {name}")
+        return text
 
 
 def render(template: str, page: ProgrammePage, **context: Any) -> str:

@@ -310,7 +310,7 @@ def test_rollback_signs_a_new_version_with_the_old_content(desk, media):
     version, published, rollback = desk.publish_version(programme.id, draft.number, "lan",
                                                         PASSPHRASE, ["ban-gioc"])
     assert rollback and version.number == newer.number + 1 and version.yaml == draft.yaml
-    assert published[0].version == 3 and "rollback" in version.note
+    assert published[0].version == 3 and version.note == f"rollback:{draft.number}"
     from player.hub.releases import on_air
     assert "Chào mừng" in on_air(desk.publisher, "ban-gioc").playlist
 

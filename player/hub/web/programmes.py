@@ -306,7 +306,9 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
                   if current else None, langs=langs, rows=rows,
                   missing=missing_translations(version.data),
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
-                  channels=channel_choices(d), has_key=d.keys.get(current_name(request))
+                  channels=channel_choices(d),
+                  media_names={m.playlist_path: m.name for m in d.media.list_ready()},
+                  has_key=d.keys.get(current_name(request))
                   is not None, message=message, **page_context(request))
     return html(text, status)
 
