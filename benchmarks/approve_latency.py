@@ -13,7 +13,8 @@ slide is new, two ways, alternately:
 
 and takes the time until the player's status.json names the new slide (the loop switches at
 the end of the current item, so up to one item's 2 s is part of both). A first untimed
-publish puts the player into its long-poll (after its first fetch it waits one interval). Prints each figure, the
+publish puts the player into its long-poll (after its first fetch it waits one interval).
+Then an emergency message is raised and lifted on the cluster, each timed the same way. Prints each figure, the
 medians, the ratio approve / baseline and the load average.
 """
 
@@ -41,6 +42,7 @@ from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data  # noqa: E402
 from tests.hub.programmetools import (  # noqa: E402
     PASSPHRASE,
     PagesClient,
+    emergency,
     headless_player,
     make_media,
     wait_until,
@@ -125,6 +127,16 @@ def run(tmp: Path, rounds: int) -> int:
                 print(f"round {n + 1}: baseline {times['baseline'][-1]:.2f} s, approve "
                       f"{times['approve'][-1]:.2f} s (the approve request itself "
                       f"{request_times[-1]:.2f} s)", flush=True)
+            start = time.monotonic()
+            emergency(lan, PASSPHRASE, ["bangioc-1"], "Lũ lớn: tạm dừng đi thuyền")
+            shown = wait_until(lambda: status().get("item") == "emergency", 60, 0.02)
+            raised = time.monotonic() - start
+            start = time.monotonic()
+            emergency(lan, PASSPHRASE, ["bangioc-1"], lift=True)
+            gone = wait_until(lambda: status().get("item") not in (None, "emergency"), 60, 0.02)
+            print(f"emergency message on screen after {raised:.2f} s"
+                  f"{'' if shown else ' (NEVER SHOWN)'}, lifted after "
+                  f"{time.monotonic() - start:.2f} s{'' if gone else ' (NEVER LIFTED)'}")
     finally:
         server.stop()
     base, appr = statistics.median(times["baseline"]), statistics.median(times["approve"])

@@ -117,6 +117,15 @@ class PagesClient:
             "channels": list(channels), "passphrase": passphrase})
 
 
+def emergency(client: PagesClient, passphrase: str, clusters: list[str], text: str = "",
+              lift: bool = False):
+    """Raise (or lift) an emergency message on ``clusters`` through the page's form."""
+    return client.post("/programmes/emergency", {
+        "csrf_token": client.csrf("/programmes/emergency"), "clusters": clusters,
+        "action": "lift" if lift else "raise", "text-vi": text, "text-en": "Emergency",
+        "passphrase": passphrase})
+
+
 def form_fields(form) -> dict:
     """The editor's posted fields for a ProgrammeForm (what the page's inputs carry)."""
     fields: dict = {"name": form.name, "languages": ", ".join(form.languages),
@@ -157,7 +166,7 @@ def headless_player(folder: Path, hub_url: str, public_key: str | list[str], tok
         "cluster": "bangioc-1", "state_dir": str(folder / "state"),
         "sync": {"sources": [f"{hub_url.rstrip('/')}/channels/{channel}/"],
                  "public_keys": [public_key] if isinstance(public_key, str) else public_key,
-                 "interval": "30s"},
+                 "interval": "10s"},  # the shortest allowed; long-polls hold 10 s
         "health": {"report_url": f"{hub_url.rstrip('/')}/api/v1/heartbeats", "token": token,
                    "interval": "1s", "upload_interval": "1s", "write_interval": "1s",
                    "screenshot_interval": "2s"},

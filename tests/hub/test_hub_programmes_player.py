@@ -1,5 +1,6 @@
 """End to end: a real headless player long-polling the real hub shows the slide an approver
-approved on the hub's pages, then the old programme again after the approver puts it back."""
+approved on the hub's pages, then the old programme again after the approver puts it back,
+then an emergency message over it until it is lifted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data
 from tests.hub.programmetools import (
     PASSPHRASE,
     PagesClient,
+    emergency,
     headless_player,
     make_media,
     trilingual_playlist,
@@ -28,7 +30,7 @@ def new_slide_first(text: str) -> str:
                                     "    duration: 2s\n", 1)
 
 
-def test_approved_slide_reaches_the_player_and_rollback_brings_the_old_one_back(tmp_path):
+def test_approved_slide_rollback_and_emergency_reach_a_real_player(tmp_path):
     pytest.importorskip("player.app")
     root = tmp_path / "hub"
     media = make_media(root / "media")  # the hub's default media folder
@@ -66,5 +68,12 @@ def test_approved_slide_reaches_the_player_and_rollback_brings_the_old_one_back(
             items = set()
             wait_until(lambda: items.add(status().get("item")) or len(items) >= 2, 30)
             assert items <= {"chao-mung", "anh-thac"} and items, items
+
+            raised = emergency(lan, PASSPHRASE, ["bangioc-1"], "Lũ lớn: tạm dừng đi thuyền")
+            assert raised.status_code == 200
+            assert wait_until(lambda: status().get("item") == "emergency"), status()
+            assert emergency(lan, PASSPHRASE, ["bangioc-1"], lift=True).status_code == 200
+            assert wait_until(lambda: status().get("item") in ("chao-mung", "anh-thac")
+                              and status().get("release") == 5), status()
     finally:
         server.stop()
