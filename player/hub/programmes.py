@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
 import shutil
@@ -41,6 +40,7 @@ log = logging.getLogger(__name__)
 MEDIA_PATH = re.compile(r"^media/(?P<sha>[0-9a-f]{64})(?P<ext>\.[A-Za-z0-9]{1,8})?$")
 MAX_YAML = 1_000_000
 STASH_SECONDS = 24 * 3600.0
+MAX_STASHES = 200  # edits kept across expired sessions at once; more are refused
 
 
 # -- what plugs in -------------------------------------------------------------------------------
@@ -142,8 +142,13 @@ class NoPreview:
 
 @contextmanager
 def release_folder(text: str, media: dict[str, tuple[MediaItem, Path]]) -> Iterator[Path]:
-    """A temporary folder holding playlist.yaml and, under media/, every ready file it may name
-    (hard links where the file system allows, copies otherwise); yields the playlist's path."""
+    """A temporary folder holding playlist.yaml and, under media/, a stand-in for every ready
+    file it names; yields the playlist's path.
+
+    The players' rules look at a media path's place in the folder, not at its bytes (the media
+    library checked those when it prepared the file): a one-byte stand-in spares copying a
+    4 GB clip across file systems at every page view.
+    """
     folder = Path(tempfile.mkdtemp(prefix="programme-"))
     try:
         playlist = folder / "playlist.yaml"
@@ -152,17 +157,10 @@ def release_folder(text: str, media: dict[str, tuple[MediaItem, Path]]) -> Itera
         if named:
             (folder / "media").mkdir()
         for path in named & set(media):
-            _link_or_copy(media[path][1], folder / path)
+            (folder / path).write_bytes(b"\0")
         yield playlist
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def check_text(text: str, media: dict[str, tuple[MediaItem, Path]], lang: str = "vi",
@@ -300,6 +298,10 @@ def missing_translations(data: Any) -> list[str]:
 
 # -- the store ---------------------------------------------------------------------------------
 
+class StashFull(Exception):
+    """Too many edits are waiting for their logins."""
+
+
 class SaveConflict(Exception):
     """Someone saved the programme after the version this edit started from."""
 
@@ -428,6 +430,9 @@ class ProgrammeStore:
         with self.engine.begin() as db:
             db.execute(programme_stash.delete().where(programme_stash.c.created
                                                       < now - STASH_SECONDS))
+            waiting = db.execute(sa.select(sa.func.count()).select_from(programme_stash)).scalar()
+            if (waiting or 0) >= MAX_STASHES:
+                raise StashFull()
             db.execute(programme_stash.insert().values(
                 id=hashlib.sha256(token.encode()).hexdigest(), programme_id=programme_id,
                 form=json.dumps(form, ensure_ascii=False)[:2_000_000], created=now))

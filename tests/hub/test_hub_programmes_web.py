@@ -161,6 +161,8 @@ def test_viewers_cannot_edit_and_forms_need_their_token(web):
     hoa = logged_in(web, "hoa")
     assert hoa.post("/programmes", data={"name": "x"}).status_code == 403  # no CSRF token
     assert hoa.get(f"/programmes/{pid}/approve").status_code == 403
+    stranger = web.client()  # never logged in: nothing of theirs is kept
+    assert stranger.post(f"/programmes/{pid}/edit", data={"name": "x"}).status_code == 403
 
 
 def approve_form(client, pid, **extra):

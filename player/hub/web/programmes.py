@@ -33,6 +33,7 @@ from player.hub.programmes import (
     FolderMediaSource,
     PreviewUnavailable,
     ProgrammeStore,
+    StashFull,
     check_text,
     diff_items,
     media_by_path,
@@ -245,10 +246,15 @@ async def save_edit(programme_id: int, request: Request) -> Response:
     fields = {k: (form.getlist(k) if k.endswith("-days") else str(v)[:200_000])
               for k, v in form.items() if k not in ("csrf_token",)}
     if session is None:
-        if not origin_ok(request) or d.store.get(programme_id) is None:
+        # only a browser that had a session (its cookie outlived it) gets its edit kept
+        if (not origin_ok(request) or not request.cookies.get(SESSION_COOKIE)
+                or d.store.get(programme_id) is None):
             raise Forbidden("csrf")
         # the session ended while this was typed: keep it for this browser, then log in
-        token = d.store.stash(programme_id, fields)
+        try:
+            token = d.store.stash(programme_id, fields)
+        except StashFull:
+            raise Forbidden("csrf") from None
         target = f"/programmes/{programme_id}/edit?stash=1"
         if page.lang == "en":
             target += "&lang=en"
