@@ -18,6 +18,8 @@ alerts:
   max_temperature: 70
   max_humidity: 85
   min_disk_free: 500MB
+programmes:
+  self_approval: false          # true: an approver may approve a draft they saved themselves
 limits:
   max_batch_bytes: 2MiB
   max_batch_reports: 500
