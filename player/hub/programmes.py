@@ -169,8 +169,10 @@ def check_text(text: str, media: dict[str, tuple[MediaItem, Path]], lang: str = 
     with language(lang):
         with release_folder(text, media) as playlist:
             problems = check_playlist(playlist)
-    return [Problem(file, p.line, p.path, p.message.replace(str(playlist.parent) + "/", ""),
-                    p.severity) for p in problems]
+    # the temporary folder means nothing to the reader: the files are the hub's media
+    here = "thư viện ảnh/video của hub" if lang == "vi" else "the hub's media library"
+    return [Problem(file, p.line, p.path, p.message.replace(str(playlist.parent) + "/", "")
+                    .replace(str(playlist.parent), here), p.severity) for p in problems]
 
 
 def read_upload(data: bytes, lang: str = "vi", file: str = "playlist.yaml") -> tuple[str, Any]:

@@ -108,6 +108,8 @@ def test_validation_speaks_vietnamese_and_refuses_cn(media):
     assert '"cn" không phải mã ngôn ngữ' in messages and '"zh"' in messages
     english = " | ".join(p.message for p in check_text(text, media_by_path(media), "en"))
     assert '"cn" is not a language code (did you mean "zh"?)' in english
+    missing = check_text("items:\n  - image: anh.jpg\n", media_by_path(media), "vi")[0]
+    assert missing.message == 'không có tệp "anh.jpg" (đã tìm trong thư viện ảnh/video của hub)'
 
 
 @pytest.mark.parametrize(("data", "expected"), [
