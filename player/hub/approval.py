@@ -167,13 +167,14 @@ class ProgrammeDesk:
                  kind: str) -> list[Published]:
         media = media_by_path(self.media)
         files = {path: media[path][1] for path in media if path in version.yaml}
-        done = []
-        for channel in channels:
+
+        def one(channel: str) -> Published:
             published = publish_release(self.publisher, channel, version.yaml, files, key,
                                         self.clock)
             self._record(published, version.programme_id, version.id, kind, approver)
-            done.append(published)
-        return done
+            return published
+
+        return each_channel(channels, one)
 
     # -- emergency --
 
@@ -206,16 +207,18 @@ class ProgrammeDesk:
         if empty:
             raise ApprovalRefused("channel_empty", channel=", ".join(empty))
         key = self.keys.unlock(approver, passphrase)
-        done = []
-        for channel, current in currents.items():
+
+        def one(channel: str) -> Published:
+            current = currents[channel]
             assert current is not None
             last = self.last_record(channel)
             published = publish_release(self.publisher, channel, change(current.playlist),
                                         media_files(current.files), key, self.clock)
             self._record(published, last.programme_id if last else None,
                          last.version_id if last else None, kind, approver)
-            done.append(published)
-        return done
+            return published
+
+        return each_channel(chosen, one)
 
     # -- records --
 
@@ -268,5 +271,20 @@ class ProgrammeDesk:
                              row.version_id, row.kind, row.signed_by, row.created)
 
 
-__all__ = ["ProgrammeDesk", "ApprovalRefused", "ReleaseRecord", "ScreenState",
+def each_channel(channels: list[str], publish: Callable[[str], Published]) -> list[Published]:
+    """Publish to every channel; one that refuses (its keys, a full disk) does not stop the
+    others and is returned with its reason. Raises only when every channel refused."""
+    results = []
+    for channel in channels:
+        try:
+            results.append(publish(channel))
+        except UploadRefused as exc:
+            log.error("channel %s refused the release: %s", channel, exc.message)
+            results.append(Published(channel, 0, exc.message))
+    if all(r.error for r in results):
+        raise UploadRefused(422, "; ".join(f"{r.channel}: {r.error}" for r in results))
+    return results
+
+
+__all__ = ["ProgrammeDesk", "each_channel", "ApprovalRefused", "ReleaseRecord", "ScreenState",
            "PassphraseError", "UploadRefused"]

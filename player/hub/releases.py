@@ -36,7 +36,8 @@ CHUNK = 1 << 20
 @dataclass(frozen=True)
 class Published:
     channel: str
-    version: int
+    version: int  # 0 when the channel refused it
+    error: str = ""  # why the channel refused it
 
 
 @dataclass(frozen=True)

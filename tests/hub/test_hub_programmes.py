@@ -26,7 +26,7 @@ from player.hub.programmes import (
     translation_table,
 )
 from player.hub.programmes_schema import approver_keys
-from player.hub.upload import ChannelPublisher
+from player.hub.upload import ChannelPublisher, UploadRefused
 from player.sync.sources import FolderSource
 from player.sync.syncer import Syncer
 from tests.hub.accounttools import people_engine
@@ -378,5 +378,15 @@ def test_staging_publishes_to_one_channel_first_then_the_others(tmp_path, media)
         assert shown["bangioc-1"].record.version_id == version.id
         assert shown["cuakhau-2"].record is None and shown["cuakhau-2"].channel == "cuakhau"
         assert desk.clusters_of("cuakhau") == ["cuakhau-2"]
+        # one channel refusing (here: a version number it cannot go past) stops no other
+        (tmp_path / "hub" / "channels" / "cuakhau" / "manifest.json").unlink()
+        (tmp_path / "hub" / "channels" / "cuakhau" / "manifest.json").write_text(
+            '{"version": 1000000000000}')
+        _v, published, _r = desk.publish_version(programme.id, draft.number, "lan",
+                                                 PASSPHRASE, ["cuakhau", "ban-gioc"])
+        assert [(p.channel, p.version) for p in published] == [("cuakhau", 0), ("ban-gioc", 2)]
+        assert "absurd" in published[0].error
+        with pytest.raises(UploadRefused, match="cuakhau"):
+            desk.publish_version(programme.id, draft.number, "lan", PASSPHRASE, ["cuakhau"])
     finally:
         engine.dispose()

@@ -188,6 +188,13 @@ def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
 
 def message_for(request: Request, page: ProgrammePage) -> str:
     q = request.query_params
+    text = done_message(q, page)
+    if text and q.get("refused"):
+        text += " " + page.error("publish", {"message": q.get("refused", "")})
+    return text
+
+
+def done_message(q: Any, page: ProgrammePage) -> str:
     if q.get("approved"):
         return page.text("approved", n=q.get("approved", ""), channels=q.get("channels", ""))
     if q.get("rolled_back"):
@@ -340,6 +347,16 @@ def refusal(page: ProgrammePage, exc: Exception) -> tuple[int, str]:
     raise exc
 
 
+def outcome(published: list) -> tuple[dict[str, int], dict[str, str]]:
+    """(channel -> version published, channel -> why it refused)."""
+    return ({p.channel: p.version for p in published if not p.error},
+            {p.channel: p.error for p in published if p.error})
+
+
+def refusal_text(refused: dict[str, str]) -> str:
+    return "; ".join(f"{channel}: {why}" for channel, why in refused.items())[:500]
+
+
 def signing_refused(request: Request, session: Session, action: str, target: str,
                     exc: Exception) -> None:
     key = getattr(exc, "key", type(exc).__name__)
@@ -362,14 +379,15 @@ async def approve(programme_id: int, request: Request, session: Approver) -> Res
         signing_refused(request, session, "programme.approve", str(programme_id), exc)
         status, message = refusal(page, exc)
         return approve_page(request, programme_id, status, message)
-    done = {p.channel: p.version for p in published}
+    done, refused = outcome(published)
     audit(request, session, "programme.approve", str(programme_id),
-          {"version": version.number, "channels": done, "author": version.author})
+          {"version": version.number, "channels": done, "author": version.author,
+           **({"refused": refused} if refused else {})})
     if missing:
         audit(request, session, "programme.override_missing", str(programme_id),
               {"version": version.number, "missing": missing})
     return redirect(page, f"/programmes/{programme_id}", approved=str(version.number),
-                    channels=", ".join(done))
+                    channels=", ".join(done), refused=refusal_text(refused))
 
 
 @router.post("/programmes/{programme_id:int}/publish", dependencies=Protected)
@@ -387,15 +405,16 @@ async def publish_version(programme_id: int, request: Request, session: Approver
         signing_refused(request, session, "programme.publish", str(programme_id), exc)
         status, message = refusal(page, exc)
         return approve_page(request, programme_id, status, message)
-    done = {p.channel: p.version for p in published}
+    done, refused = outcome(published)
     action = "programme.rollback" if rollback else "programme.stage"
     audit(request, session, action, str(programme_id),
-          {"version": version.number, "from_version": int(number), "channels": done})
+          {"version": version.number, "from_version": int(number), "channels": done,
+           **({"refused": refused} if refused else {})})
     if rollback:
         return redirect(page, f"/programmes/{programme_id}", rolled_back=str(version.number),
-                        old=number)
+                        old=number, refused=refusal_text(refused))
     return redirect(page, f"/programmes/{programme_id}", staged=str(version.number),
-                    channels=", ".join(done))
+                    channels=", ".join(done), refused=refusal_text(refused))
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -468,14 +487,17 @@ async def emergency(request: Request, session: Approver) -> Response:
         signing_refused(request, session, "emergency", ",".join(channels), exc)
         status, message = refusal(page, exc)
         return emergency_page(request, status, message, form={**texts, "clusters": clusters})
-    done = {p.channel: p.version for p in published}
-    detail: dict = {"channels": done, "clusters": clusters}
+    done, refused = outcome(published)
+    detail: dict = {"channels": done, "clusters": clusters,
+                    **({"refused": refused} if refused else {})}
     if not lift:
         detail["text"] = texts
     audit(request, session, "emergency.lift" if lift else "emergency.raise",
           ",".join(done), detail)
     key = "emergency_lifted" if lift else "emergency_raised"
-    return emergency_page(request, notice=page.text(key, channels=", ".join(done)))
+    return emergency_page(request, notice=page.text(key, channels=", ".join(done)),
+                          message=page.error("publish", {"message": refusal_text(refused)})
+                          if refused else "")
 
 
 __all__ = ["router", "install", "login_url"]
