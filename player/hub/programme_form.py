@@ -237,10 +237,26 @@ def form_document(form: ProgrammeForm) -> dict:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's dumper quotes what YAML 1.1 would read as another type; the players read YAML
+    1.2's core schema (``player.core.yamlfile``), where ``1e5`` and ``0o17`` are numbers too."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    from player.core.yamlfile import _Resolver
+
+    tag = _Resolver().resolve(yaml.ScalarNode, value, (True, False))
+    style = '"' if tag != "tag:yaml.org,2002:str" else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(data: dict) -> str:
     """YAML text the players read; every string that could read as something else is quoted."""
-    return yaml.safe_dump(plain(data), allow_unicode=True, sort_keys=False, width=100,
-                          default_flow_style=False)
+    return yaml.dump(plain(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     width=100, default_flow_style=False)
 
 
 def plain(value: Any) -> Any:
