@@ -243,3 +243,36 @@ def test_emergency_raised_on_chosen_clusters_and_lifted(web, media):
     assert lifted.status_code == 200 and "Đã gỡ" in lifted.text
     actions = [e.action for e in web.people.audit.recent(10)]
     assert actions.index("emergency.lift") < actions.index("emergency.raise")
+
+
+def test_language_codes_are_checked_in_the_page_language(web):
+    client = logged_in(web, "hoa")
+    pid = new_programme(client)
+    page = client.get(f"/programmes/{pid}/edit")
+    page = post_editor(client, pid, page.text, "add-text", languages="vi, en, cn")
+    assert '&#34;cn&#34; không phải mã ngôn ngữ (có phải ý bạn là &#34;zh&#34;?)' in page.text
+    english = client.get(f"/programmes/{pid}/edit?lang=en")
+    english = client.post(f"/programmes/{pid}/edit?lang=en",
+                          data={**editor_fields(english.text), "op": "add-text",
+                                "languages": "vi, en, cn"})
+    assert '&#34;cn&#34; is not a language code (did you mean &#34;zh&#34;?)' in english.text
+    assert "Not saved" in english.text and "Save draft" in english.text
+
+
+def test_a_wrong_passphrase_is_refused_in_english_too_and_then_throttled(web, media):
+    hoa = logged_in(web, "hoa")
+    pid = new_programme(hoa)
+    write_slide(hoa, pid, media)
+    lan = logged_in(web, "lan")
+    make_key(lan)
+    page = lan.get(f"/programmes/{pid}/approve?lang=en")
+    data = {"csrf_token": csrf_token(page.text), "version": "2", "channels": ["ban-gioc"],
+            "passphrase": "wrong wrong wrong"}
+    for _ in range(3):
+        wrong = lan.post(f"/programmes/{pid}/approve?lang=en", data=data)
+        assert wrong.status_code == 403 and "Wrong signing passphrase" in wrong.text
+    throttled = lan.post(f"/programmes/{pid}/approve?lang=en",
+                         data={**data, "passphrase": PASSPHRASE})
+    assert throttled.status_code == 429 and "Try again in" in throttled.text
+    refused = web.people.audit.recent(10, action="programme.approve.refused")
+    assert [e.detail["reason"] for e in refused] == ["passphrase_wait"] + ["wrong_passphrase"] * 3
