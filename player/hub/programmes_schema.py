@@ -64,6 +64,7 @@ passphrase_attempts = sa.Table(
     "passphrase_attempts", metadata,
     sa.Column("user_name", sa.Text, nullable=False),
     sa.Column("at", Time, nullable=False),
+    sa.Index("passphrase_attempts_user", "user_name", "at"),
 )
 
 # An edit posted after its session expired, kept until the same browser logs in again.
@@ -75,5 +76,3 @@ programme_stash = sa.Table(
     sa.Column("created", Time, nullable=False),
 )
 
-TABLES = (programmes, programme_versions, programme_releases, approver_keys,
-          passphrase_attempts, programme_stash)

@@ -390,3 +390,25 @@ def test_staging_publishes_to_one_channel_first_then_the_others(tmp_path, media)
             desk.publish_version(programme.id, draft.number, "lan", PASSPHRASE, ["cuakhau"])
     finally:
         engine.dispose()
+
+
+def test_the_migration_makes_the_tables_the_code_uses(tmp_path, hub_database):
+    """0003 written out by hand must match player.hub.programmes_schema, column for column."""
+    from player.hub.programmes_schema import (
+        approver_keys,
+        passphrase_attempts,
+        programme_releases,
+        programme_stash,
+        programme_versions,
+        programmes,
+    )
+
+    engine = people_engine(tmp_path / "hub.sqlite", hub_database)
+    try:
+        inspector = sa.inspect(engine)
+        for table in (programmes, programme_versions, programme_releases, approver_keys,
+                      passphrase_attempts, programme_stash):
+            made = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
+            assert made == {c.name: c.nullable for c in table.columns}, table.name
+    finally:
+        engine.dispose()
