@@ -72,6 +72,8 @@ class ScreenState:
     release: int | None  # the channel version on screen
     latest: int | None  # the channel version served now
     record: ReleaseRecord | None  # what the hub signed as that version, if it did
+    programme: str = ""  # the programme's name, when the hub signed it
+    version: int | None = None  # the programme's version number
 
 
 @dataclass
@@ -260,9 +262,15 @@ class ProgrammeDesk:
         result = []
         for status in fleet.fleet().clusters:
             channel = status.channel or self.cluster_channel(status.id)
+            record = self.record_of(channel, status.release)
+            programme = self.store.get(record.programme_id) if record and record.programme_id \
+                else None
+            version = self.store.version_by_id(record.version_id) if record and \
+                record.version_id else None
             result.append(ScreenState(status.id, status.name, channel, status.release,
-                                      status.latest_release,
-                                      self.record_of(channel, status.release)))
+                                      status.latest_release, record,
+                                      programme.name if programme else "",
+                                      version.number if version else None))
         return result
 
     @staticmethod

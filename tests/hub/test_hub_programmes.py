@@ -376,6 +376,8 @@ def test_staging_publishes_to_one_channel_first_then_the_others(tmp_path, media)
                            ClusterStatus("silent-3", "Pò Peo", "", "never")])
         shown = {s.cluster: s for s in desk.screens(fleet)}
         assert shown["bangioc-1"].record.version_id == version.id
+        assert (shown["bangioc-1"].programme, shown["bangioc-1"].version) == (
+            "Bản Giốc tháng 12", draft.number)
         assert shown["cuakhau-2"].record is None and shown["cuakhau-2"].channel == "cuakhau"
         assert desk.clusters_of("cuakhau") == ["cuakhau-2"]
         # one channel refusing (here: a version number it cannot go past) stops no other

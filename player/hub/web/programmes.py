@@ -119,7 +119,7 @@ def list_page(request: Request, status: int = 200, problems: list[str] | None = 
     d = desk(request)
     rows = [(p, d.store.version(p.id)) for p in d.store.all()]
     return html(render("programmes.html", page, rows=rows, problems=problems or [],
-                       **page_context(request)), status)
+                       screens=screens(request), **page_context(request)), status)
 
 
 @router.get("/programmes")
@@ -174,12 +174,10 @@ def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
         preview = True
     except PreviewUnavailable:
         preview = False
-    names = {p.id: p.name for p in d.store.all()}
     text = render("programme.html", page, programme=programme, version=version,
                   versions=d.store.versions(programme_id),
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
-                  langs=langs, rows=rows, screens=screens(request), names=names,
-                  versions_by_id={v.id: v for v in d.store.versions(programme_id)},
+                  langs=langs, rows=rows, screens=screens(request),
                   channels=channel_choices(d), preview=preview, message=message_for(request,
                                                                                         page),
                   **page_context(request))
