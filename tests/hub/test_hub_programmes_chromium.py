@@ -120,6 +120,12 @@ def test_editor_and_approval_in_chromium(served):
         wait.until(ec.url_contains("approved=3"))
         assert "Đã ký duyệt bản 3" in driver.page_source
         assert (tmp_path / "hub" / "channels" / "ban-gioc" / "manifest.json").exists()
+        driver.get(server.url + "/programmes?lang=en")
+        assert "Programmes" in driver.page_source and "approved" in driver.page_source
+        for size in SIZES:
+            resize(driver, size)
+            assert no_sideways_scroll(driver), size
+            save(driver, shots / f"programme-list-{size}-en.png", full=True)
         driver.get(server.url + "/programmes/emergency")
         for size in SIZES:
             resize(driver, size)
