@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -138,16 +139,22 @@ class NoPreview:
         raise PreviewUnavailable("no preview renderer is installed on this hub")
 
 
+def preview_ready(previewer: Previewer) -> bool:
+    """Whether pages should offer a preview (anything but the default stand-in)."""
+    return not isinstance(previewer, NoPreview)
+
+
 # -- checking ----------------------------------------------------------------------------------
 
 @contextmanager
-def release_folder(text: str, media: dict[str, tuple[MediaItem, Path]]) -> Iterator[Path]:
+def release_folder(text: str, media: dict[str, tuple[MediaItem, Path]],
+                   real: bool = False) -> Iterator[Path]:
     """A temporary folder holding playlist.yaml and, under media/, a stand-in for every ready
-    file it names; yields the playlist's path.
+    file it names (``real``: the file itself, linked or copied); yields the playlist's path.
 
     The players' rules look at a media path's place in the folder, not at its bytes (the media
     library checked those when it prepared the file): a one-byte stand-in spares copying a
-    4 GB clip across file systems at every page view.
+    4 GB clip across file systems at every page view. A preview needs the real pixels.
     """
     folder = Path(tempfile.mkdtemp(prefix="programme-"))
     try:
@@ -157,10 +164,20 @@ def release_folder(text: str, media: dict[str, tuple[MediaItem, Path]]) -> Itera
         if named:
             (folder / "media").mkdir()
         for path in named & set(media):
-            (folder / path).write_bytes(b"\0")
+            if real:
+                _link_or_copy(media[path][1], folder / path)
+            else:
+                (folder / path).write_bytes(b"\0")
         yield playlist
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def check_text(text: str, media: dict[str, tuple[MediaItem, Path]], lang: str = "vi",

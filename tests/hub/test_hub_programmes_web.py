@@ -276,3 +276,40 @@ def test_a_wrong_passphrase_is_refused_in_english_too_and_then_throttled(web, me
     assert throttled.status_code == 429 and "Try again in" in throttled.text
     refused = web.people.audit.recent(10, action="programme.approve.refused")
     assert [e.detail["reason"] for e in refused] == ["passphrase_wait"] + ["wrong_passphrase"] * 3
+
+
+class SheetPreviewer:
+    """A Previewer that draws one tile per item's first text line (a fake of the real
+    interface): enough to see the hook hand it a playlist beside its real media."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.seen: list = []
+
+    def contact_sheet(self, playlist_path, size, rotation):
+        from PIL import Image
+
+        from player.core.playlist import load_playlist
+
+        playlist = load_playlist(playlist_path)  # its media are real files here
+        self.seen.append(([i.id for i in playlist.items], size, rotation))
+        for entry in playlist.items:
+            if entry.source:
+                Image.open(playlist_path.parent / entry.source).verify()
+        out = self.folder / "sheet.png"
+        Image.new("RGB", (size[0] // 10, size[1] // 10), (30, 90, 160)).save(out)
+        return out
+
+
+def test_the_preview_hook_renders_a_contact_sheet_or_says_it_is_not_ready(web, media, tmp_path):
+    client = logged_in(web, "hoa")
+    pid = new_programme(client)
+    write_slide(client, pid, media)
+    assert client.get(f"/programmes/{pid}/contact-sheet.png").status_code == 404
+    previewer = SheetPreviewer(tmp_path)
+    web.app.state.programmes.previewer = previewer
+    page = client.get(f"/programmes/{pid}")
+    assert "xem trước chưa sẵn sàng" not in page.text and "contact-sheet.png" in page.text
+    sheet = client.get(f"/programmes/{pid}/contact-sheet.png?size=1080x1920&rotation=90")
+    assert sheet.status_code == 200 and sheet.content[:4] == b"\x89PNG"
+    assert previewer.seen == [(["text-1", "image-1"], (1080, 1920), 90)]

@@ -38,7 +38,9 @@ from player.hub.programmes import (
     diff_items,
     media_by_path,
     missing_translations,
+    preview_ready,
     read_upload,
+    release_folder,
     translation_table,
 )
 from player.hub.releases import on_air
@@ -51,7 +53,6 @@ from player.hub.web.security import (
     current_session,
     html,
     is_https,
-    login_url,
     origin_ok,
     page_context,
     people,
@@ -169,11 +170,7 @@ def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
     version = d.store.version(programme_id)
     assert version is not None
     langs, rows = translation_table(version.data, version.basis)
-    try:
-        d.previewer.contact_sheet(Path("playlist.yaml"), (1920, 1080), 0)
-        preview = True
-    except PreviewUnavailable:
-        preview = False
+    preview = preview_ready(d.previewer)
     text = render("programme.html", page, programme=programme, version=version,
                   versions=d.store.versions(programme_id),
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
@@ -204,6 +201,33 @@ def done_message(q: Any, page: ProgrammePage) -> str:
 
 def channel_choices(d: ProgrammeDesk) -> list[tuple[str, list[str]]]:
     return [(c, [d.config.clusters[x].label for x in d.clusters_of(c)]) for c in d.channels()]
+
+
+SHEET_SIZES = {"1920x1080": (1920, 1080), "1080x1920": (1080, 1920), "1280x720": (1280, 720)}
+
+
+@router.get("/programmes/{programme_id:int}/contact-sheet.png")
+async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Response:
+    """The newest version's contact sheet from the hub's preview renderer (a worker's job)."""
+    from player.hub.app import HttpError
+
+    d = desk(request)
+    programme_or_404(request, programme_id)
+    version = d.store.version(programme_id)
+    assert version is not None
+    size = SHEET_SIZES.get(request.query_params.get("size", ""), (1920, 1080))
+    rotation_text = request.query_params.get("rotation", "0")
+    rotation = int(rotation_text) if rotation_text in ("0", "90", "180", "270") else 0
+
+    def render_sheet() -> bytes:
+        with release_folder(version.yaml, media_by_path(d.media), real=True) as playlist:
+            return d.previewer.contact_sheet(playlist, size, rotation).read_bytes()
+
+    try:
+        png = await run_in_threadpool(render_sheet)
+    except PreviewUnavailable as exc:
+        raise HttpError(404, str(exc)) from None
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 # -- the editor ------------------------------------------------------------------------------
@@ -319,6 +343,7 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
                   channels=channel_choices(d),
                   media_names={m.playlist_path: m.name for m in d.media.list_ready()},
+                  preview=preview_ready(d.previewer),
                   has_key=d.keys.get(current_name(request))
                   is not None, message=message, **page_context(request))
     return html(text, status)
@@ -498,4 +523,4 @@ async def emergency(request: Request, session: Approver) -> Response:
                           if refused else "")
 
 
-__all__ = ["router", "install", "login_url"]
+__all__ = ["router", "install"]
