@@ -143,6 +143,9 @@ def test_import_of_a_notepad_utf16_file_says_what_to_do(web):
                          files={"file": ("playlist.yaml",
                                          "name: Bản Giốc\nitems: []\n".encode("utf-16"))})
     assert answer.status_code == 422 and "UTF-16" in answer.text and "hãy lưu lại" in answer.text
+    huge = client.post("/programmes/import", data={"csrf_token": csrf_token(page.text)},
+                       files={"file": ("anh.jpg", b"\xff\xd8" + bytes(2_000_000))})
+    assert huge.status_code == 413 and "anh.jpg: tệp lớn hơn 1000 kB" in huge.text
     good = client.post("/programmes/import", data={"csrf_token": csrf_token(page.text)},
                        files={"file": ("playlist.yaml", "name: Cửa khẩu Trà Lĩnh\nlanguages: "
                                        "[vi, en]\nitems:\n  - text: {vi: Xin chào, en: Hi}\n"

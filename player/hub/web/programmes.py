@@ -146,6 +146,9 @@ async def import_programme(request: Request, session: Editor) -> Response:
         return list_page(request, 422, [page.t["import_file"]])
     data = await upload.read(MAX_IMPORT + 1)
     file = Path(upload.filename or "playlist.yaml").name[:100]
+    if len(data) > MAX_IMPORT:
+        return list_page(request, 413, [page.text("import_large", file=file,
+                                                  limit=MAX_IMPORT // 1000)])
     try:
         text, parsed = read_upload(data, page.lang, file)
     except LoadError as exc:
