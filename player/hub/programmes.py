@@ -465,7 +465,8 @@ class ProgrammeStore:
             row = db.execute(sa.select(programme_stash).where(
                 s.id == digest, s.programme_id == programme_id,
                 s.created >= self.clock() - STASH_SECONDS)).first()
-            db.execute(programme_stash.delete().where(s.id == digest))
+            if row is not None:
+                db.execute(programme_stash.delete().where(s.id == digest))
         if row is None:
             return None
         try:

@@ -414,3 +414,14 @@ def test_the_migration_makes_the_tables_the_code_uses(tmp_path, hub_database):
             assert made == {c.name: c.nullable for c in table.columns}, table.name
     finally:
         engine.dispose()
+
+
+def test_an_edit_kept_across_an_expired_session_is_given_back_once(desk):
+    programme = desk.store.create("Phiên hết hạn", "hoa")
+    token = desk.store.stash(programme.id, {"name": "Gõ dở", "item-0-days": ["sat"]})
+    assert desk.store.take_stash(programme.id + 1, token) is None  # another programme's page
+    assert desk.store.take_stash(programme.id, token) == {"name": "Gõ dở", "item-0-days": ["sat"]}
+    assert desk.store.take_stash(programme.id, token) is None
+    old = desk.store.stash(programme.id, {"name": "cũ"})
+    desk.clock.now += 2 * 86400
+    assert desk.store.take_stash(programme.id, old) is None  # kept for a day only
