@@ -16,9 +16,12 @@ tests/test_i18n.py fails while a committed `.mo` is out of date with its sources
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import io
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +35,32 @@ def translations() -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), fallback=True)
 
 
+@cache
+def catalog_for(lang: str) -> gettext.NullTranslations:
+    """The catalog of one language, whatever the environment says (the hub's pages)."""
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
+
+
+# A web page speaks the language its reader chose, not the server's: validation run for a page
+# is wrapped in ``language(...)``; a context variable keeps concurrent requests apart.
+_override: ContextVar[str | None] = ContextVar("signage_language", default=None)
+
+
+@contextlib.contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Within the block, messages built in this thread or task are in ``lang`` (vi, en)."""
+    token = _override.set(lang)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def _current() -> gettext.NullTranslations:
+    lang = _override.get()
+    return translations() if lang is None else catalog_for(lang)
+
+
 def reset() -> None:
     """Forget the chosen catalog, so a changed environment takes effect (tests, `--lang`)."""
     translations.cache_clear()
@@ -39,12 +68,12 @@ def reset() -> None:
 
 def _(message: str) -> str:
     """`message` in the technician's language."""
-    return translations().gettext(message)
+    return _current().gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message for `count`, in the technician's language."""
-    return translations().ngettext(singular, plural, count)
+    return _current().ngettext(singular, plural, count)
 
 
 # -- building the catalogs (developers only) -------------------------------------------------

@@ -18,6 +18,8 @@ alerts:
   max_temperature: 70
   max_humidity: 85
   min_disk_free: 500MB
+programmes:
+  self_approval: false          # true: an approver may approve a draft they saved themselves
 limits:
   max_batch_bytes: 2MiB
   max_batch_reports: 500
@@ -99,6 +101,13 @@ class AccountSettings:
 
 
 @dataclass(frozen=True)
+class ProgrammeSettings:
+    """Programmes in the browser (docs/hub-programmes.md)."""
+
+    self_approval: bool = False  # an approver may approve a draft they saved (one-person centre)
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """The validated hub configuration."""
 
@@ -111,6 +120,7 @@ class HubConfig:
     limits: Limits = field(default_factory=Limits)
     public_fleet: bool = False  # the fleet pages without a login
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    programmes: ProgrammeSettings = field(default_factory=ProgrammeSettings)
 
     def database_path(self, root: Path) -> Path:
         """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
@@ -134,7 +144,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
     top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
-                    "public_fleet", "accounts"))
+                    "public_fleet", "accounts", "programmes"))
     database = top.string("database")
     config = HubConfig(
         source=file,
@@ -146,6 +156,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         limits=_limits(top.sub("limits")),
         public_fleet=top.boolean("public_fleet", False),
         accounts=_accounts(top.sub("accounts")),
+        programmes=_programmes(top.sub("programmes")),
     )
     if isinstance(config.database, str) and not config.database.startswith(
             ("postgresql://", "postgres://", "sqlite://")):
@@ -221,6 +232,11 @@ def _accounts(f: Fields) -> AccountSettings:
         session_idle_minutes=f.number("session_idle_minutes", d.session_idle_minutes, 1, 10080),
         session_hours=f.number("session_hours", d.session_hours, 0.1, 24 * 90),
     )
+
+
+def _programmes(f: Fields) -> ProgrammeSettings:
+    f.check_keys(("self_approval",))
+    return ProgrammeSettings(self_approval=f.boolean("self_approval", False))
 
 
 def _limits(f: Fields) -> Limits:
