@@ -78,8 +78,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_file": "Chưa chọn tệp nào.", "network": "Mất kết nối khi đang tải lên; hãy thử lại.",
         "err_too_large": "«{name}» quá lớn: tối đa {limit}.",
         "err_empty": "«{name}» là tệp rỗng.",
-        "err_too_many_pixels": "Ảnh «{name}» quá lớn: {megapixels} megapixel ({width}×{height}); "
-                               "tối đa {limit} megapixel. Hãy thu nhỏ ảnh rồi tải lại.",
+        "err_too_many_pixels": "Ảnh «{name}» quá lớn: {megapixels} megapixel; tối đa {limit} "
+                               "megapixel. Hãy thu nhỏ ảnh rồi tải lại.",
         "err_broken_image": "Ảnh «{name}» bị hỏng hoặc chưa tải hết, không đọc được.",
         "err_text_file": "«{name}» là tệp văn bản, không phải ảnh hay video.",
         "err_not_media": "«{name}» không phải ảnh hay video mà hub đọc được (hoặc tệp chưa đầy đủ).",
@@ -114,9 +114,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_file": "No file chosen.", "network": "The connection broke during the upload; try again.",
         "err_too_large": "“{name}” is too large: the limit is {limit}.",
         "err_empty": "“{name}” is an empty file.",
-        "err_too_many_pixels": "The picture “{name}” is too large: {megapixels} megapixels "
-                               "({width}×{height}); the limit is {limit}. Make it smaller and "
-                               "upload it again.",
+        "err_too_many_pixels": "The picture “{name}” is too large: {megapixels} megapixels; "
+                               "the limit is {limit}. Make it smaller and upload it again.",
         "err_broken_image": "The picture “{name}” is damaged or incomplete and cannot be read.",
         "err_text_file": "“{name}” is a text file, not a picture or a video.",
         "err_not_media": "“{name}” is not a picture or a video the hub can read (or the file is "
