@@ -147,6 +147,8 @@ class PreviewRenderer:
         except subprocess.TimeoutExpired:
             shutil.rmtree(scratch, ignore_errors=True)
             raise PreviewError(f"the preview took longer than {self.timeout:.0f} s") from None
+        except OSError as exc:
+            raise PreviewError(f"the preview worker cannot start: {exc}") from None
         if result.returncode != 0 or not (scratch / "slides.json").exists():
             shutil.rmtree(scratch, ignore_errors=True)
             tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
