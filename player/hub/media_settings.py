@@ -2,7 +2,7 @@
 
 ```yaml
 media:
-  max_video_bytes: 2GiB        # a larger video is refused before it is read
+  max_video_bytes: 2GB         # a larger video is refused before it is read
   max_image_bytes: 50MB
   max_megapixels: 100          # a larger picture is refused (decompression bombs)
   screen: 1920x1080            # the largest screen: pictures and videos are scaled to fit it,
@@ -25,7 +25,7 @@ from player.core.units import parse_bytes, parse_duration, parse_size
 
 @dataclass(frozen=True)
 class MediaSettings:
-    max_video_bytes: int = 2 * 1024**3
+    max_video_bytes: int = 2 * 1000**3
     max_image_bytes: int = 50 * 1000**2
     max_megapixels: float = 100.0
     screen: tuple[int, int] = (1920, 1080)
