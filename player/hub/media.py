@@ -225,7 +225,7 @@ class MediaLibrary:
                 name=name, kind=info.kind, original_sha256=sha256, original_ext=ext,
                 original_size=size, width=info.width, height=info.height,
                 duration=info.duration, state="preparing", progress=0.0, error="",
-                uploaded_by=uploaded_by[:200], uploaded_at=now)).inserted_primary_key[0]
+                uploaded_by=uploaded_by[:200], uploaded_at=now)).inserted_primary_key[0]  # type: ignore[index]
             db.execute(media_jobs.insert().values(media_id=media_id, state="queued",
                                                   created=now))
         log.info("media %s: %s (%s, %d bytes) uploaded by %s", media_id, name, info.kind, size,

@@ -75,6 +75,7 @@ def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any,
     logging.getLogger("player").addHandler(problems)
     frame = out / f"slide-{index}.png"
     strip: Path | None = None
+    source = playlist.folder / str(item.source)
     wall = time.time()
     silent = replace(config, audio=replace(config.audio, enabled=False))
     # A player per item: nothing of the item before (a crossfade) shows in this one's frame.
@@ -84,7 +85,7 @@ def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any,
         player.last_wall = wall
         player.show(Entry(item, index, wall, wall + (item.duration or 10.0)), 1000.0, wall)
         player.render(1000.0, wall)
-        shown = player.current.entry.item
+        shown = player.current.entry.item if player.current is not None else None
         if shown is not item:
             problems.messages.insert(0, f"item {item.id} cannot be shown; the screen would skip "
                                         "to the next item")
@@ -92,7 +93,7 @@ def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any,
         pygame.image.save(display.canvas, str(frame))
         if item.kind == "video" and shown is item:
             strip = out / f"strip-{index}.png"
-            _video_strip(player, item, playlist.folder / str(item.source), display, strip,
+            _video_strip(player, item, source, display, strip,
                          pygame, problems)
     except Exception as exc:  # one bad item never stops the others' previews
         problems.messages.append(f"item {item.id}: {type(exc).__name__}: {exc}")

@@ -348,9 +348,9 @@ def _kill_quietly(pid: int) -> None:
 
 
 def test_media_settings_are_read_from_hub_yaml_with_clear_errors(tmp_path):
+    from player.core.problems import LoadError
     from player.hub.config import hub_config_from_data
     from player.hub.media_settings import MediaSettings
-    from player.core.problems import LoadError
 
     config = hub_config_from_data({"media": {"max_video_bytes": "1GiB", "screen": "1080x1920"}},
                                   "hub.yaml", tmp_path)

@@ -205,11 +205,11 @@ class Words:
         key = f"err_{exc.code}"
         if key not in self.t:
             return str(exc)
-        values: dict[str, object] = {**exc.values, "name": name}
+        values: dict[str, Any] = {**exc.values, "name": name}
         if exc.code == "too_large":
-            values["limit"] = self.page.size(float(exc.values.get("limit", 0)))
-        if "limit" in values and exc.code == "too_many_pixels":
-            values["limit"] = self.page.number(float(exc.values["limit"]))  # type: ignore[arg-type]
+            values["limit"] = self.page.size(float(values.get("limit", 0)))
+        if exc.code == "too_many_pixels":
+            values["limit"] = self.page.number(float(values.get("limit", 0)))
         return self.t[key].format(**values)
 
     def state(self, item: MediaItem) -> str:
