@@ -30,6 +30,7 @@ from player.hub.prepare import (
     Inspected,
     JobStopped,
     MediaRefused,
+    ffmpeg_program,
     make_thumbnail,
     prepare_image,
     prepare_video,
@@ -56,6 +57,9 @@ class JobQueue:
         library.wake = self.wake
 
     def start(self) -> None:
+        if ffmpeg_program(self.library.settings) is None:
+            log.warning('media: FFmpeg ("%s") is not installed: pictures are prepared, videos '
+                        "fail until it is (apt-get install ffmpeg)", self.library.settings.ffmpeg)
         self.recover()
         self.library.clean_incoming()
         self.stopped.clear()
