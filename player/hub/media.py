@@ -271,6 +271,10 @@ class MediaLibrary:
             pid = leftover.name.split("-", 1)[0]
             if not (pid.isdigit() and _alive(int(pid))):
                 leftover.unlink(missing_ok=True)
+        for scratch in (self.folder / "prepared").glob(".job-*"):  # a conversion cut short
+            pid = scratch.name.split(".")[1].rsplit("-", 1)[-1]
+            if not (pid.isdigit() and _alive(int(pid))):
+                scratch.unlink(missing_ok=True)
 
 
 def path_ext(name: str) -> str:
