@@ -359,3 +359,25 @@ def test_media_settings_are_read_from_hub_yaml_with_clear_errors(tmp_path):
     with pytest.raises(LoadError) as raised:
         hub_config_from_data({"media": {"max_image_byte": "1MB"}}, "hub.yaml", tmp_path)
     assert "media.max_image_byte" in json.dumps([str(p) for p in raised.value.problems])
+
+
+def test_without_ffmpeg_a_video_fails_with_the_reason_and_pictures_still_work(tmp_path, clips):
+    root = tmp_path / "hub"
+    engine = make_engine(f"sqlite:///{root / 'hub.sqlite'}")
+    migrate(engine)
+    library = MediaLibrary(engine, root, MediaSettings(ffmpeg=str(tmp_path / "no-ffmpeg"),
+                                                       screen=SCREEN))
+    video = library.add_file(clips["phone"], "Lễ hội.mov", "lan")
+    photo_path = tmp_path / "ảnh.jpg"
+    photo_path.write_bytes(camera_jpeg((300, 400)))
+    photo = library.add_file(photo_path, "ảnh.jpg", "lan")
+    queue = JobQueue(library)
+    while queue.run_one():
+        pass
+    failed = library.get(video.id)
+    assert failed.state == "failed" and "FFmpeg" in failed.error and "not installed" in failed.error
+    assert library.original_path(failed).exists()  # the original is kept
+    assert library.get(photo.id).state == "ready"
+    with pytest.raises(KeyError):
+        library.prepared_path(video.id)
+    engine.dispose()
