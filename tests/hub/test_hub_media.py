@@ -381,3 +381,33 @@ def test_without_ffmpeg_a_video_fails_with_the_reason_and_pictures_still_work(tm
     with pytest.raises(KeyError):
         library.prepared_path(video.id)
     engine.dispose()
+
+
+def _script(path: Path, body: str) -> list[str]:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return [str(path)]
+
+
+def test_ffmpeg_progress_failure_and_timeout_are_reported(tmp_path):
+    from player.hub.prepare import FfmpegRun, MediaRefused
+
+    heard: list[float] = []
+    progress = _script(tmp_path / "progress", "printf 'frame=1\\nout_time_us=2500000\\n"
+                       "progress=continue\\nout_time_us=-5\\nout_time_us=10000000\\n"
+                       "progress=end\\n'\n")
+    FfmpegRun(progress, 10.0, 60, heard.append).run()
+    assert heard == [0.25, 0.0, 1.0, 1.0]
+    failing = _script(tmp_path / "failing", "echo 'in.mov: Invalid data found when processing "
+                                            "input' >&2\nexit 1\n")
+    with pytest.raises(MediaRefused) as failed:
+        FfmpegRun(failing, 10.0, 60).run()
+    assert failed.value.code == "ffmpeg_failed" and "Invalid data found" in str(failed.value)
+    pidfile = tmp_path / "pid"
+    stuck = _script(tmp_path / "stuck", f'echo $$ > "{pidfile}"\nexec sleep 120\n')
+    with pytest.raises(MediaRefused) as slow:
+        FfmpegRun(stuck, 10.0, 0.5).run()
+    assert slow.value.code == "timeout"
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped, not left running
