@@ -99,7 +99,7 @@ class JobQueue:
                     db.execute(media_jobs.update().where(media_jobs.c.id == row.id).values(
                         state="failed", error=reason, finished=self.clock(), owner=""))
                     db.execute(media.update().where(media.c.id == row.media_id).values(
-                        state="failed", error=reason))
+                        state="failed", error=reason, error_code="crashed"))
                 else:
                     db.execute(media_jobs.update().where(media_jobs.c.id == row.id).values(
                         state="queued", owner=""))
@@ -159,7 +159,7 @@ class JobQueue:
             return True
         except MediaRefused as exc:
             log.warning("media %s (%s): %s", media_id, item.name, exc)
-            self._fail(job_id, media_id, str(exc))
+            self._fail(job_id, media_id, str(exc), exc.code)
             return True
         except Exception as exc:
             log.exception("media %s (%s): preparation failed", media_id, item.name)
@@ -210,11 +210,11 @@ class JobQueue:
 
         return write
 
-    def _fail(self, job_id: int, media_id: int, reason: str) -> None:
+    def _fail(self, job_id: int, media_id: int, reason: str, code: str = "") -> None:
         self._finish(job_id, "failed", reason)
         with self.engine.begin() as db:
             db.execute(media.update().where(media.c.id == media_id).values(
-                state="failed", error=reason[:1000]))
+                state="failed", error=reason[:1000], error_code=code))
 
     def _finish(self, job_id: int, state: str, error: str) -> None:
         with self.engine.begin() as db:

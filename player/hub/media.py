@@ -70,6 +70,7 @@ class MediaItem:
     original_sha256: str = ""
     original_ext: str = ""
     original_size: int = 0
+    error_code: str = ""  # why it failed, as a code the pages put in words (prepare.MediaRefused)
 
     @property
     def playlist_path(self) -> str:
@@ -301,7 +302,7 @@ def _item(row: Any) -> MediaItem:
         state=row.state, error=row.error or "", uploaded_by=row.uploaded_by or "",
         uploaded_at=float(row.uploaded_at or 0.0), progress=float(row.progress or 0.0),
         ext=row.ext or "", original_sha256=row.original_sha256, original_ext=row.original_ext,
-        original_size=int(row.original_size or 0))
+        original_size=int(row.original_size or 0), error_code=row.error_code or "")
 
 
 __all__ = ["MediaItem", "MediaLibrary", "MediaRefused", "TooLarge", "UploadSink",

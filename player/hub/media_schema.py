@@ -28,6 +28,7 @@ media = sa.Table(
     sa.Column("state", sa.Text, nullable=False),  # preparing | ready | failed
     sa.Column("progress", sa.Float, nullable=False, server_default="0"),
     sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("error_code", sa.Text, nullable=False, server_default=""),  # picks the words shown
     sa.Column("uploaded_by", sa.Text, nullable=False, server_default=""),
     sa.Column("uploaded_at", Time, nullable=False),
     sa.CheckConstraint("kind IN ('image', 'video')", name="media_kind"),

@@ -377,6 +377,7 @@ def test_without_ffmpeg_a_video_fails_with_the_reason_and_pictures_still_work(tm
     failed = library.get(video.id)
     assert failed.state == "failed" and "FFmpeg" in failed.error and "not installed" in failed.error
     assert library.original_path(failed).exists()  # the original is kept
+    assert failed.error_code == "no_ffmpeg"
     assert library.get(photo.id).state == "ready"
     with pytest.raises(KeyError):
         library.prepared_path(video.id)
@@ -411,3 +412,22 @@ def test_ffmpeg_progress_failure_and_timeout_are_reported(tmp_path):
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped, not left running
+
+
+def test_a_failed_preparation_is_shown_in_the_pages_language(web, editor, clips):
+    from dataclasses import replace
+
+    library = web.app.state.media.library
+    kept = library.settings
+    library.settings = replace(kept, ffmpeg="/nonexistent/ffmpeg")
+    try:
+        assert upload(editor, "Không chuyển được.mov", clips["phone"].read_bytes()).status_code \
+            == 303
+        prepare_all(web)
+    finally:
+        library.settings = kept
+    assert "Máy chủ hub chưa cài FFmpeg" in editor.get("/media").text
+    assert "FFmpeg is not installed on the hub: tell the technician" in editor.get(
+        "/media?lang=en").text
+    failed = [m for m in editor.get("/api/v1/media").json()["media"] if m["state"] == "failed"]
+    assert failed and failed[0]["name"] == "Không chuyển được.mov"

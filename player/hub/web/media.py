@@ -91,6 +91,7 @@ TEXT: dict[str, dict[str, str]] = {
         "err_ffmpeg_failed": "FFmpeg không chuyển được video này.",
         "err_no_ffmpeg": "Máy chủ hub chưa cài FFmpeg: báo kỹ thuật viên (apt-get install ffmpeg).",
         "err_timeout": "Chuyển đổi video quá lâu nên đã dừng.",
+        "err_crashed": "Hub dừng đột ngột nhiều lần khi đang chuẩn bị tệp này; báo kỹ thuật viên.",
         "too_large_js": "«{name}» quá lớn ({size}): tối đa {limit}.",
         "contact_sheet": "Toàn bộ chương trình",
     },
@@ -129,6 +130,8 @@ TEXT: dict[str, dict[str, str]] = {
         "err_no_ffmpeg": "FFmpeg is not installed on the hub: tell the technician (apt-get "
                          "install ffmpeg).",
         "err_timeout": "Converting the video took too long and was stopped.",
+        "err_crashed": "The hub stopped several times while preparing this file; tell the "
+                       "technician.",
         "too_large_js": "“{name}” is too large ({size}): the limit is {limit}.",
         "contact_sheet": "The whole programme",
     },
@@ -179,6 +182,8 @@ def install(app: FastAPI) -> MediaService:
     return service
 
 
+# values a failure's sentence may name that the stored failure no longer carries
+_FILLERS = {"limit": "", "megapixels": "", "end": "", "duration": ""}
 router = APIRouter()
 Viewer = Annotated[Session, Depends(require_role("viewer"))]
 Editor = Annotated[Session, Depends(require_role("editor"))]
@@ -222,7 +227,11 @@ class Words:
         return self.say("preparing", n=int(item.progress * 100))
 
     def error(self, item: MediaItem) -> str:
-        """Why an item failed (the job's words, in English: they go to the technician too)."""
+        """Why an item failed, in the page's language when the reason is a known one (the
+        English detail stays in the hub's log for the technician)."""
+        key = f"err_{item.error_code}"
+        if item.error_code and key in self.t:
+            return self.t[key].format(name=item.name, **_FILLERS)
         return item.error
 
 

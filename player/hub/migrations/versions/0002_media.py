@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("progress", sa.Float, nullable=False, server_default="0"),
         sa.Column("error", sa.Text, nullable=False, server_default=""),
+        sa.Column("error_code", sa.Text, nullable=False, server_default=""),
         sa.Column("uploaded_by", sa.Text, nullable=False, server_default=""),
         sa.Column("uploaded_at", sa.Float(), nullable=False),
         sa.CheckConstraint("kind IN ('image', 'video')", name="media_kind"),
