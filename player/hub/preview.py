@@ -61,9 +61,11 @@ class PreviewSlide:
 class PreviewRenderer:
     """Renders and caches previews; one worker process at a time per renderer."""
 
-    def __init__(self, cache_dir: Path, timeout: float = 180.0, python: str = sys.executable):
+    def __init__(self, cache_dir: Path, timeout: float = 180.0, python: str = sys.executable,
+                 keep: int = 200):
         self.cache_dir = cache_dir
         self.timeout = timeout
+        self.keep = keep  # previews kept; the least recently made beyond this are deleted
         self.python = python
         self._lock = threading.Lock()  # previews queue up: a box has two cores
         self._hashes: dict[tuple[str, int, int], str] = {}
@@ -158,6 +160,16 @@ class PreviewRenderer:
             os.replace(scratch, folder)
         except OSError:  # another process made the same preview meanwhile
             shutil.rmtree(scratch, ignore_errors=True)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the cache bounded: a hub runs for years on a small disk."""
+        entries = [p for p in self.cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if len(entries) <= self.keep:
+            return
+        entries.sort(key=lambda p: p.stat().st_mtime)
+        for old in entries[: len(entries) - self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_screen(size: tuple[int, int], rotation: int) -> None:

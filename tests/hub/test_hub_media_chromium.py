@@ -137,11 +137,12 @@ def test_upload_with_progress_in_chromium(served, driver, shots, size):
     wait.until(lambda d: "quá lớn" in d.find_element(By.ID, "upload-status").text)
     assert "tối đa 2 MB" in driver.find_element(By.ID, "upload-status").text
     assert len(hub.app.state.media.library.list_all()) == count
-    if size == "desktop":
-        ready = hub.app.state.media.library.list_ready()[0]
-        driver.get(server.url + f"/media/{ready.id}?lang=en")
-        wait.until(lambda d: d.execute_script(
-            "var i = document.querySelector('figure.preview img');"
-            "return i && i.complete && i.naturalWidth > 0"))
-        assert "Preview:" in driver.page_source
-        save(driver, shots / "media-preview-desktop-en.png")
+    # a video's preview: a strip of frames drawn by the player's renderer
+    video = next(i for i in hub.app.state.media.library.list_ready() if i.kind == "video")
+    driver.get(server.url + f"/media/{video.id}" + ("?lang=en" if size == "desktop" else ""))
+    wait.until(lambda d: d.execute_script(
+        "var i = document.querySelector('figure.preview img');"
+        "return i && i.complete && i.naturalWidth > 0"))
+    assert ("Preview:" if size == "desktop" else "Xem trước:") in driver.page_source
+    assert no_sideways_scroll(driver)
+    save(driver, shots / f"media-preview-{size}-{'en' if size == 'desktop' else 'vi'}.png")

@@ -106,6 +106,14 @@ def test_slides_strips_and_contact_sheet_come_from_the_players_renderer(programm
             edited.write_bytes(camera_jpeg((600, 800)))
 
 
+def test_the_cache_keeps_a_bounded_number_of_previews(programme, tmp_path):
+    renderer = PreviewRenderer(tmp_path / "cache", keep=1)
+    first = renderer.render_slides(programme, (640, 360))[0].png
+    second = renderer.render_slides(programme, (360, 640))[0].png
+    assert second.exists() and not first.exists()
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
 def test_a_playlist_that_does_not_load_says_where(tmp_path):
     broken = tmp_path / "playlist.yaml"
     broken.write_text("languages: [vi, cn]\nitems:\n  - text: {vi: Xin chào}\n", encoding="utf-8")

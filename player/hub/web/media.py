@@ -5,7 +5,8 @@ playlist under the hub's folder, for the programme pages to link to.
   GET  /media                     the library (viewer or more); upload and delete: editor
   POST /media                     an upload (multipart: csrf_token first, then the file)
   GET  /media/{id}                a file's preview, drawn by the player's renderer
-  GET  /media/{id}/thumb.jpg      its thumbnail; /media/{id}/preview.png: its slide (or strip)
+  GET  /media/{id}/thumb.jpg      its thumbnail; /media/{id}/preview.png: its slide (a video's
+                                  strip of frames; ?part=frame: the first frame alone)
   POST /media/{id}/delete
   GET  /api/v1/media              the library as JSON (the page polls it for progress)
   GET  /preview/contact-sheet.png?playlist=PATH&size=1920x1080&rotation=0
@@ -509,7 +510,9 @@ async def preview_png(media_id: int, request: Request, _: Viewer) -> Response:
                                          _media_playlist(service, item), size, rotation)
     except PreviewError as exc:
         return JSONResponse({"error": str(exc)}, 500)
-    return FileResponse(slides[0].png, media_type="image/png",
+    # a video's strip by default; ``part=frame``: its first frame alone, at the screen's size
+    chosen = slides[0].frame if request.query_params.get("part") == "frame" else slides[0].png
+    return FileResponse(chosen or slides[0].png, media_type="image/png",
                         headers={"Cache-Control": "private, max-age=600"})
 
 
