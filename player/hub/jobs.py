@@ -87,12 +87,8 @@ class JobQueue:
         with self.engine.begin() as db:
             rows = db.execute(sa.select(media_jobs).where(media_jobs.c.state == "running")).all()
             for row in rows:
-                owner_host, _, pid = (row.owner or "").rpartition(":")
-                if owner_host == host and pid.isdigit() and _alive(int(pid)) \
-                        and row.owner != self.owner:
-                    continue  # another hub process on this machine is working on it
-                if owner_host and owner_host != host:
-                    continue  # another machine's: it recovers its own
+                if not self._orphaned(row.owner or "", host):
+                    continue
                 changed += 1
                 if row.attempts >= MAX_ATTEMPTS:
                     reason = (f"the hub stopped {row.attempts} times while preparing this file")
@@ -109,6 +105,17 @@ class JobQueue:
             log.warning("media jobs: %d job(s) left running by a stopped hub were queued again "
                         "or failed", changed)
         return changed
+
+    def _orphaned(self, owner: str, host: str) -> bool:
+        """Whether a running job's process is gone: our own name is a process before this one
+        (the same pid after a restart); another live process on this host is still working;
+        another machine's hub recovers its own jobs."""
+        if owner == self.owner:
+            return True
+        owner_host, _, pid = owner.rpartition(":")
+        if owner_host and owner_host != host:
+            return False
+        return not (pid.isdigit() and _alive(int(pid)))
 
     # -- the worker ---------------------------------------------------------------------------
 
@@ -251,8 +258,6 @@ def _file_sha256(path: Path) -> str:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this process has just started: its jobs from before are not running
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -46,7 +46,8 @@ def _near(pixel: tuple, color: tuple, slack: int = 50) -> bool:
 
 
 def phone_clip(path: Path, size: tuple[int, int] = (1280, 720), seconds: float = 2.0,
-               rotate: int = 90, variable_rate: bool = True, faststart: bool = True) -> Path:
+               rotate: int = 90, variable_rate: bool = True, faststart: bool = True,
+               codec: str = "libx264") -> Path:
     """An H.264 + AAC clip stored landscape with a red band on the right, tagged like a phone
     held upright (``rotate``: FFmpeg's display matrix), so that shown upright (as FFmpeg and the
     players turn it) the band is on top; frames come at uneven times (variable frame rate)."""
@@ -56,7 +57,10 @@ def phone_clip(path: Path, size: tuple[int, int] = (1280, 720), seconds: float =
     width, height = size
     frame_count = int(seconds * 30)
     with av.open(str(plain), "w") as container:
-        video = container.add_stream("libx264", rate=30)
+        options = {"preset": "ultrafast"} if codec == "libx265" else {}
+        if codec == "libx265":
+            options["x265-params"] = "log-level=error"
+        video = container.add_stream(codec, rate=30, options=options)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = Fraction(1, 1000)
         video.codec_context.time_base = Fraction(1, 1000)

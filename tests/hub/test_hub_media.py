@@ -431,3 +431,55 @@ def test_a_failed_preparation_is_shown_in_the_pages_language(web, editor, clips)
         "/media?lang=en").text
     failed = [m for m in editor.get("/api/v1/media").json()["media"] if m["state"] == "failed"]
     assert failed and failed[0]["name"] == "Không chuyển được.mov"
+
+
+@pytest.mark.timeout(300)
+def test_a_4k_hevc_phone_clip_comes_out_h264_at_screen_size(web, editor, tmp_path):
+    clip = phone_clip(tmp_path / "IMG_4K.MOV", size=(3840, 2160), seconds=0.5, codec="libx265")
+    with av.open(str(clip)) as container:
+        assert container.streams.video[0].codec_context.name == "hevc"
+    answer = upload(editor, "Thác 4K.MOV", clip.read_bytes(), Accept="application/json")
+    assert answer.status_code == 201, answer.text
+    prepare_all(web)
+    library = web.app.state.media.library
+    item = library.get(answer.json()["id"])
+    assert item.state == "ready", item.error
+    with av.open(str(library.prepared_path(item.id))) as container:
+        video = container.streams.video[0]
+        assert video.codec_context.name == "h264"
+        assert (video.codec_context.width, video.codec_context.height) == (540, 960)
+    assert is_marked_upright(middle_frame(library.prepared_path(item.id)))
+
+
+def test_two_hub_processes_share_the_queue_and_each_job_runs_once(tmp_path, hub_database):
+    """Several hub processes on one database: a claim is one conditional UPDATE."""
+    import sqlalchemy as sa
+
+    from player.hub.media_schema import media_jobs
+
+    root = tmp_path / "hub"
+    url = hub_database and hub_database.replace("postgresql://", "postgresql+psycopg://") \
+        or f"sqlite:///{root / 'hub.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine)
+    settings = MediaSettings(screen=SCREEN)
+    library = MediaLibrary(engine, root, settings)
+    for number in range(6):
+        photo = tmp_path / f"ảnh {number}.jpg"
+        photo.write_bytes(camera_jpeg((300 + number, 400)))
+        library.add_file(photo, photo.name, "lan")
+    queues = [JobQueue(MediaLibrary(engine, root, settings)) for _ in range(2)]
+    # two processes on this machine: the other one's name is a live process's (our parent)
+    queues[1].owner = f"{socket.gethostname()}:{os.getppid()}"
+    for queue in queues:
+        queue.start()
+    try:
+        assert queues[0].wait_idle(120)
+    finally:
+        for queue in queues:
+            queue.stop()
+    assert all(item.state == "ready" for item in library.list_all())
+    with engine.connect() as db:
+        attempts = [row.attempts for row in db.execute(sa.select(media_jobs))]
+    assert attempts == [1] * 6
+    engine.dispose()
