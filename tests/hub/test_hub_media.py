@@ -483,3 +483,15 @@ def test_two_hub_processes_share_the_queue_and_each_job_runs_once(tmp_path, hub_
         attempts = [row.attempts for row in db.execute(sa.select(media_jobs))]
     assert attempts == [1] * 6
     engine.dispose()
+
+
+def test_a_form_with_two_files_is_refused_and_stores_nothing(web, editor):
+    library = web.app.state.media.library
+    before = len(library.list_all())
+    token = csrf_token(editor.get("/media").text)
+    answer = editor.post("/media", data={"csrf_token": token}, files=[
+        ("file", ("một.jpg", camera_jpeg((60, 80)), "image/jpeg")),
+        ("file", ("hai.jpg", camera_jpeg((60, 80)), "image/jpeg"))])
+    assert answer.status_code == 422 and "Biểu mẫu tải lên không hợp lệ" in answer.text
+    assert len(library.list_all()) == before
+    assert not list((library.folder / "incoming").iterdir())

@@ -61,7 +61,13 @@
         }
         button.disabled = false; bar.hidden = true;
         status.className = "notice";
-        status.textContent = answer.error || ("HTTP " + request.status);
+        if (/\/login/.test(request.responseURL || "")) {  // the session ended meanwhile
+          status.textContent = form.dataset.expired;
+        } else if (request.status === 403 && !answer.error) {
+          status.textContent = form.dataset.forbidden;
+        } else {
+          status.textContent = answer.error || ("HTTP " + request.status);
+        }
       });
       request.addEventListener("error", function () {
         button.disabled = false; bar.hidden = true;

@@ -321,6 +321,8 @@ class FormStream:
         _kind, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._part = options.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in options:
+            if self.sink is not None:
+                raise MediaRefused("form", "send one file at a time")
             # browsers send the name as UTF-8 bytes: Vietnamese letters and spaces survive
             self.filename = options[b"filename"].decode("utf-8", "replace")
             self._in_file = True
