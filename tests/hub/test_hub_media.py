@@ -495,3 +495,17 @@ def test_a_form_with_two_files_is_refused_and_stores_nothing(web, editor):
     assert answer.status_code == 422 and "Biểu mẫu tải lên không hợp lệ" in answer.text
     assert len(library.list_all()) == before
     assert not list((library.folder / "incoming").iterdir())
+
+
+def test_the_served_hub_runs_the_job_queue_from_start_to_stop(hub):
+    """The real server (uvicorn with its lifespan): jobs run while it serves, and stop with it."""
+    service = hub.server.app.state.media
+    assert service.running and [t.is_alive() for t in service.jobs.threads] == [True]
+    photo = hub.root / "ảnh thử.jpg"
+    photo.write_bytes(camera_jpeg((300, 400)))
+    item = service.library.add_file(photo, photo.name, "lan")
+    assert service.jobs.wait_idle(120)
+    assert service.library.get(item.id).state == "ready"
+    threads = list(service.jobs.threads)
+    hub.server.stop()
+    assert not service.running and not any(t.is_alive() for t in threads)

@@ -202,7 +202,10 @@ class Words:
         self.t = TEXT[page.lang]
 
     def __getattr__(self, key: str) -> str:
-        return self.t[key]
+        try:
+            return self.t[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
     def say(self, key: str, **values: object) -> str:
         return self.t[key].format(**values)
