@@ -40,6 +40,7 @@ from player.core.fields import Fields
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import parse_bytes
 from player.core.yamlfile import read_yaml
+from player.hub.media_settings import MediaSettings, read_media_settings
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 KEY_PATTERN = re.compile(r"^ed25519:[A-Za-z0-9+/]{43}=$")
@@ -121,6 +122,7 @@ class HubConfig:
     public_fleet: bool = False  # the fleet pages without a login
     accounts: AccountSettings = field(default_factory=AccountSettings)
     programmes: ProgrammeSettings = field(default_factory=ProgrammeSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)  # docs/hub-media.md
 
     def database_path(self, root: Path) -> Path:
         """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
@@ -144,7 +146,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
     top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
-                    "public_fleet", "accounts", "programmes"))
+                    "public_fleet", "accounts", "programmes", "media"))
     database = top.string("database")
     config = HubConfig(
         source=file,
@@ -157,6 +159,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         public_fleet=top.boolean("public_fleet", False),
         accounts=_accounts(top.sub("accounts")),
         programmes=_programmes(top.sub("programmes")),
+        media=read_media_settings(top.sub("media")),
     )
     if isinstance(config.database, str) and not config.database.startswith(
             ("postgresql://", "postgres://", "sqlite://")):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.hub.test_hub_database import head_revision
+from player.hub.database import head_revision
 
 ROOT = Path(__file__).resolve().parents[2]
 

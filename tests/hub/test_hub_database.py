@@ -22,18 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LEGACY = Path(__file__).with_name("data") / "legacy-hub.sqlite"
 
 
-def head_revision() -> str:
-    """The newest migration (the chain grows as features add their tables)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from player.hub.database import MIGRATIONS
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return str(ScriptDirectory.from_config(config).get_current_head())
-
-
 def start_hub(root: Path, database: str | None = None) -> Hub:
     key = Ed25519PrivateKey.generate()
     data = hub_config_data(key)

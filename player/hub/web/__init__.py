@@ -14,7 +14,7 @@ from player.hub.web.security import install_handlers
 
 def install(app: FastAPI, people: People) -> None:
     """Mount the people's routers and their error handlers on ``app``."""
-    from player.hub.web import admin, auth, fleet
+    from player.hub.web import admin, auth, fleet, media
 
     app.state.people = people
     install_handlers(app)
@@ -22,6 +22,7 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(fleet.router)
     app.include_router(admin.router)
     __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
+    media.install(app)  # the media library, its jobs and previews (docs/hub-media.md)
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]

@@ -4,7 +4,7 @@ The tables are written out here, not taken from ``player.hub.programmes_schema``
 must keep making the schema of its day when the module's tables change later.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
