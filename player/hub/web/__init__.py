@@ -21,6 +21,7 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(auth.router)
     app.include_router(fleet.router)
     app.include_router(admin.router)
+    app.include_router(__import__("player.hub.web.remote", fromlist=["router"]).router)
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]
