@@ -283,7 +283,7 @@ def _add_report_routes(app: FastAPI, hub: Hub) -> None:
             answer["rejected"] = [{"id": rid, "error": reason} for rid, reason, _ in batch.rejected]
         headers = await hub.commands.add_to_answer(  # docs/remote.md
             answer, batch.cluster, batch.takes_commands, request.headers.get("prefer"),
-            run_in_threadpool)
+            run_in_threadpool, request.is_disconnected)
         response = json_answer(200, answer)
         response.headers.update(headers)
         return response

@@ -16,7 +16,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STATES = ("queued", "delivered", "done", "failed", "expired")
 OPEN_STATES = ("queued", "delivered")
 RATE_WINDOW = 600.0  # seconds
-RATE_LIMIT = 10  # commands a cluster may be sent within RATE_WINDOW
+RATE_LIMIT = 20  # commands a cluster may be sent within RATE_WINDOW
 MAX_WAIT = 60  # seconds an empty heartbeat POST is held waiting for a command
 RECHECK = 5.0  # seconds between database looks while holding (another hub process may queue)
 MAX_RESULT_BYTES = 64 * 1024
@@ -171,6 +171,7 @@ class CommandStore:
         self.clusters = clusters
         self.clock = clock
         self.bell = CommandBell()
+        self.rate_limit = RATE_LIMIT
 
     # -- people ----------------------------------------------------------------------------
 
@@ -202,8 +203,8 @@ class CommandStore:
                 return _command(row), False
             recent = db.execute(sa.select(sa.func.count()).select_from(table).where(
                 c.cluster == cluster, c.created > now - RATE_WINDOW)).scalar() or 0
-            if recent >= RATE_LIMIT:
-                raise CommandRefused(429, "remote_rate", f"at most {RATE_LIMIT} commands in "
+            if recent >= self.rate_limit:
+                raise CommandRefused(429, "remote_rate", f"at most {self.rate_limit} commands in "
                                      f"{RATE_WINDOW / 60:.0f} minutes for one cluster")
             db.execute(table.insert().values(
                 id=command_id, cluster=cluster, kind=kind.name,
@@ -303,7 +304,8 @@ class CommandStore:
     # -- the heartbeat answer --------------------------------------------------------------
 
     async def add_to_answer(self, answer: dict, cluster: str, envelope_wants: bool,
-                            prefer: str | None, run: Callable) -> dict[str, str]:
+                            prefer: str | None, run: Callable,
+                            gone: Callable[[], Awaitable[bool]] | None = None) -> dict[str, str]:
         """Put the cluster's open commands in a heartbeat answer, for a player that said it
         takes them (``"commands": 1`` in the batch). An empty batch with ``Prefer: wait=N``
         is held up to N s (at most MAX_WAIT) until one is queued. Returns extra headers."""
@@ -315,6 +317,8 @@ class CommandStore:
         while not found and time.monotonic() < deadline:
             left = deadline - time.monotonic()
             await self.bell.wait(cluster, min(RECHECK, left))
+            if gone is not None and await gone():
+                return {}  # the player hung up: the command stays queued for its next visit
             found = await run(self.hand_out, cluster)
         answer["commands"] = found
         return {"Preference-Applied": f"wait={wait}"} if wait else {}

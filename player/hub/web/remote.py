@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from player.hub import pages
-from player.hub.accounts import role_allows
+from player.hub.accounts import Session, role_allows
 from player.hub.remote import KINDS, CommandRefused, CommandStore, new_id
 from player.hub.web.security import (
     FleetReader,
@@ -32,6 +32,7 @@ from player.hub.web.security import (
 )
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
+EditorSession = Annotated[Session, Depends(require_role("editor"))]
 SCRIPT = (Path(__file__).resolve().parent.parent / "static" / "remote.js").read_bytes()
 MAX_LOG_LINES = 5000  # lines shown on the log page (the rest: download the file)
 
@@ -116,8 +117,7 @@ def _refused(request: Request, status: int, key: str, detail: str = "") -> Respo
 
 
 @router.post("/clusters/{cluster_id}/commands")
-async def queue_command(cluster_id: str, request: Request,
-                        session: Any = Depends(require_role("editor"))) -> Response:
+async def queue_command(cluster_id: str, request: Request, session: EditorSession) -> Response:
     form = await request.form()
     kind_name = str(form.get("kind") or "")
     hub = people(request)
