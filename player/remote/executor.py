@@ -87,7 +87,8 @@ def parse_command(raw: object, monotonic: Callable[[], float] = time.monotonic) 
     kind = raw.get("kind")
     if kind not in KINDS:
         raise ValueError(f"unknown command {str(kind)[:40]!r}", command_id)
-    given = raw.get("arguments") or {}
+    given = raw.get("arguments")
+    given = {} if given is None else given
     expires_in = raw.get("expires_in")
     if not isinstance(given, dict) or isinstance(expires_in, bool) \
             or not isinstance(expires_in, int | float):
