@@ -60,8 +60,8 @@ class Site:
         """Press a button on the cluster page; the id of the command it queued."""
         client = self.people[who]
         page = client.get(f"/clusters/{CLUSTER}")
-        form_html = re.search(r'<form[^>]*>(?:(?!</form>).)*name="kind" value="%s".*?</form>'
-                              % kind, page.text, re.S).group(0)
+        pattern = r'<form[^>]*>(?:(?!</form>).)*name="kind" value="' + kind + '".*?</form>'
+        form_html = re.search(pattern, page.text, re.S).group(0)
         command_id = re.search(r'name="command_id" value="([^"]+)"', form_html).group(1)
         answer = client.post(f"/clusters/{CLUSTER}/commands", data={
             "csrf_token": csrf_token(page.text), "kind": kind, "command_id": command_id,
