@@ -10,13 +10,14 @@ cluster token. The wire formats are in docs/remote.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,16 +144,15 @@ class CommandBell:
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
 
-    async def wait(self, cluster: str, timeout: float) -> bool:
-        """True when rung within ``timeout`` seconds."""
+    @contextlib.contextmanager
+    def listening(self, cluster: str) -> Iterator[asyncio.Event]:
+        """An event set by the next ``ring`` for the cluster. Listen *before* looking in the
+        database: a command queued between the look and the wait then still wakes it."""
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._waiters.setdefault(cluster, set()).add(entry)
         try:
-            await asyncio.wait_for(entry[1].wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
+            yield entry[1]
         finally:
             with self._lock:
                 found = self._waiters.get(cluster)
@@ -313,13 +313,16 @@ class CommandStore:
             return {}
         wait = _prefer_wait(prefer)
         deadline = time.monotonic() + wait
-        found = await run(self.hand_out, cluster)
-        while not found and time.monotonic() < deadline:
-            left = deadline - time.monotonic()
-            await self.bell.wait(cluster, min(RECHECK, left))
+        while True:
+            with self.bell.listening(cluster) as rung:
+                found = await run(self.hand_out, cluster)
+                left = deadline - time.monotonic()
+                if found or left <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(rung.wait(), min(RECHECK, left))
             if gone is not None and await gone():
                 return {}  # the player hung up: the command stays queued for its next visit
-            found = await run(self.hand_out, cluster)
         answer["commands"] = found
         return {"Preference-Applied": f"wait={wait}"} if wait else {}
 

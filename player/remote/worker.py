@@ -127,7 +127,8 @@ class RemoteWorker(threading.Thread):
         self.polls += 1
         if response.status_code != 200 or not isinstance(data, dict):
             raise requests.RequestException(f"the hub answered {response.status_code}")
-        self.hub_holds = not wait or "Preference-Applied" in response.headers
+        # only a hub that held the request may be asked again at once
+        self.hub_holds = bool(wait) and "Preference-Applied" in response.headers
         commands = data.get("commands")
         if commands is None:
             self.hub_holds = False  # a hub without remote commands

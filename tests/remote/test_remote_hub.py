@@ -95,7 +95,8 @@ class Site:
 class Box:
     """A headless player process reporting to the hub; its log goes to a real file."""
 
-    def __init__(self, folder: Path, hub_url: str, extra: str = "") -> None:
+    def __init__(self, folder: Path, hub_url: str, extra: str = "", poll_wait: str = "20s",
+                 upload_interval: str = "2s") -> None:
         self.folder = folder
         self.log = folder / "player.log"
         self.config = folder / "player.yaml"
@@ -105,8 +106,9 @@ class Box:
         self.config.write_text(
             f"cluster: {CLUSTER}\nstate_dir: {folder / 'state'}\nplaylist: playlist.yaml\n"
             f"health:\n  report_url: {hub_url}/api/v1/heartbeats\n  token: {CLUSTER_TOKEN}\n"
-            f"  interval: 2s\n  upload_interval: 2s\n"
-            f"remote:\n  log_file: {self.log}\n  poll_wait: 20s\n{extra}", encoding="utf-8")
+            f"  interval: 2s\n  upload_interval: {upload_interval}\n"
+            f"remote:\n  log_file: {self.log}\n  poll_wait: {poll_wait}\n{extra}",
+            encoding="utf-8")
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
