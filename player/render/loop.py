@@ -627,7 +627,8 @@ class Player:
         if self.screen_off:
             # First: a screen that its own off command put to sleep may well vanish (HDMI
             # hot-plug); that is the schedule working, not a fault to report every night.
-            state = ("screen_off", "screen off by schedule")
+            state = ("screen_off", "screen off by schedule" if self.forced_screen is None
+                     else "screen off by a remote command")
         elif not self.display.available:
             state = ("display_unavailable", self.display.away or "")
         else:
