@@ -254,10 +254,10 @@ class CommandStore:
     def hand_out(self, cluster: str) -> list[dict]:
         """The open commands for the cluster as the player gets them; queued ones become
         delivered. Delivered ones go again until the player answers (a lost answer)."""
-        self._expire(cluster)
         now = self.clock()
         c = table.c
-        with self.engine.begin() as db:
+        with self.engine.begin() as db:  # one transaction a heartbeat: expire, look, mark
+            self._expire(cluster, db)
             rows = db.execute(sa.select(c.id, c.kind, c.arguments, c.expires, c.state).where(
                 c.cluster == cluster, c.state.in_(OPEN_STATES)).order_by(c.created)
                 .limit(MAX_PER_ANSWER)).all()
@@ -294,12 +294,15 @@ class CommandStore:
                 file=data, file_type=FILE_TYPES[row.kind]))
         return True
 
-    def _expire(self, cluster: str) -> None:
+    def _expire(self, cluster: str, db: sa.Connection | None = None) -> None:
+        if db is None:
+            with self.engine.begin() as own:
+                self._expire(cluster, own)
+            return
         c = table.c
-        with self.engine.begin() as db:
-            db.execute(table.update().where(
-                c.cluster == cluster, c.state.in_(OPEN_STATES), c.expires <= self.clock())
-                .values(state="expired", reason="expired before the cluster answered"))
+        db.execute(table.update().where(
+            c.cluster == cluster, c.state.in_(OPEN_STATES), c.expires <= self.clock())
+            .values(state="expired", reason="expired before the cluster answered"))
 
     # -- the heartbeat answer --------------------------------------------------------------
 
