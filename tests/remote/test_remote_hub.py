@@ -21,7 +21,7 @@ from player.hub.accounts import Accounts
 from player.hub.app import create_app, open_hub
 from player.hub.config import hub_config_from_data
 from tests.hub.accounttools import FAST_HASHER
-from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data
+from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data, public_key_text, write_channel
 from tests.hub.webtools import PASSWORD, UvicornThread, csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,11 @@ class Site:
     """The hub served for real, its people logged in through httpx."""
 
     def __init__(self, tmp: Path) -> None:
-        data = hub_config_data(Ed25519PrivateKey.generate())
+        self.key = Ed25519PrivateKey.generate()
+        write_channel(tmp / "hub" / "channels" / "ban-gioc", "ban-gioc", 1, {
+            "playlist.yaml": "items:\n  - text: {vi: \"Thác Bản Giốc chào đón quý khách\", "
+                             "en: Welcome}\n    duration: 10s\n".encode()}, self.key)
+        data = hub_config_data(self.key)
         data["public_fleet"] = False
         config = hub_config_from_data(data, "hub.yaml", tmp)
         self.hub = open_hub(config, tmp / "hub")  # the real clock
@@ -96,17 +100,19 @@ class Box:
     """A headless player process reporting to the hub; its log goes to a real file."""
 
     def __init__(self, folder: Path, hub_url: str, extra: str = "", poll_wait: str = "20s",
-                 upload_interval: str = "2s") -> None:
+                 upload_interval: str = "2s", key: Ed25519PrivateKey | None = None) -> None:
         self.folder = folder
         self.log = folder / "player.log"
         self.config = folder / "player.yaml"
         (folder / "playlist.yaml").write_text(
             "items:\n  - text: {vi: \"Thác Bản Giốc chào đón quý khách\", en: Welcome}\n"
             "    duration: 10s\n", encoding="utf-8")
+        sync = (f"sync:\n  sources: [{hub_url}/channels/ban-gioc/]\n  interval: 10s\n"
+                f"  public_keys: [\"{public_key_text(key)}\"]\n" if key else "")
         self.config.write_text(
             f"cluster: {CLUSTER}\nstate_dir: {folder / 'state'}\nplaylist: playlist.yaml\n"
             f"health:\n  report_url: {hub_url}/api/v1/heartbeats\n  token: {CLUSTER_TOKEN}\n"
-            f"  interval: 2s\n  upload_interval: {upload_interval}\n"
+            f"  interval: 2s\n  upload_interval: {upload_interval}\n{sync}"
             f"remote:\n  log_file: {self.log}\n  poll_wait: {poll_wait}\n{extra}",
             encoding="utf-8")
         self.process: subprocess.Popen | None = None
@@ -153,7 +159,7 @@ def site(tmp_path_factory):
 def box(site, tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("box"), site.url,  # everything but reboot
               "  allowed: [screenshot, logs, sync_now, restart_player, identify, screen_on, "
-              "screen_off]\n")
+              "screen_off]\n", key=site.key)
     box.start()
     box.wait_log("remote commands: asking", deadline=120)
     yield box
@@ -192,8 +198,13 @@ def test_a_command_the_box_does_not_allow_is_refused_with_its_reason(site, box):
     assert command.state == "failed"
     assert "remote.allowed" in command.reason and "reboot" in command.reason
     assert "remote.allowed" in site.page()
+
+
+def test_sync_now_reports_the_outcome(site, box):
+    box.wait_log("release 1")  # the first sync, at start
     sync = site.wait_finished(site.send("bien-tap", "sync_now"))
-    assert sync.state == "failed" and "sync.sources" in sync.reason
+    assert sync.state == "done" and sync.result["outcome"].startswith(("unchanged", "updated"))
+    assert "Kết quả đồng bộ: " + sync.result["outcome"] in site.page()
 
 
 def test_queued_while_offline_then_delivered_and_never_run_twice_after_a_restart(site, box):
