@@ -244,25 +244,22 @@ class CommandStore:
 
     # -- players ---------------------------------------------------------------------------
 
-    def has_open(self, cluster: str) -> bool:
-        c = table.c
-        with self.engine.connect() as db:
-            return db.execute(sa.select(c.id).where(
-                c.cluster == cluster, c.state.in_(OPEN_STATES),
-                c.expires > self.clock()).limit(1)).first() is not None
-
     def hand_out(self, cluster: str) -> list[dict]:
         """The open commands for the cluster as the player gets them; queued ones become
-        delivered. Delivered ones go again until the player answers (a lost answer)."""
+        delivered. Delivered ones go again until the player answers (a lost answer).
+
+        Most heartbeats find nothing: they only read (no write lock taken on SQLite); expired
+        rows are left out here and marked when a page lists them."""
         now = self.clock()
         c = table.c
-        with self.engine.begin() as db:  # one transaction a heartbeat: expire, look, mark
-            self._expire(cluster, db)
-            rows = db.execute(sa.select(c.id, c.kind, c.arguments, c.expires, c.state).where(
-                c.cluster == cluster, c.state.in_(OPEN_STATES)).order_by(c.created)
-                .limit(MAX_PER_ANSWER)).all()
-            queued = [r.id for r in rows if r.state == "queued"]
-            if queued:
+        query = (sa.select(c.id, c.kind, c.arguments, c.expires, c.state)
+                 .where(c.cluster == cluster, c.state.in_(OPEN_STATES), c.expires > now)
+                 .order_by(c.created).limit(MAX_PER_ANSWER))
+        with self.engine.connect() as db:
+            rows = db.execute(query).all()
+        queued = [r.id for r in rows if r.state == "queued"]
+        if queued:
+            with self.engine.begin() as db:
                 db.execute(table.update().where(c.id.in_(queued), c.state == "queued")
                            .values(state="delivered", delivered=now))
         return [{"id": r.id, "kind": r.kind, "arguments": json.loads(r.arguments),
@@ -294,15 +291,12 @@ class CommandStore:
                 file=data, file_type=FILE_TYPES[row.kind]))
         return True
 
-    def _expire(self, cluster: str, db: sa.Connection | None = None) -> None:
-        if db is None:
-            with self.engine.begin() as own:
-                self._expire(cluster, own)
-            return
+    def _expire(self, cluster: str) -> None:
         c = table.c
-        db.execute(table.update().where(
-            c.cluster == cluster, c.state.in_(OPEN_STATES), c.expires <= self.clock())
-            .values(state="expired", reason="expired before the cluster answered"))
+        with self.engine.begin() as db:
+            db.execute(table.update().where(
+                c.cluster == cluster, c.state.in_(OPEN_STATES), c.expires <= self.clock())
+                .values(state="expired", reason="expired before the cluster answered"))
 
     # -- the heartbeat answer --------------------------------------------------------------
 

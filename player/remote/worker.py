@@ -117,8 +117,10 @@ class RemoteWorker(threading.Thread):
         """One empty heartbeat POST, held by the hub until a command comes; its commands."""
         wait = int(self.config.remote.poll_wait)
         headers = {"Prefer": f"wait={wait}"} if wait else {}
-        body = {"format": FORMAT, "cluster": self.config.cluster, "reports": [], "commands": 1}
-        response = self.session.post(self.url, json=body, headers=headers, stream=True,
+        body = json.dumps({"format": FORMAT, "cluster": self.config.cluster, "reports": [],
+                           "commands": 1}).encode()
+        headers["Content-Type"] = "application/json"
+        response = self.session.post(self.url, data=body, headers=headers, stream=True,
                                      timeout=(10.0, wait + 20.0))
         try:
             data = _read_json(response)
