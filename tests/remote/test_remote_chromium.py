@@ -34,7 +34,9 @@ def setup(tmp_path_factory):
 
 
 def test_pressing_the_buttons_in_chromium(setup, tmp_path):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     site, box = setup
@@ -43,17 +45,25 @@ def test_pressing_the_buttons_in_chromium(setup, tmp_path):
     print(f"\nscreenshots in {shots}")
     driver = browser(1366, 900, tmp_path / "profile")
     try:
-        wait = WebDriverWait(driver, 90)
+        wait = WebDriverWait(driver, 90, ignored_exceptions=(NoSuchElementException,
+                                                             StaleElementReferenceException))
+        # the cluster's first heartbeat is in: its card shows how it is, the panel below it
+        site.wait_reported()
         log_in(driver, site.url + f"/login?next=/clusters/{CLUSTER}", "duyet", PASSWORD)
         wait.until(lambda d: d.find_elements(By.ID, "remote"))
 
         def press(kind: str) -> None:
+            before = driver.find_element(By.TAG_NAME, "html")
             driver.find_element(By.CSS_SELECTOR, f'#remote button[data-kind="{kind}"]').click()
-            wait.until(lambda d: d.find_elements(By.ID, "remote"))
+            wait.until(expected_conditions.staleness_of(before))  # the page after the form
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remote ul.cmds li"))
 
         def newest() -> tuple[str, str]:
-            item = driver.find_element(By.CSS_SELECTOR, "#remote ul.cmds li")
-            return item.get_attribute("data-id"), item.get_attribute("data-state")
+            # read in one script: the panel may be swapped between two WebDriver calls
+            found = driver.execute_script(
+                "const li = document.querySelector('#remote ul.cmds li');"
+                "return li ? [li.dataset.id, li.dataset.state] : ['', ''];")
+            return found[0], found[1]
 
         press("screenshot")
         shot_id = newest()[0]
@@ -73,6 +83,7 @@ def test_pressing_the_buttons_in_chromium(setup, tmp_path):
         reason = driver.find_element(By.CSS_SELECTOR, "#remote ul.cmds li .why").text
         assert "remote.allowed" in reason and "reboot" in reason
         assert "Thất bại" in driver.find_element(By.ID, "remote").text
+        driver.execute_script("window.scrollTo(0, 0)")  # the cluster's card, then the panel
         save(driver, shots / "remote-commands-desktop.png")
 
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {

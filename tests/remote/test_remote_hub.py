@@ -85,6 +85,12 @@ class Site:
             time.sleep(0.05)
         raise AssertionError(f"command {command_id} still {self.command(command_id).state}")
 
+    def wait_reported(self, deadline: float = 90) -> None:
+        end = time.monotonic() + deadline
+        while self.hub.view.cluster(CLUSTER, 1).status.last_seen is None:
+            assert time.monotonic() < end, "the box never reported"
+            time.sleep(0.1)
+
     def page(self, lang: str = "vi") -> str:
         return self.people["bien-tap"].get(f"/clusters/{CLUSTER}",
                                            params={"lang": lang}).text
@@ -112,7 +118,7 @@ class Box:
         self.config.write_text(
             f"cluster: {CLUSTER}\nstate_dir: {folder / 'state'}\nplaylist: playlist.yaml\n"
             f"health:\n  report_url: {hub_url}/api/v1/heartbeats\n  token: {CLUSTER_TOKEN}\n"
-            f"  interval: 2s\n  upload_interval: {upload_interval}\n{sync}"
+            f"  interval: 2s\n  upload_interval: {upload_interval}\n  write_interval: 2s\n{sync}"
             f"remote:\n  log_file: {self.log}\n  poll_wait: {poll_wait}\n{extra}",
             encoding="utf-8")
         self.process: subprocess.Popen | None = None
