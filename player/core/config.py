@@ -21,6 +21,7 @@ from player.core.units import (
     parse_size,
 )
 from player.core.yamlfile import read_yaml
+from player.i18n import _
 
 DEFAULT_CONFIG_PATH = Path("/etc/signage-player/player.yaml")
 DEFAULT_STATE_DIR = Path("/var/lib/signage-player")
@@ -114,6 +115,22 @@ class PowerConfig:
     on_command: str = ""
 
 
+# What the centre may ask of this box (docs/remote.md); `screen_on`/`screen_off` are the two
+# directions of the hub's `screen` command.
+REMOTE_KINDS = ("screenshot", "logs", "sync_now", "restart_player", "identify", "reboot",
+                "screen_on", "screen_off")
+REMOTE_DEFAULT = ("screenshot", "logs", "sync_now", "restart_player", "identify", "screen_on")
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    enabled: bool = True  # false: the box takes no command at all from the hub
+    allowed: tuple[str, ...] = REMOTE_DEFAULT
+    log_file: str = ""  # the player's own log file, when the journal has none
+    max_per_hour: int = 30
+    poll_wait: float = 55.0  # seconds the hub may hold the empty POST that waits for commands
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole device configuration, validated."""
@@ -131,6 +148,7 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     power: PowerConfig = field(default_factory=PowerConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
     warnings: tuple = ()
 
     def needs_restart_against(self, other: Config) -> bool:
@@ -140,7 +158,7 @@ class Config:
 
 
 TOP_KEYS = ("cluster", "state_dir", "playlist", "log_level", "fallback", "display", "fonts",
-            "sync", "health", "audio", "power")
+            "sync", "health", "audio", "power", "remote")
 
 
 def load_config(path: Path | None, must_exist: bool = False) -> Config:
@@ -185,6 +203,7 @@ def build_config(data: object, file: str, base: Path | None = None) -> tuple[Con
         health=_health(top.sub("health")),
         audio=_audio(top.sub("audio")),
         power=_power(top.sub("power")),
+        remote=_remote(top.sub("remote")),
         warnings=tuple(problems.warnings),
     )
     return config, problems
@@ -398,6 +417,25 @@ def _power(f: Fields) -> PowerConfig:
             command = ""
         commands[key] = command
     return PowerConfig(off_hours=_hours_list(f, "off_hours"), **commands)
+
+
+def _remote(f: Fields) -> RemoteConfig:
+    f.check_keys(("enabled", "allowed", "log_file", "max_per_hour", "poll_wait"))
+    d = RemoteConfig()
+    allowed = f.string_list("allowed", d.allowed)
+    unknown = [kind for kind in allowed if kind not in REMOTE_KINDS]
+    if unknown:
+        f.error("allowed", _("unknown remote command {kind}; the commands are: {kinds}").format(
+            kind=f'"{unknown[0]}"', kinds=", ".join(REMOTE_KINDS)))
+        allowed = tuple(kind for kind in allowed if kind in REMOTE_KINDS)
+    wait = f.parse("poll_wait", parse_duration, d.poll_wait)
+    if not 0 <= wait <= 300:
+        f.error("poll_wait", _("expected from 0s to 5m"))
+        wait = d.poll_wait
+    return RemoteConfig(enabled=f.boolean("enabled", d.enabled), allowed=allowed,
+                        log_file=f.string("log_file"),
+                        max_per_hour=f.integer("max_per_hour", d.max_per_hour, 1, 1000),
+                        poll_wait=wait)
 
 
 __all__ = ["Config", "LoadError", "load_config", "config_from_data"]

@@ -34,3 +34,30 @@ class StopRequested:
 
     reason: str
     restart: bool = False
+
+
+# -- remote commands from the hub (player.remote): the render loop carries them out -----------
+
+@dataclass(frozen=True)
+class CaptureScreen:
+    """Take a JPEG of the screen, at most `width` pixels wide, and hand it to `reply`
+    (a concurrent.futures.Future: (jpeg bytes, width, height), or an exception)."""
+
+    reply: object
+    width: int = 1280
+
+
+@dataclass(frozen=True)
+class ShowIdentification:
+    """Show the identification card (`lines`: cluster id, addresses, disk, versions) over the
+    picture for `seconds`."""
+
+    lines: tuple[str, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ForceScreen:
+    """Screen on (True) or off (False) from the hub, until the power schedule next changes."""
+
+    on: bool

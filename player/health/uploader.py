@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -53,7 +54,8 @@ class Uploader:
     """Posts batches of reports with the cluster's token (one `requests.Session`, passed in)."""
 
     def __init__(self, url: str, token: str, cluster: str, session: requests.Session | None = None,
-                 timeout: float | tuple[float, float] = 30.0):
+                 timeout: float | tuple[float, float] = 30.0,
+                 on_answer: Callable[[dict], None] | None = None):
         self.url = normalise_url(url)
         self.token = token
         self.cluster = cluster
@@ -62,6 +64,9 @@ class Uploader:
         self.max_reports = MAX_REPORTS
         self.sent_total = 0
         self.posted = 0  # batches the hub answered with an ack list in the last upload_all
+        # Told every answer, when set: then the batch says it takes remote commands
+        # ("commands": 1) and the answer may carry some (docs/remote.md).
+        self.on_answer = on_answer
 
     def upload_all(self, spool: Spool, max_batches: int = 20,
                    stop: threading.Event | None = None) -> int:
@@ -124,6 +129,8 @@ class Uploader:
 
     def _post(self, batch: list[dict]) -> list[str]:
         body: dict[str, Any] = {"format": FORMAT, "cluster": self.cluster, "reports": batch}
+        if self.on_answer is not None:
+            body["commands"] = 1
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
@@ -136,11 +143,17 @@ class Uploader:
             raise UploadError(f"hub answered {response.status_code}: {_error_text(response)}",
                               response.status_code)
         try:
-            ack = response.json()["ack"]
+            answer = response.json()
+            ack = answer["ack"]
             if not isinstance(ack, list):
                 raise TypeError("ack is not a list")
         except (ValueError, KeyError, TypeError) as exc:
             raise UploadError(f"hub answered 200 without an ack list ({exc})", 200) from exc
+        if self.on_answer is not None:
+            try:
+                self.on_answer(answer)
+            except Exception:  # the reports were acknowledged whatever the commands are
+                log.exception("handing on the hub's answer failed")
         return [str(i) for i in ack]
 
 

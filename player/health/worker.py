@@ -62,7 +62,8 @@ class HealthWorker(threading.Thread):
                  clock_synced: Callable[[], bool | None] = kernel_clock_synchronised,
                  monotonic: Callable[[], float] = time.monotonic,
                  outbox: queue.Queue | None = None, notifier: Any = None,
-                 setup_retry: tuple[float, float] = SETUP_RETRY) -> None:
+                 setup_retry: tuple[float, float] = SETUP_RETRY,
+                 on_answer: Callable[[dict], None] | None = None) -> None:
         super().__init__(name="health", daemon=True)
         self.notifier = notifier  # a player.sdnotify.Notifier: STATUS= for `systemctl status`
         self._status_line = ""
@@ -101,6 +102,7 @@ class HealthWorker(threading.Thread):
         self._last_failure = ""
         self._file_problem = ""
         self.uploader: Uploader | None = None
+        self.on_answer = on_answer  # the hub's answers: remote commands ride in them
 
     def stop(self) -> None:
         """Stop sampling; what waits in memory is written to the spool here and now, so a
@@ -216,7 +218,7 @@ class HealthWorker(threading.Thread):
         if self.health.report_url:
             # short timeouts: a stop must not wait long for a hub that does not answer
             self.uploader = Uploader(self.health.report_url, self.health.token, self.config.cluster,
-                                     self._session, timeout=(5.0, 20.0))
+                                     self._session, timeout=(5.0, 20.0), on_answer=self.on_answer)
             self.upload_state["url"] = self.uploader.url
         self.backoff = Backoff(base=min(30.0, self.health.upload_interval), cap=1800.0)
         if severity:  # not for a worker restarted in the same process: nothing ended

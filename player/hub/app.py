@@ -39,6 +39,8 @@ from player.hub.files import ChannelFiles
 from player.hub.fleet import FleetView, PublishedVersions
 from player.hub.ingest import BatchError, HeartbeatStore, bearer_token, read_batch
 from player.hub.notify import ManifestNotifier
+from player.hub.remote import CommandStore
+from player.hub.remote_api import install_remote_api
 from player.hub.static import serve_channel_file
 from player.hub.upload import ChannelPublisher, UploadRefused, clean_channels
 from player.hub.web import install, open_people
@@ -75,6 +77,7 @@ class Hub:
     database_url: str
     tokens: frozenset[str]
     files: ChannelFiles
+    commands: CommandStore
 
     def close(self) -> None:
         self.store.close()
@@ -95,7 +98,8 @@ def open_hub(config: HubConfig, root: Path, clock: Callable[[], float] = time.ti
                publisher=ChannelPublisher(root, config, notifier.published, clock),
                changes=changes, notifier=notifier, database_url=url,
                tokens=frozenset(c.token for c in config.clusters.values()),
-               files=ChannelFiles(root))
+               files=ChannelFiles(root),
+               commands=CommandStore(engine, lambda: set(config.clusters), clock))
 
 
 def create_app(config: HubConfig, root: Path, clock: Callable[[], float] = time.time,
@@ -131,6 +135,7 @@ def create_app(config: HubConfig, root: Path, clock: Callable[[], float] = time.
     _add_channel_routes(app, hub)
     _add_report_routes(app, hub)
     _add_upload_routes(app, hub)
+    install_remote_api(app, hub)  # remote commands: results and files from the players
     _add_page_routes(app, hub)
     return app
 
@@ -270,11 +275,18 @@ def _add_report_routes(app: FastAPI, hub: Hub) -> None:
             batch = read_batch(body, authorization, hub.config)
         except BatchError as exc:
             raise HttpError(exc.status, exc.message) from None
-        ids = await asyncio.wrap_future(hub.store.submit(batch, client_address(request)))
+        ids: list = []
+        if batch.reports or batch.rejected:  # an empty batch only asks for remote commands
+            ids = await asyncio.wrap_future(hub.store.submit(batch, client_address(request)))
         answer: dict = {"ack": ids}
         if batch.rejected:
             answer["rejected"] = [{"id": rid, "error": reason} for rid, reason, _ in batch.rejected]
-        return json_answer(200, answer)
+        headers = await hub.commands.add_to_answer(  # docs/remote.md
+            answer, batch.cluster, batch.takes_commands, request.headers.get("prefer"),
+            run_in_threadpool, request.is_disconnected)
+        response = json_answer(200, answer)
+        response.headers.update(headers)
+        return response
 
     app.router.routes.append(Route("/api/v1/heartbeats", heartbeats, methods=["POST"]))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -74,6 +75,7 @@ class Batch:
     cluster: str
     reports: tuple[Report, ...]
     rejected: tuple[tuple[str, str, Any], ...]  # (id, reason, raw report)
+    takes_commands: bool = False  # the player said "commands": 1 (docs/remote.md)
 
 
 # -- checking ----------------------------------------------------------------------------------
@@ -122,7 +124,10 @@ def read_batch(body: bytes, authorization: str | None, config: HubConfig) -> Bat
         if not isinstance(raw, dict) or not _is_id(raw.get("id")):
             raise BatchError(422, f"reports[{index}].id: every report needs an id (text, at "
                                   f"most {MAX_ID_LENGTH} characters)")
-    return check_batch(cluster, reports)
+    batch = check_batch(cluster, reports)
+    if data.get("commands") == 1:  # the player takes remote commands in the answer
+        batch = dataclasses.replace(batch, takes_commands=True)
+    return batch
 
 
 def check_batch(cluster: str, raw_reports: list) -> Batch:

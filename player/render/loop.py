@@ -19,7 +19,15 @@ from typing import Any
 
 import pygame
 
-from player.core.messages import ConfigChanged, PlaylistChanged, ReleaseReady, StopRequested
+from player.core.messages import (
+    CaptureScreen,
+    ConfigChanged,
+    ForceScreen,
+    PlaylistChanged,
+    ReleaseReady,
+    ShowIdentification,
+    StopRequested,
+)
 from player.core.playlist import Item, Playlist, Style, load_emergency, load_playlist
 from player.core.problems import LoadError
 from player.core.schedule import Entry, Schedule
@@ -132,6 +140,8 @@ class Player:
         self.interrupt_basis = 0.0  # the wall time next_interrupt was looked up from
         self.previous_good: tuple[Playlist, int | None] | None = None
         self.warned: set[str] = set()
+        self.card: Any = None  # the identification card of a remote `identify` command
+        self.forced_screen: tuple[bool, bool] | None = None  # (on, the schedule's off then)
         self.use_playlist(playlist, release)
         self.post_display()
 
@@ -223,6 +233,26 @@ class Player:
                 self.stop("configuration change needs a restart", restart=True)
         elif isinstance(message, StopRequested):
             self.stop(message.reason, message.restart)
+        elif isinstance(message, CaptureScreen | ShowIdentification | ForceScreen):
+            self.handle_remote(message)
+
+    def handle_remote(self, message: CaptureScreen | ShowIdentification | ForceScreen) -> None:
+        """A remote command from the hub (player.remote) that needs the screen."""
+        if isinstance(message, CaptureScreen):
+            reply: Any = message.reply
+            try:
+                reply.set_result(self.screenshot_jpeg(message.width))
+            except Exception as exc:  # a screen gone away: the command fails, the loop goes on
+                reply.set_exception(exc)
+        elif isinstance(message, ShowIdentification):
+            from player.render.identify import IdentificationCard
+
+            self.card = IdentificationCard(message.lines, self.layout, self.display.logical_size,
+                                           self.mono() + message.seconds)
+            self.redraw = True
+        else:
+            self.forced_screen = (message.on, bool(self.screen_off_by_schedule(self.wall())))
+            self.redraw = True
 
     def stop(self, reason: str, restart: bool = False) -> None:
         self.stop_reason, self.restart = reason, restart
@@ -555,12 +585,18 @@ class Player:
                 self.ticker.draw(canvas, now)
             if self.clock:
                 self.clock.draw(canvas, wall)
+        if self.card is not None:
+            if now < self.card.until:
+                self.card.draw(canvas)
+            else:
+                self.card = None
 
     def only_ticker_moves(self, now: float, wall: float) -> bool:
         """True when the last full frame is still right everywhere but in the ticker band."""
         current = self.current
         if (self.ticker is None or self.fade is not None or self.screen_off or current is None
-                or not self.full_frame or current.entry.role == "emergency"):
+                or not self.full_frame or current.entry.role == "emergency"
+                or self.card is not None):
             return False
         change = current.slide.next_change(self.last_frame)
         if current.slide.animated and (change is None or change <= now):
@@ -591,7 +627,8 @@ class Player:
         if self.screen_off:
             # First: a screen that its own off command put to sleep may well vanish (HDMI
             # hot-plug); that is the schedule working, not a fault to report every night.
-            state = ("screen_off", "screen off by schedule")
+            state = ("screen_off", "screen off by schedule" if self.forced_screen is None
+                     else "screen off by a remote command")
         elif not self.display.available:
             state = ("display_unavailable", self.display.away or "")
         else:
@@ -629,18 +666,22 @@ class Player:
         self.post_display()
 
     def take_screenshot(self) -> None:
+        self.board.screenshot(*self.screenshot_jpeg(self.screenshot_width))
+
+    def screenshot_jpeg(self, max_width: int) -> tuple[bytes, int, int]:
+        """The screen as it is now, as a JPEG at most `max_width` wide, and its size."""
         from io import BytesIO
 
         from PIL import Image
 
         screen = self.display.screen
-        width = min(self.screenshot_width, screen.get_width())
+        width = min(max_width, screen.get_width())
         height = max(1, round(screen.get_height() * width / screen.get_width()))
         small = pygame.transform.smoothscale(screen, (width, height))
         buffer = BytesIO()
         Image.frombytes("RGB", (width, height), pygame.image.tobytes(small, "RGB")).save(
             buffer, "JPEG", quality=70)
-        self.board.screenshot(buffer.getvalue(), width, height)
+        return buffer.getvalue(), width, height
 
     def next_wake(self, now: float, wall: float) -> float:
         """Seconds until something will change on screen (or a poll is due)."""
@@ -658,6 +699,8 @@ class Player:
                 waits.append(change - now)
         if self.clock is not None:
             waits.append(ClockBadge.next_change(wall))
+        if self.card is not None:
+            waits.append(self.card.until - now)
         if self.next_interrupt is not None and not self.screen_off and self.next_interrupt[0] > wall:
             # Only a time still ahead: one that is due but cannot fire (an emergency is up)
             # must not turn the wait into a busy loop.
@@ -705,12 +748,20 @@ class Player:
             self.notifier.watchdog()  # only from here: a hung loop stops the pings
             self.last_watchdog = now
 
+    def screen_off_by_schedule(self, wall: float) -> bool:
+        return bool(self.power is not None and self.power.screen_off(datetime.fromtimestamp(wall)))
+
     def apply_power(self, wall: float) -> None:
         """Screen-off hours: the picture goes black and the sound stops; back on, the loop
         starts again from the schedule."""
         # An emergency message shows even in the off hours.
-        off = (self.power is not None and self.emergency is None
-               and self.power.screen_off(datetime.fromtimestamp(wall)))
+        scheduled = self.screen_off_by_schedule(wall)
+        off = self.emergency is None and scheduled
+        if self.forced_screen is not None:
+            if self.forced_screen[1] != scheduled:  # the schedule moved on: it rules again
+                self.forced_screen = None
+            else:
+                off = self.emergency is None and not self.forced_screen[0]
         if self.power is not None:
             self.power.apply(off)  # runs a command only on a change (and once at start)
         if off == self.screen_off:

@@ -77,6 +77,9 @@ class SyncWorker(threading.Thread):
         self.retry = retry  # seconds: first and longest wait before setting up again
         self.waiting = ""  # why the worker could not set up, while it waits ("" = fine)
         self._failed_starts = 0
+        self._passes = threading.Condition()  # for sync_now (a remote command)
+        self.passes_started = self.passes_done = 0
+        self.last_result: PassResult | None = None
 
     def stop(self) -> None:
         """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
@@ -91,6 +94,18 @@ class SyncWorker(threading.Thread):
         if full:
             self._full_requested.set()
         self._wake.set()
+
+    def sync_now(self, timeout: float) -> PassResult | None:
+        """Ask for a full pass now and wait for one that started after this call (a pass
+        already under way, a held long poll, ends first); None when none ended in time."""
+        with self._passes:
+            wanted = self.passes_started + 1
+        self.wake(full=True)
+        with self._passes:
+            if not self._passes.wait_for(lambda: self.passes_done >= wanted
+                                         or self._stopped.is_set(), timeout):
+                return None
+            return self.last_result if self.passes_done >= wanted else None
 
     def run(self) -> None:
         while not self._stopped.is_set():
@@ -148,6 +163,9 @@ class SyncWorker(threading.Thread):
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
+                if full:
+                    with self._passes:
+                        self.passes_started += 1
                 try:
                     result = syncer.run_once(local_only=not full)
                 except Exception as exc:  # never let one odd answer end syncing for good
@@ -155,6 +173,10 @@ class SyncWorker(threading.Thread):
                     self._report_unexpected(exc)
                     result = PassResult("failed", error=str(exc))
                 self._post(syncer)
+                if full:
+                    with self._passes:
+                        self.passes_done, self.last_result = self.passes_done + 1, result
+                        self._passes.notify_all()
                 if full:
                     failures = failures + 1 if result.result == "failed" else 0
                     next_poll = time.monotonic() + self._delay(result, failures)

@@ -23,6 +23,7 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(admin.router)
     __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
     media.install(app)  # the media library, its jobs and previews (docs/hub-media.md)
+    app.include_router(__import__("player.hub.web.remote", fromlist=["router"]).router)
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]

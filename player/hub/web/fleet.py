@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from player.hub import pages, triage
+from player.hub.web import remote
 from player.hub.web.security import FleetReader, html, page_context, people
 
 router = APIRouter()
@@ -40,7 +41,8 @@ def cluster_page(cluster_id: str, request: Request,
     if detail is None:
         return _not_found(request, "no such cluster", "no_cluster")
     text = pages.render_cluster(detail, pages.pick_lang(request.query_params), hub.clock(),
-                                hub.settings.alerts, range_key, **page_context(request))
+                                hub.settings.alerts, range_key, **page_context(request),
+                                remote=remote.panel_context(request, cluster_id))
     return html(text)
 
 

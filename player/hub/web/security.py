@@ -29,6 +29,7 @@ LOGIN_COOKIE = "hub_login_csrf"  # before login there is no session: a double-su
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                               "script-src 'self'; connect-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY", "Cache-Control": "no-store",
