@@ -25,19 +25,22 @@ limits:
   history_days: 400             # older reports are deleted
   max_connections: 4000         # more open connections at once get 503
   keep_alive_seconds: 30
+foresight:                      # forecasts (docs/hub-foresight.md)
+  horizon_days: 14              # warn on the fleet page when a failure is predicted this soon
 ```
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from player.core.fields import Fields
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import parse_bytes
 from player.core.yamlfile import read_yaml
+from player.hub import forecast
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 KEY_PATTERN = re.compile(r"^ed25519:[A-Za-z0-9+/]{43}=$")
@@ -111,6 +114,7 @@ class HubConfig:
     limits: Limits = field(default_factory=Limits)
     public_fleet: bool = False  # the fleet pages without a login
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    foresight: forecast.Settings = field(default_factory=forecast.Settings)
 
     def database_path(self, root: Path) -> Path:
         """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
@@ -134,7 +138,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
     top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
-                    "public_fleet", "accounts"))
+                    "public_fleet", "accounts", "foresight"))
     database = top.string("database")
     config = HubConfig(
         source=file,
@@ -147,6 +151,8 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         public_fleet=top.boolean("public_fleet", False),
         accounts=_accounts(top.sub("accounts")),
     )
+    config = replace(config, foresight=forecast.settings_from_fields(
+        top.sub("foresight"), config.alerts.max_temperature))
     if isinstance(config.database, str) and not config.database.startswith(
             ("postgresql://", "postgres://", "sqlite://")):
         top.error("database", "expected a file path (SQLite) or postgresql://USER@HOST/DB")

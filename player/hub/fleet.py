@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from player.hub.config import ClusterEntry, HubConfig
+from player.hub.foresight import ForesightView
 from player.hub.ingest import HeartbeatStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class ClusterStatus:
     screenshot_time: float | None = None
     events: tuple[EventLine, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    forecasts: tuple = ()  # forecast.Forecast within the horizon (player/hub/foresight.py)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -166,6 +168,7 @@ class FleetView:
         self.store = store
         self.published = published
         self.clock = clock
+        self.foresight = ForesightView(store.engine, config.foresight, clock)
 
     def fleet(self) -> Fleet:
         latest = self.published.get()
@@ -223,7 +226,7 @@ class FleetView:
             id=cid, name=entry.label, channel=channel, state=self._state(last_seen),
             last_seen=last_seen, latest_release=latest.get(channel),
             screenshot_time=shot[0]["time"] if shot else None,
-            events=self._events(cid), **values)
+            events=self._events(cid), forecasts=self.foresight.warnings(cid), **values)
         return _with_alerts(status, self.config)
 
     def _state(self, last_seen: float | None) -> str:

@@ -24,6 +24,8 @@ from markupsafe import Markup
 from player.hub import triage
 from player.hub.config import AlertLimits
 from player.hub.fleet import ClusterDetail, ClusterStatus, EventLine, Fleet, PlayCount
+from player.hub.foresight_text import TEXT as FORESIGHT_TEXT
+from player.hub.foresight_text import forecast_values
 
 LANGS = ("vi", "en")
 HERE = Path(__file__).resolve().parent
@@ -171,6 +173,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_users": "The hub has no accounts yet. Make the first admin on the hub's machine:",
     },
 }
+for _lang, _words in FORESIGHT_TEXT.items():  # forecasts, availability, maintenance
+    TEXT[_lang].update(_words)
 
 
 def pick_lang(query: Any) -> str:
@@ -299,6 +303,8 @@ class Page:
             values["release"] = self.t["none"]
         elif problem.code == "clock":
             values = {"delta": self.span(values["seconds"])}
+        elif problem.code.startswith("forecast_"):
+            values = forecast_values(self, values)
         text = self.text("problem_" + problem.code, **values)
         if problem.code == "display" and problem.level != triage.DARK:
             text += " " + self.t["display_off_note"]
