@@ -7,7 +7,8 @@ Every minute of a local day is judged at its middle (``:30``), in this order:
    heartbeat; the last one known holds through a gap), or a heartbeat says ``screen_off``;
 2. **shown**: a proof-of-play record covers it;
 3. otherwise dark. While heartbeats come (the last one is vouched for until the next, when that
-   comes within ``MAX_GAP``, else for one heartbeat interval): **display** when it says the
+   comes within ``MAX_GAP`` (or 2.5 median heartbeat intervals, when longer), else for one
+   median interval): **display** when it says the
    display is disconnected or unavailable, else **no_content** (the player runs, nothing plays).
    In a gap without heartbeats, the cause is what ended the gap: a ``restarted`` event of
    severity ``warning`` (the machine booted under a running player: a power cut) or a new boot
@@ -105,9 +106,10 @@ class Timeline:
         self.play_starts = [m[0] for m in merged]
         self.play_ends = [m[1] for m in merged]
         self.restarts = sorted(restarts, key=lambda r: r.time)
-        spacings = [b - a for a, b in zip(self.times, self.times[1:], strict=False)
-                    if 0 < b - a <= MAX_GAP]
+        spacings = [b - a for a, b in zip(self.times, self.times[1:], strict=False) if b > a]
         self.interval = statistics.median(spacings) if spacings else MINUTE
+        # a box reporting every 10 minutes (health.interval) is not in a gap between reports
+        self.max_gap = max(MAX_GAP, 2.5 * self.interval)
         self._windows: dict[str | None, tuple] = {}
 
     def _playing(self, t: float) -> bool:
@@ -130,7 +132,7 @@ class Timeline:
         if _off(datetime.fromtimestamp(t, local).time(), self._schedule(prev, next_)):
             return "off"
         vouched = (next_.time - prev.time if next_ is not None
-                   and next_.time - prev.time <= MAX_GAP else self.interval)
+                   and next_.time - prev.time <= self.max_gap else self.interval)
         if t < prev.time + vouched and prev.screen == "screen_off":
             return "off"
         if self._playing(t):

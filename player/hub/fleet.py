@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from player.hub.config import ClusterEntry, HubConfig
-from player.hub.foresight import ForesightView
+from player.hub.foresight import ClusterForesight, ForesightView
 from player.hub.ingest import HeartbeatStore
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class ClusterDetail:
     history: tuple[tuple[float, float | None, float | None, float | None, float | None], ...]
     plays_day: tuple[PlayCount, ...]
     plays_period: tuple[PlayCount, ...]
+    foresight: ClusterForesight | None = None  # forecasts, their history, maintenance visits
 
     def to_json(self) -> dict:
         return {"cluster": self.status.to_json(), "days": self.days,
@@ -185,7 +186,7 @@ class FleetView:
         since = now - days * 86400
         return ClusterDetail(status, days, self._history(cluster_id, since, now),
                              self._plays(cluster_id, now - 86400),
-                             self._plays(cluster_id, since))
+                             self._plays(cluster_id, since), self.foresight.cluster(cluster_id))
 
     def screenshot(self, cluster_id: str) -> tuple[bytes, float] | None:
         rows = self.store.query("SELECT jpeg, time FROM screenshots WHERE cluster=?",

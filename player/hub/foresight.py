@@ -50,6 +50,7 @@ class ClusterForesight:
     history: History
     visits: tuple[Visit, ...]
     now: float
+    horizon_days: float = Settings.horizon_days
 
 
 class ForesightView:
@@ -80,7 +81,7 @@ class ForesightView:
         except sa.exc.SQLAlchemyError as exc:  # a page without forecasts beats no page
             log.warning("cluster %s: forecasts unavailable: %s", cluster, exc)
             empty = History((), (), (), (), (), None, (), 0)
-            result = ClusterForesight((), empty, (), now)
+            result = ClusterForesight((), empty, (), now, self.settings.horizon_days)
         with self._lock:
             self._cache[cluster] = (now, result)
         return result
@@ -112,7 +113,7 @@ class ForesightView:
             forecast.heat(after("heat", history.cpu), now, s),
             forecast.condensation(after("condensation", history.margin), now, s),
         )
-        return ClusterForesight(forecasts, history, visits, now)
+        return ClusterForesight(forecasts, history, visits, now, s.horizon_days)
 
     def history(self, cluster: str, now: float) -> History:
         s = self.settings

@@ -15,12 +15,14 @@ from player.hub.web.security import install_handlers
 def install(app: FastAPI, people: People) -> None:
     """Mount the people's routers and their error handlers on ``app``."""
     from player.hub.web import admin, auth, fleet
+    from player.hub.web import foresight as foresight_pages
 
     app.state.people = people
     install_handlers(app)
     app.include_router(auth.router)
     app.include_router(fleet.router)
     app.include_router(admin.router)
+    app.include_router(foresight_pages.router)  # maintenance log, availability reports
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]
