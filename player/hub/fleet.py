@@ -73,6 +73,7 @@ class ClusterStatus:
         data = asdict(self)
         data["events"] = [asdict(e) for e in self.events]
         data["alerts"] = [asdict(a) for a in self.alerts]
+        data["forecasts"] = [asdict(f) for f in self.forecasts]
         return data
 
 
