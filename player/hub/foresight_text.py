@@ -10,8 +10,8 @@ TEXT: dict[str, dict[str, str]] = {
     "vi": {
         "problem_forecast_disk_full": "Ổ đĩa sẽ đầy {due} (mỗi ngày mất {per_day})",
         "do_forecast_disk_full": "dọn bộ nhớ hoặc mang thẻ nhớ lớn hơn trong chuyến đi tới",
-        "problem_forecast_wear": "Bộ nhớ (thẻ eMMC/ổ đĩa) sắp hết tuổi thọ: khoảng {months} "
-                                 "tháng nữa (đã dùng {used}%)",
+        "problem_forecast_wear": "Bộ nhớ (thẻ eMMC/ổ đĩa) sắp hết tuổi thọ: còn khoảng "
+                                 "{left} (đã dùng {used}%)",
         "do_forecast_wear": "mang thẻ nhớ thay thế trong chuyến đi tới",
         "problem_forecast_fan": "Quạt sắp dừng trong khi bo mạch nóng lên {due} "
                                 "({rpm} vòng/phút, {celsius} °C)",
@@ -26,6 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
                                          "(ngưỡng {limit} °C)",
         "do_forecast_condensation": "mở quạt / kiểm tra gioăng tủ",
         "due_now": "ngay bây giờ", "due_days": "sau khoảng {n} ngày",
+        "left_months": "{n} tháng", "left_days": "{n} ngày",
         "foresight": "Dự báo hỏng hóc", "insufficient": "chưa đủ dữ liệu ({have}/{need})",
         "forecast_ok": "không thấy nguy cơ", "forecast_line": "đường dự báo",
         "kind_disk_full": "Ổ đĩa đầy", "kind_wear": "Tuổi thọ bộ nhớ", "kind_fan": "Quạt",
@@ -58,8 +59,8 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "problem_forecast_disk_full": "Disk full {due} (losing {per_day} a day)",
         "do_forecast_disk_full": "free space or bring a larger memory card on the next trip",
-        "problem_forecast_wear": "Storage (eMMC/disk) near the end of its life: about {months} "
-                                 "months left ({used}% used)",
+        "problem_forecast_wear": "Storage (eMMC/disk) near the end of its life: about {left} "
+                                 "left ({used}% used)",
         "do_forecast_wear": "bring a replacement memory card on the next trip",
         "problem_forecast_fan": "Fan stopping while the board heats up {due} ({rpm} rpm, "
                                 "{celsius} °C)",
@@ -74,6 +75,7 @@ TEXT: dict[str, dict[str, str]] = {
                                          "point (limit {limit} °C)",
         "do_forecast_condensation": "run the fan / check the cabinet door seals",
         "due_now": "now", "due_days": "in about {n} days",
+        "left_months": "{n} months", "left_days": "{n} days",
         "foresight": "Failure forecasts", "insufficient": "not enough data yet ({have}/{need})",
         "forecast_ok": "no risk seen", "forecast_line": "forecast line",
         "kind_disk_full": "Disk full", "kind_wear": "Storage life", "kind_fan": "Fan",
@@ -115,6 +117,11 @@ def forecast_values(page: Any, values: dict) -> dict:
         out["due"] = page.t["due_now"]
     else:
         out["due"] = page.t["due_days"].format(n=int(math.ceil(days)))
+    months = values.get("months")
+    if isinstance(months, (int, float)) and months >= 2:
+        out["left"] = page.t["left_months"].format(n=page.number(months, 0))
+    else:
+        out["left"] = page.t["left_days"].format(n=int(math.ceil((days or 0.0))))
     for key in ("months", "margin", "limit", "celsius", "before"):
         value = values.get(key)
         out[key] = page.number(value) if isinstance(value, (int, float)) else "–"
