@@ -144,6 +144,14 @@ def _days_until(due: float, now: float) -> float:
     return max(0.0, (due - now) / DAY)
 
 
+def _believable(due: float | None, now: float, points: Points) -> float | None:
+    """A date further ahead than four times the history the line was drawn through is noise
+    on a flat series, not a forecast: none."""
+    if due is None or due - now > 4 * max(_span(points), DAY):
+        return None
+    return due
+
+
 # -- the forecasts -----------------------------------------------------------------------------
 
 def disk_full(free: Points, now: float, s: Settings = Settings()) -> Forecast:
@@ -156,7 +164,7 @@ def disk_full(free: Points, now: float, s: Settings = Settings()) -> Forecast:
     line = fit(recent)
     if line is None:
         return _too_few("disk_full", len(recent), 24)
-    due = line.reaches(0.0) if line.slope < 0 else None
+    due = _believable(line.reaches(0.0) if line.slope < 0 else None, now, recent)
     if due is not None:
         due = max(due, now)
         line = Line(line.slope, line.t0, line.at_t0, line.start, due)
@@ -217,7 +225,7 @@ def fan(rpm: Points, celsius: Points, now: float, s: Settings = Settings()) -> F
     values = {"rpm": last, "per_day": heat.slope * DAY, "celsius": temps[-1][1]}
     if last <= 0 and (warming or hot_now):
         return Forecast("fan", WARN, now, line, {**values, "days": 0.0}, len(speeds))
-    due = line.reaches(0.0) if line.slope < 0 and warming else None
+    due = _believable(line.reaches(0.0) if line.slope < 0 and warming else None, now, speeds)
     if due is None:
         return Forecast("fan", OK, None, line, values, len(speeds))
     due = max(due, now)
@@ -271,7 +279,9 @@ def heat(celsius: Points, now: float, s: Settings = Settings()) -> Forecast:
               "per_week": None if line is None else line.slope * 7 * DAY}
     if line is None or not rising or line.slope <= 0:
         return Forecast("heat", OK, None, line, values, len(daily))
-    due = max(line.reaches(s.max_temperature) or now, now)
+    due = _believable(max(line.reaches(s.max_temperature) or now, now), now, daily)
+    if due is None:
+        return Forecast("heat", OK, None, line, values, len(daily))
     line = Line(line.slope, line.t0, line.at_t0, line.start, due)
     return Forecast("heat", WARN, due, line, {**values, "days": _days_until(due, now)},
                     len(daily))
@@ -298,7 +308,9 @@ def condensation(margin: Points, now: float, s: Settings = Settings()) -> Foreca
     line = fit(daily)
     if line is None or line.slope >= 0:
         return Forecast("condensation", OK, None, line, values, len(daily))
-    due = max(line.reaches(0.0) or now, now)
+    due = _believable(max(line.reaches(0.0) or now, now), now, daily)
+    if due is None:
+        return Forecast("condensation", OK, None, line, values, len(daily))
     line = Line(line.slope, line.t0, line.at_t0, line.start, due)
     return Forecast("condensation", WARN, due, line, {**values, "days": _days_until(due, now)},
                     len(daily))
