@@ -225,7 +225,7 @@ class AvailabilityView:
             e.cluster == cluster, e.event == "restarted", e.time >= start - 86400,
             e.time < end + 86400)
         with self.engine.connect() as db:
-            rows = db.execute(before).all() + db.execute(during).all()
+            rows = [*db.execute(before).all(), *db.execute(during).all()]
             intervals = [(float(a), float(b)) for a, b in db.execute(shown).all()
                          if a is not None and b is not None]
             found = [Restart(float(t), s or "") for t, s in db.execute(restarts).all()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,9 @@ def buckets(points: Points, width: float, how: str = "median") -> list[tuple[flo
     groups: dict[int, list[float]] = {}
     for t, v in points:
         groups.setdefault(int(t // width), []).append(v)
-    pick = {"median": statistics.median, "min": min, "max": max}[how]
+    picks: dict[str, Callable[[list[float]], float]] = {
+        "median": statistics.median, "min": min, "max": max}
+    pick = picks[how]
     return [((key + 0.5) * width, pick(values)) for key, values in sorted(groups.items())]
 
 

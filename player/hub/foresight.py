@@ -56,10 +56,10 @@ class ClusterForesight:
 class ForesightView:
     """Forecasts per cluster, computed from the store's engine and cached a few minutes."""
 
-    def __init__(self, engine: sa.Engine, settings: Settings = Settings(),
+    def __init__(self, engine: sa.Engine, settings: Settings | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
-        self.settings = settings
+        self.settings = settings or Settings()
         self.clock = clock
         self.log = MaintenanceLog(engine, clock)
         self._cache: dict[str, tuple[float, ClusterForesight]] = {}

@@ -66,7 +66,7 @@ def _card(f: Forecast, found: ClusterForesight, page: Page, horizon: float) -> F
 def _plot(f: Forecast, found: ClusterForesight, page: Page) -> Plot | None:
     h: History = found.history
     now = found.now
-    series: dict[str, tuple[list[tuple[float, float | None]], float, str, float | None, float]] = {
+    series: dict[str, tuple[list[Any], float, str, float | None, float]] = {
         "disk_full": ([(t, v / 1e9) for t, v in h.disk_free], 1e-9, "GB", 0.0, 7),
         "wear": (list(h.wear), 1.0, "%", 100.0, 120),
         "fan": (list(h.fan), 1.0, "rpm", None, 14),

@@ -56,6 +56,11 @@ def _family(readings: dict, name: str) -> list[float]:
     return found
 
 
+def _mapping(body: dict, key: str) -> dict:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -66,9 +71,7 @@ def history_row(cluster: str, report_id: str, time: float, received: float, cloc
                 boot_id: str, body: dict) -> dict:
     """The `health_history` row of one heartbeat: a reading the box lacks (or sent as garbage)
     is NULL, never an error (the device's word is not trusted)."""
-    readings = body.get("readings") if isinstance(body.get("readings"), dict) else {}
-    summary = body.get("summary") if isinstance(body.get("summary"), dict) else {}
-    player = body.get("player") if isinstance(body.get("player"), dict) else {}
+    readings, summary, player = (_mapping(body, key) for key in ("readings", "summary", "player"))
     fans = _family(readings, "signage_fan_rpm")
     wear = (_family(readings, "signage_emmc_life_used_percent")
             + _family(readings, "signage_disk_used_percent"))

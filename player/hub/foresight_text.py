@@ -121,7 +121,7 @@ def forecast_values(page: Any, values: dict) -> dict:
     if isinstance(months, (int, float)) and months >= 2:
         out["left"] = page.t["left_months"].format(n=page.number(months, 0))
     else:
-        out["left"] = page.t["left_days"].format(n=int(math.ceil((days or 0.0))))
+        out["left"] = page.t["left_days"].format(n=int(math.ceil(days or 0.0)))
     for key in ("months", "margin", "limit", "celsius", "before"):
         value = values.get(key)
         out[key] = page.number(value) if isinstance(value, (int, float)) else "–"

@@ -533,15 +533,15 @@ def render_cluster(detail: ClusterDetail, lang: str, now: float,
     rows = detail.history
     from player.hub.foresight_page import cluster_section, visit_times
 
-    visits = {"markers": visit_times(detail.foresight), "marker_label": page.t["visit_marker"]}
+    markers, label = visit_times(detail.foresight), page.t["visit_marker"]
     plots = [
         ("temperature", plot([(r[0], r[1]) for r in rows], start, now, "°C", page,
-                             limits.max_temperature, **visits)),
+                             limits.max_temperature, markers=markers, marker_label=label)),
         ("humidity", plot([(r[0], r[2]) for r in rows], start, now, "%", page,
-                          limits.max_humidity, (0, 100), **visits)),
+                          limits.max_humidity, (0, 100), markers=markers, marker_label=label)),
         ("disk_free_gb", plot([(r[0], None if r[3] is None else r[3] / 1e9) for r in rows],
                               start, now, "GB", page, limits.min_disk_free / 1e9, (0, None),
-                              **visits)),
+                              markers=markers, marker_label=label)),
     ]
     return render("cluster.html", page, card=ClusterCard(c, triage.assess(c, limits)),
                   foresight=cluster_section(detail.foresight, page, context.get("user")),

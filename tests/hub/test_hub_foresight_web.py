@@ -56,7 +56,7 @@ def test_the_cluster_page_draws_each_forecast_with_its_line(web):
     fine = client.get(f"/clusters/{FINE}").text.split('id="foresight"', 1)[1]
     assert 'class="forecast"' not in fine.split("</section>", 1)[0]
     assert "không thấy nguy cơ" in fine
-    data = client.get(f"/api/v1/fleet").json()
+    data = client.get("/api/v1/fleet").json()
     failing = next(c for c in data["clusters"] if c["id"] == FAILING)
     assert {f["kind"] for f in failing["forecasts"]} >= {"disk_full", "fan", "condensation"}
 

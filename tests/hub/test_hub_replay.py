@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import player.health.reports
 from player.core.config import Config, HealthConfig, SensorConfig
 from player.health.board import StatusBoard
-from player.health.climate import dew_point
 from player.health.forewarn import Forewarnings
 from player.health.readings import Sampler
 from player.health.storage import SmartReader

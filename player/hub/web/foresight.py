@@ -87,14 +87,13 @@ async def record_visit(cluster_id: str, request: Request, session: EditorSession
         return _not_found(request)
     hub = _hub(request)
     form = await request.form()
-    fields = {"date": str(form.get("date") or ""), "found": str(form.get("found") or ""),
-              "note": str(form.get("note") or ""),
-              "replaced": tuple(str(v) for v in form.getlist("replaced"))}
+    day, found, note = (str(form.get(key) or "") for key in ("date", "found", "note"))
+    replaced = [str(v) for v in form.getlist("replaced")]
+    fields = {"date": day, "found": found, "note": note, "replaced": tuple(replaced)}
     today = datetime.fromtimestamp(hub.clock(), pages.LOCAL).date()
     try:
-        visited, found, parts, note = check_visit(fields["date"], fields["found"],
-                                                  list(fields["replaced"]), fields["note"],
-                                                  today, pages.LOCAL)
+        visited, found, parts, note = check_visit(day, found, replaced, note, today,
+                                                  pages.LOCAL)
     except VisitError as exc:
         lang = pages.pick_lang(request.query_params)
         message = pages.TEXT[lang][f"visit_bad_{exc}"]
@@ -103,7 +102,7 @@ async def record_visit(cluster_id: str, request: Request, session: EditorSession
         cluster_id, visited, found, parts, note, session.user.name)
     hub.view.foresight.forget(cluster_id)  # a replaced part restarts its forecasts now
     people(request).audit.record(session.user.name, "maintenance.add", cluster_id,
-                                 {"visit": visit_id, "date": fields["date"],
+                                 {"visit": visit_id, "date": day,
                                   "replaced": list(parts), "found": found[:200]},
                                  client_address(request))
     page = pages.Page(pages.pick_lang(request.query_params))
