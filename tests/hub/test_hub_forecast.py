@@ -169,3 +169,17 @@ def test_no_history_crashes_a_forecast(points):
                    forecast.restarts([t for t, _ in cleaned], NOW, 28)):
         assert result.state in (OK, WARN, INSUFFICIENT)
         assert result.due is None or math.isfinite(result.due)
+
+
+def test_hub_yaml_foresight_keys_have_defaults_and_errors_name_the_key(tmp_path):
+    from player.core.problems import LoadError
+    from player.hub.config import hub_config_from_data
+
+    config = hub_config_from_data({"alerts": {"max_temperature": 65}}, "hub.yaml", tmp_path)
+    assert config.foresight.horizon_days == 14 and config.foresight.max_temperature == 65
+    chosen = hub_config_from_data({"foresight": {"horizon_days": 7}}, "hub.yaml", tmp_path)
+    assert chosen.foresight.horizon_days == 7
+    with pytest.raises(LoadError) as bad:
+        hub_config_from_data({"foresight": {"horizon_days": 0, "horizon_dayz": 3}}, "hub.yaml",
+                             tmp_path)
+    assert "foresight.horizon_days" in str(bad.value) and "horizon_dayz" in str(bad.value)
