@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("screen", sa.Text), sa.Column("display", sa.Integer),
         sa.Column("off_hours", sa.Text))
     op.create_index("health_history_cluster_time", "health_history", ["cluster", "time"])
-    op.create_index("health_history_received", "health_history", ["received"])
     op.create_table(
         "maintenance_visits",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
