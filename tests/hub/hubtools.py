@@ -110,3 +110,17 @@ def report(kind: str = "heartbeat", cluster: str = "bangioc-1", seq: int = 1,
 
 def batch(*reports: dict, cluster: str = "bangioc-1") -> dict:
     return {"format": 1, "cluster": cluster, "reports": list(reports)}
+
+
+def migrations_head() -> str:
+    """The newest revision of the hub's migrations (what `migrate` brings a database to)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from player.hub.database import MIGRATIONS
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

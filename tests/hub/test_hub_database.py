@@ -14,7 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from player.hub.config import hub_config_from_data
 from player.hub.database import current_revision, make_engine, migrate
 from player.hub.server import HubServer
-from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, Hub, batch, hub_config_data, report
+from tests.hub.hubtools import (
+    CLUSTER_TOKEN,
+    OTHER_TOKEN,
+    Hub,
+    batch,
+    hub_config_data,
+    migrations_head,
+    report,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Made by the hub before it used migrations (its own CREATE TABLEs, report ids unique across the
@@ -46,7 +54,7 @@ def test_a_hub_sqlite_from_before_migrations_is_converted_and_nothing_is_lost(tm
         status = {c.id: c for c in hub.server.view.fleet().clusters}
         assert status["bangioc-1"].temperature == 41.5 and status["bangioc-1"].last_seen
         assert hub.server.view.screenshot("bangioc-1")[0] == b"\xff\xd8legacy\xff\xd9"
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == migrations_head()
         # The new key: the id an old report of bangioc-1 used is stored again for another cluster.
         answer = hub.post(batch(report(cluster="cuakhau-2", id="legacy-hb-1"), cluster="cuakhau-2"),
                           token=OTHER_TOKEN)
@@ -102,7 +110,7 @@ def test_migrating_twice_is_harmless(tmp_path):
     try:
         migrate(engine)
         migrate(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == migrations_head()
     finally:
         engine.dispose()
 
@@ -111,7 +119,7 @@ def test_hub_migrate_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "player", "hub", "migrate", "--root",
                              str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    assert f"revision {migrations_head()}" in result.stdout
     assert (tmp_path / "hub.sqlite").exists()
 
 
