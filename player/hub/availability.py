@@ -36,6 +36,11 @@ from player.hub.foresight_schema import health_history
 from player.hub.schema import events, plays
 
 MAX_GAP = 300.0  # seconds between heartbeats beyond which the time between is a gap
+# a month is computed minute by minute from every heartbeat and play (about half a second for
+# a month of 60 s heartbeats): kept this long, the current month shortly, past months longer
+# (reports of a cluster back from weeks offline still fill them in)
+CACHE_CURRENT = 600.0
+CACHE_PAST = 6 * 3600.0
 MINUTE = 60.0
 CAUSES = ("offline", "display", "player_down", "power_cut", "no_content")
 
@@ -195,21 +200,29 @@ def month_days(year: int, month: int) -> list[date]:
 # -- the query layer ---------------------------------------------------------------------------
 
 class AvailabilityView:
-    """Months of availability from the hub's database (``local``: the centre's time zone)."""
+    """Months of availability from the hub's database (``local``: the centre's time zone),
+    kept for a while (``CACHE_CURRENT``, ``CACHE_PAST``); thread-safe enough for a cache."""
 
     def __init__(self, engine: sa.Engine, local: tzinfo,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self.local = local
         self.clock = clock
+        self._cache: dict[tuple[str, int, int], tuple[float, list[Day]]] = {}
 
     def month(self, cluster: str, year: int, month: int) -> list[Day]:
         days = month_days(year, month)
         start = datetime(year, month, 1, tzinfo=self.local).timestamp()
         end = datetime.combine(days[-1] + timedelta(days=1), clock_time(), self.local).timestamp()
-        timeline = self.timeline(cluster, start, end)
         now = self.clock()
-        return [day_minutes(timeline, d, self.local, now) for d in days]
+        cached = self._cache.get((cluster, year, month))
+        keep = CACHE_PAST if end < now else CACHE_CURRENT
+        if cached is not None and 0 <= now - cached[0] < keep:
+            return cached[1]
+        timeline = self.timeline(cluster, start, end)
+        result = [day_minutes(timeline, d, self.local, now) for d in days]
+        self._cache[(cluster, year, month)] = (now, result)
+        return result
 
     def timeline(self, cluster: str, start: float, end: float) -> Timeline:
         h = health_history.c

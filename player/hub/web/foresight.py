@@ -39,6 +39,16 @@ def _hub(request: Request):  # the application's Hub (player/hub/app.py)
     return request.app.state.hub
 
 
+def _availability(request: Request) -> AvailabilityView:
+    """One view per application: it keeps computed months for a while."""
+    state = request.app.state
+    if getattr(state, "availability", None) is None:
+        hub = _hub(request)
+        state.availability = AvailabilityView(hub.store.engine, pages.LOCAL, hub.clock)
+    view: AvailabilityView = state.availability
+    return view
+
+
 def _cluster_name(request: Request, cluster_id: str) -> str | None:
     entry = _hub(request).config.clusters.get(cluster_id)
     return None if entry is None else entry.label
@@ -154,8 +164,7 @@ def cluster_availability(cluster_id: str, request: Request, _: FleetReader) -> R
         return _not_found(request)
     hub = _hub(request)
     year, month = pick_month(request.query_params, hub.clock())
-    days = AvailabilityView(hub.store.engine, pages.LOCAL, hub.clock).month(cluster_id, year,
-                                                                            month)
+    days = _availability(request).month(cluster_id, year, month)
     rows = [(d.day.strftime("%d/%m"), d) for d in days]
     return _report(request, name, rows, days, f"/clusters/{cluster_id}/availability", year,
                    month)
@@ -165,7 +174,7 @@ def cluster_availability(cluster_id: str, request: Request, _: FleetReader) -> R
 def district_availability(request: Request, _: FleetReader) -> Response:
     hub = _hub(request)
     year, month = pick_month(request.query_params, hub.clock())
-    view = AvailabilityView(hub.store.engine, pages.LOCAL, hub.clock)
+    view = _availability(request)
     first = month_days(year, month)[0]
     rows = []
     for entry in sorted(hub.config.clusters.values(), key=lambda e: e.label.lower()):
