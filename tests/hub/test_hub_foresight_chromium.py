@@ -91,6 +91,18 @@ def test_forecast_pages_in_chromium(served, shots, tmp_path):
         assert no_sideways_scroll(driver)  # the table fits the A4 width
         save(driver, shots / "hub-availability-a4-en.png")
 
+        resize(driver, 1366, 900)
+        driver.get(server.url + f"/availability?month={month}")
+        wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "svg.bars")))
+        assert "Toàn huyện" in driver.find_element(By.CSS_SELECTOR, "section.report h2").text
+        assert len(driver.find_elements(By.CSS_SELECTOR, "table.availability tbody tr")) == 3
+        save(driver, shots / "hub-availability-district-desktop-vi.png")
+
+        resize(driver, 390, 844)
+        driver.get(server.url + f"/availability?month={month}")
+        wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "svg.bars")))
+        assert no_sideways_scroll(driver)  # the wide table scrolls inside its own box
+        save(driver, shots / "hub-availability-district-phone-vi.png", full=True)
         resize(driver, 390, 844)
         driver.get(server.url + f"/clusters/{FAILING}/maintenance")
         found = wait.until(expected_conditions.presence_of_element_located((By.NAME, "found")))
