@@ -321,6 +321,9 @@ class HealthWorker(threading.Thread):
     def _player(self) -> dict:
         player = self.board.snapshot()
         player["process_uptime"] = process_uptime()
+        # the schedule itself, so a receiver can tell off-hours from dark hours in a gap
+        player["off_hours"] = [f"{start:%H:%M}-{end:%H:%M}"
+                               for start, end in self.config.power.off_hours]
         if not player["last_sync"]:
             player["last_sync"] = self._sync_summary()
         return player

@@ -27,19 +27,22 @@ limits:
   history_days: 400             # older reports are deleted
   max_connections: 4000         # more open connections at once get 503
   keep_alive_seconds: 30
+foresight:                      # forecasts (docs/hub-foresight.md)
+  horizon_days: 14              # warn on the fleet page when a failure is predicted this soon
 ```
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from player.core.fields import Fields
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import parse_bytes
 from player.core.yamlfile import read_yaml
+from player.hub import forecast
 from player.hub.media_settings import MediaSettings, read_media_settings
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
@@ -123,6 +126,7 @@ class HubConfig:
     accounts: AccountSettings = field(default_factory=AccountSettings)
     programmes: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     media: MediaSettings = field(default_factory=MediaSettings)  # docs/hub-media.md
+    foresight: forecast.Settings = field(default_factory=forecast.Settings)
 
     def database_path(self, root: Path) -> Path:
         """The SQLite file (meaningless when `database` is a PostgreSQL URL)."""
@@ -146,7 +150,7 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
     problems = ProblemList(file)
     top = Fields(data, "", problems, 1)
     top.check_keys(("database", "upload_token", "channels", "clusters", "alerts", "limits",
-                    "public_fleet", "accounts", "programmes", "media"))
+                    "public_fleet", "accounts", "programmes", "media", "foresight"))
     database = top.string("database")
     config = HubConfig(
         source=file,
@@ -161,6 +165,8 @@ def hub_config_from_data(data: object, file: str, base: Path) -> HubConfig:
         programmes=_programmes(top.sub("programmes")),
         media=read_media_settings(top.sub("media")),
     )
+    config = replace(config, foresight=forecast.settings_from_fields(
+        top.sub("foresight"), config.alerts.max_temperature))
     if isinstance(config.database, str) and not config.database.startswith(
             ("postgresql://", "postgres://", "sqlite://")):
         top.error("database", "expected a file path (SQLite) or postgresql://USER@HOST/DB")

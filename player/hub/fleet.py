@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from player.hub.config import ClusterEntry, HubConfig
+from player.hub.foresight import ClusterForesight, ForesightView
 from player.hub.ingest import HeartbeatStore
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,13 @@ class ClusterStatus:
     screenshot_time: float | None = None
     events: tuple[EventLine, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    forecasts: tuple = ()  # forecast.Forecast within the horizon (player/hub/foresight.py)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["events"] = [asdict(e) for e in self.events]
         data["alerts"] = [asdict(a) for a in self.alerts]
+        data["forecasts"] = [asdict(f) for f in self.forecasts]
         return data
 
 
@@ -110,6 +113,7 @@ class ClusterDetail:
     history: tuple[tuple[float, float | None, float | None, float | None, float | None], ...]
     plays_day: tuple[PlayCount, ...]
     plays_period: tuple[PlayCount, ...]
+    foresight: ClusterForesight | None = None  # forecasts, their history, maintenance visits
 
     def to_json(self) -> dict:
         return {"cluster": self.status.to_json(), "days": self.days,
@@ -166,6 +170,7 @@ class FleetView:
         self.store = store
         self.published = published
         self.clock = clock
+        self.foresight = ForesightView(store.engine, config.foresight, clock)
 
     def fleet(self) -> Fleet:
         latest = self.published.get()
@@ -182,7 +187,7 @@ class FleetView:
         since = now - days * 86400
         return ClusterDetail(status, days, self._history(cluster_id, since, now),
                              self._plays(cluster_id, now - 86400),
-                             self._plays(cluster_id, since))
+                             self._plays(cluster_id, since), self.foresight.cluster(cluster_id))
 
     def screenshot(self, cluster_id: str) -> tuple[bytes, float] | None:
         rows = self.store.query("SELECT jpeg, time FROM screenshots WHERE cluster=?",
@@ -223,7 +228,7 @@ class FleetView:
             id=cid, name=entry.label, channel=channel, state=self._state(last_seen),
             last_seen=last_seen, latest_release=latest.get(channel),
             screenshot_time=shot[0]["time"] if shot else None,
-            events=self._events(cid), **values)
+            events=self._events(cid), forecasts=self.foresight.warnings(cid), **values)
         return _with_alerts(status, self.config)
 
     def _state(self, last_seen: float | None) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from player.hub import schema
+from player.hub import foresight_schema, schema
 from player.hub.config import HubConfig
 from player.hub.database import Record, database_url, make_engine, migrate, records
 from player.hub.reports import MAX_ID_LENGTH, REPORT_MODELS, BatchEnvelope, PlayReport
@@ -240,7 +240,9 @@ class _Statements:
             index_elements=["cluster"],
             set_={"received": seen.excluded.received, "address": seen.excluded.address,
                   "reports": schema.seen.c.reports + seen.excluded.reports})
-        for name in ("report", "sample", "event", "play", "latest", "screenshot", "seen"):
+        self.history = foresight_schema.health_history.insert()  # forecasts, availability
+        for name in ("report", "sample", "event", "play", "latest", "screenshot", "seen",
+                     "history"):
             setattr(self, name, _Prepared.compile(getattr(self, name), engine))
 
 
@@ -413,6 +415,8 @@ class HeartbeatStore:
             "display": None if display is None else int(display),
             "playlist": player.get("playlist"), "release": player.get("release"),
             "item": player.get("item")})
+        self._sql.history.run(db, foresight_schema.history_row(
+            r.cluster, r.id, r.time, now, r.clock_synced, r.boot_id, r.body))
         # The whole report (readings, sync state) only for the newest heartbeat: history
         # needs the few numbers above, and a year of full reports would be gigabytes.
         self._sql.latest.run(db, {"cluster": r.cluster, "id": r.id, "seq": r.seq,
@@ -433,7 +437,7 @@ class HeartbeatStore:
         deleted = 0
         with self.engine.begin() as db:
             for table in (schema.samples, schema.events, schema.rejected, schema.plays,
-                          schema.reports):
+                          schema.reports, foresight_schema.health_history):
                 deleted += db.execute(table.delete().where(table.c.received < before)).rowcount
         if deleted:
             log.info("deleted %d reports older than the history limit", deleted)

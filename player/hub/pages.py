@@ -24,6 +24,8 @@ from markupsafe import Markup
 from player.hub import triage
 from player.hub.config import AlertLimits
 from player.hub.fleet import ClusterDetail, ClusterStatus, EventLine, Fleet, PlayCount
+from player.hub.foresight_text import TEXT as FORESIGHT_TEXT
+from player.hub.foresight_text import forecast_values
 
 LANGS = ("vi", "en")
 HERE = Path(__file__).resolve().parent
@@ -171,6 +173,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_users": "The hub has no accounts yet. Make the first admin on the hub's machine:",
     },
 }
+for _lang, _words in FORESIGHT_TEXT.items():  # forecasts, availability, maintenance
+    TEXT[_lang].update(_words)
 
 
 def pick_lang(query: Any) -> str:
@@ -299,6 +303,8 @@ class Page:
             values["release"] = self.t["none"]
         elif problem.code == "clock":
             values = {"delta": self.span(values["seconds"])}
+        elif problem.code.startswith("forecast_"):
+            values = forecast_values(self, values)
         text = self.text("problem_" + problem.code, **values)
         if problem.code == "display" and problem.level != triage.DARK:
             text += " " + self.t["display_off_note"]
@@ -342,17 +348,23 @@ class Plot:
     x_ticks: tuple[Tick, ...]
     unit: str
     summary: str  # for screen readers and the tooltip: "30–39 °C"
+    forecast: str = ""  # the forecast line, polyline "x,y x,y", drawn dashed
+    markers: tuple[float, ...] = ()  # x of maintenance visits, drawn as vertical lines
+    marker_label: str = ""
 
 
 def plot(points: list[tuple[float, float | None]], start: float, end: float, unit: str,
          page: Page, limit: float | None = None,
          bounds: tuple[float | None, float | None] = (None, None),
-         width: int = 420, height: int = 190) -> Plot | None:
+         width: int = 420, height: int = 190,
+         forecast: tuple[tuple[float, float], tuple[float, float]] | None = None,
+         markers: tuple[float, ...] = (), marker_label: str = "") -> Plot | None:
     """The geometry of a line plot over [start, end]; None when there is nothing to draw.
 
     The y range always includes the alert limit, so its line is in view even when every sample
     is far from it. Samples further apart than three buckets (the cluster was off or offline)
-    break the line.
+    break the line. ``forecast`` is a straight line's two ends (time, value), drawn dashed and
+    clipped to the plot; ``markers`` are times drawn as vertical lines (maintenance visits).
     """
     # a sample a little past ``end`` (bucket averages, a clock a few seconds ahead) is drawn at
     # the right edge rather than dropped
@@ -365,6 +377,11 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     low, high = min(values), max(values)
     if limit is not None:
         low, high = min(low, limit), max(high, limit)
+    if forecast is not None:
+        forecast = _clip_line(forecast, start, end)
+        if forecast is not None:
+            low = min(low, forecast[0][1], forecast[1][1])
+            high = max(high, forecast[0][1], forecast[1][1])
     if not high - low > max(abs(low), abs(high)) * 1e-9:  # flat (also for huge numbers)
         spread = max(1.0, abs(high) * 0.05)
         low, high = low - spread, high + spread
@@ -398,11 +415,24 @@ def plot(points: list[tuple[float, float | None]], start: float, end: float, uni
     # a label is centred on its tick: one that would stick out of the plot is left out
     x_ticks = tuple(Tick(x(t), label) for t, label in _time_ticks(start, end, page)
                     if left + len(label) * 3.6 <= x(t) <= right - len(label) * 3.6)
+    line = "" if forecast is None else " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in forecast)
     return Plot(width, height, left, right, top, bottom, lines, dots,
                 None if limit is None else y(limit),
                 "" if limit is None else f"{page.t['limit']} {page.number(limit)} {unit}",
                 y_ticks, x_ticks, unit,
-                _range_text(page, min(values), max(values), unit))
+                _range_text(page, min(values), max(values), unit), line,
+                tuple(round(x(t), 1) for t in markers if start <= t <= end), marker_label)
+
+
+def _clip_line(ends: tuple[tuple[float, float], tuple[float, float]], start: float,
+               end: float) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of a straight line within [start, end], or None when none of it is."""
+    (t0, v0), (t1, v1) = sorted(ends)
+    if t1 <= t0 or t1 < start or t0 > end or not all(map(math.isfinite, (v0, v1))):
+        return None
+    slope = (v1 - v0) / (t1 - t0)
+    a, b = max(t0, start), min(t1, end)
+    return (a, v0 + slope * (a - t0)), (b, v0 + slope * (b - t0))
 
 
 def _range_text(page: Page, low: float, high: float, unit: str) -> str:
@@ -501,15 +531,20 @@ def render_cluster(detail: ClusterDetail, lang: str, now: float,
                 {"range": range_key} if range_key != DEFAULT_RANGE else {})
     start = now - detail.days * 86400
     rows = detail.history
+    from player.hub.foresight_page import cluster_section, visit_times
+
+    markers, label = visit_times(detail.foresight), page.t["visit_marker"]
     plots = [
         ("temperature", plot([(r[0], r[1]) for r in rows], start, now, "°C", page,
-                             limits.max_temperature)),
+                             limits.max_temperature, markers=markers, marker_label=label)),
         ("humidity", plot([(r[0], r[2]) for r in rows], start, now, "%", page,
-                          limits.max_humidity, (0, 100))),
+                          limits.max_humidity, (0, 100), markers=markers, marker_label=label)),
         ("disk_free_gb", plot([(r[0], None if r[3] is None else r[3] / 1e9) for r in rows],
-                              start, now, "GB", page, limits.min_disk_free / 1e9, (0, None))),
+                              start, now, "GB", page, limits.min_disk_free / 1e9, (0, None),
+                              markers=markers, marker_label=label)),
     ]
     return render("cluster.html", page, card=ClusterCard(c, triage.assess(c, limits)),
+                  foresight=cluster_section(detail.foresight, page, context.get("user")),
                   plots=plots, range_key=range_key, plays=detail.plays_period,
                   play_total=_total(detail.plays_period), refresh=True, **context)
 

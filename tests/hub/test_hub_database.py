@@ -14,7 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from player.hub.config import hub_config_from_data
 from player.hub.database import current_revision, database_url, head_revision, make_engine, migrate
 from player.hub.server import HubServer
-from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, Hub, batch, hub_config_data, report
+from tests.hub.hubtools import (
+    CLUSTER_TOKEN,
+    OTHER_TOKEN,
+    Hub,
+    batch,
+    hub_config_data,
+    report,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Made by the hub before it used migrations (its own CREATE TABLEs, report ids unique across the

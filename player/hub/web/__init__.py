@@ -15,6 +15,7 @@ from player.hub.web.security import install_handlers
 def install(app: FastAPI, people: People) -> None:
     """Mount the people's routers and their error handlers on ``app``."""
     from player.hub.web import admin, auth, fleet, media
+    from player.hub.web import foresight as foresight_pages
 
     app.state.people = people
     install_handlers(app)
@@ -24,6 +25,7 @@ def install(app: FastAPI, people: People) -> None:
     __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
     media.install(app)  # the media library, its jobs and previews (docs/hub-media.md)
     app.include_router(__import__("player.hub.web.remote", fromlist=["router"]).router)
+    app.include_router(foresight_pages.router)  # maintenance log, availability reports
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]
