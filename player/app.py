@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config, load_config_lenient
+from player.core.emergency import EmergencyFile
 from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class Runtime:
         self.workers: dict[str, Any] = {}
         self.player: Any = None
         self.media: Any = None
+        self.emergency = EmergencyFile(emergency_path(config))
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -156,7 +158,12 @@ class Runtime:
 
         explicit = self.options.playlist
         paths = [p for p in ([explicit] if explicit else [self.config.playlist]) if p]
-        return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board)
+        return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board,
+                       emergency=self.emergency, languages=self.playing_languages)
+
+    def playing_languages(self) -> tuple[str, ...]:
+        """The languages of the playlist on screen: what an emergency message is read for."""
+        return self.player.playlist.languages if self.player is not None else ("vi", "en")
 
     # -- config changes --------------------------------------------------------------------
 
@@ -239,12 +246,16 @@ def run(options: RunOptions) -> int:
         runtime.player = Player(
             display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
             board=runtime.board, notifier=runtime.notifier, release=release,
-            max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
+            max_fps=config.display.max_fps, media=runtime.media,
             power=make_power(config), on_config=runtime.apply_config,
             screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
             keeper=keeper,
         )
         signals.attach(runtime.player)
+        # The watcher tells of later changes; one in force at start shows from the first frame.
+        emergency = runtime.emergency.poll(playlist.languages)
+        if emergency is not None:
+            runtime.player.handle(emergency)
         if signals.reason is None:
             runtime.start_workers()
         reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)

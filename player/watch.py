@@ -1,5 +1,6 @@
 """Hot reload: watches the config file, local playlist folders and USB sticks under /media.
 
+The emergency message file is read here too, so the render loop never waits on the disk for it.
 Changes are debounced (an editor writes several times; a copy to a stick takes a while) and
 posted to the render loop's queue: `ConfigChanged` only for a config that validates (an invalid
 one is logged, reported and ignored, so the old one stays), `PlaylistChanged` for a playlist
@@ -24,6 +25,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from player.core.config import load_config
+from player.core.emergency import EmergencyFile
 from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
 from player.core.problems import LoadError
 
@@ -54,7 +56,9 @@ class Watcher(threading.Thread):
     def __init__(self, config_path: Path, playlist_paths: list[Path], outbox: queue.Queue, *,
                  media_root: Path = Path("/media"), debounce: float = 1.0,
                  poll_interval: float = 5.0, board: Any = None,
-                 ismount: Callable[[str], bool] = os.path.ismount) -> None:
+                 ismount: Callable[[str], bool] = os.path.ismount,
+                 emergency: EmergencyFile | None = None,
+                 languages: Callable[[], tuple[str, ...]] = lambda: ("vi", "en")) -> None:
         super().__init__(name="watch", daemon=True)
         self.config_path = Path(config_path).absolute()
         self.playlists = [Path(p).absolute() for p in playlist_paths]
@@ -64,6 +68,10 @@ class Watcher(threading.Thread):
         self.poll_interval = poll_interval
         self.board = board  # a StatusBoard, to report a refused config
         self.ismount = ismount
+        # The emergency file is read here, off the render thread, for the playlist's languages.
+        self.emergency = emergency
+        self.emergency_path = emergency.path.absolute() if emergency is not None else None
+        self.languages = languages
         self._stopped = threading.Event()
         self._kick = threading.Event()
         self._lock = threading.Lock()
@@ -89,6 +97,7 @@ class Watcher(threading.Thread):
                     if now >= next_poll:
                         next_poll = now + self.poll_interval
                         self._poll_media()
+                        self._emergency_changed()  # a file event lost or a folder made later
                     for target in self._take_due(now):
                         self._act(target)
                 except Exception:  # a stick pulled out mid-scan (EIO) must not end watching
@@ -111,6 +120,8 @@ class Watcher(threading.Thread):
     def _start_observer(self):
         handler = _Handler(self)
         folders = {self.config_path.parent: False}
+        if self.emergency_path is not None:
+            folders.setdefault(self.emergency_path.parent, False)
         for playlist in self.playlists:
             folder = playlist if playlist.is_dir() else playlist.parent
             folders[folder] = True
@@ -139,6 +150,8 @@ class Watcher(threading.Thread):
     def _act(self, target: Path) -> None:
         if target == self.config_path:
             self._config_changed()
+        elif target == self.emergency_path:
+            self._emergency_changed()
         else:
             log.info("playlist %s changed on disk; reloading at the next item", target)
             self.outbox.put(PlaylistChanged(target))
@@ -167,6 +180,14 @@ class Watcher(threading.Thread):
             self.board.set_config([], str(self.config_path))
         log.info("config %s changed; applying at the next item", self.config_path)
         self.outbox.put(ConfigChanged(self.config_path))
+
+    def _emergency_changed(self) -> None:
+        if self.emergency is None:
+            return
+        change = self.emergency.poll(self.languages())
+        if change is not None:
+            log.info("emergency file %s changed", self.emergency.path)
+            self.outbox.put(change)
 
     def _scan_media(self) -> dict[Path, Path]:
         """Mounted sticks (`/media/X` or `/media/user/X`) that carry a playlist."""
@@ -218,7 +239,7 @@ class _Handler(FileSystemEventHandler):
             path = Path(os.fsdecode(raw))
             if _is_scratch(path):
                 continue
-            if path == self.watcher.config_path:
+            if path in (self.watcher.config_path, self.watcher.emergency_path):
                 self.watcher.changed(path)
                 continue
             for playlist in self.watcher.playlists:

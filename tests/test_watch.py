@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
+from player.core.emergency import EmergencyFile
+from player.core.messages import ConfigChanged, EmergencyChanged, PlaylistChanged, StopRequested
 from player.health.board import StatusBoard
 from player.watch import Watcher
 
@@ -116,6 +117,35 @@ def test_config_and_playlist_in_one_folder(tmp_path):
         assert quiet(outbox)  # not also a playlist change
         playlist.write_text("items: [1]\n")
         assert next_message(outbox) == PlaylistChanged(playlist)
+    finally:
+        watcher.stop()
+        watcher.join(10)
+
+
+def test_the_emergency_file_is_read_by_the_watcher_and_the_loop_is_told(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config, emergency = folder / "player.yaml", folder / "emergency.yaml"
+    config.write_text("cluster: a\n")
+    outbox: queue.Queue = queue.Queue()
+    watcher = Watcher(config, [], outbox, media_root=tmp_path / "none", debounce=0.3,
+                      emergency=EmergencyFile(emergency), languages=lambda: ("vi", "en"))
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        emergency.write_text("text: {vi: Lũ quét, en: Flash flood}\n", encoding="utf-8")
+        message = next_message(outbox)
+        assert isinstance(message, EmergencyChanged) and message.item is not None
+        assert message.item.text == {"vi": "Lũ quét", "en": "Flash flood"}
+        emergency.write_text("text: {vi: Lũ quét, en: Flash flood}\nsize: 3\n", encoding="utf-8")
+        message = next_message(outbox)
+        assert message.item is None and "size: unknown key" in message.problem
+        emergency.unlink()
+        assert quiet(outbox)  # a refused file going away changes nothing on screen
+        emergency.write_text("text: {vi: Cháy rừng, en: Forest fire}\n", encoding="utf-8")
+        assert next_message(outbox).item.text["en"] == "Forest fire"
+        emergency.unlink()
+        assert next_message(outbox) == EmergencyChanged(emergency, None)
     finally:
         watcher.stop()
         watcher.join(10)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from player.core.playlist import Item
+
 
 @dataclass(frozen=True)
 class ReleaseReady:
@@ -34,3 +36,13 @@ class StopRequested:
 
     reason: str
     restart: bool = False
+
+
+@dataclass(frozen=True)
+class EmergencyChanged:
+    """The emergency message file changed: `item` is its message now (None: none, or refused,
+    and then `problem` says why)."""
+
+    path: Path
+    item: Item | None
+    problem: str | None = None

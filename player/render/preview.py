@@ -39,7 +39,6 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
         player = Player(display, fonts, playlist, fallback_text=config.fallback, media=MediaFactory(silent),
                         mono=lambda: clock["mono"], wall=lambda: wall_start + clock["mono"] - 1000.0)
         try:
-            player.last_wall = wall_start
             if item_id is not None:
                 item = playlist.item(item_id)
                 if item is None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pygame
 
+from player.core.playback import Unplayable
 from player.core.playlist import Item, text_for
 from player.core.readability import SECONDARY_SCALE
 from player.render.images import Decoded, ImageError, decode_fitted
@@ -25,7 +26,7 @@ from player.render.text import Block, TextLayout
 log = logging.getLogger(__name__)
 
 
-class SlideError(Exception):
+class SlideError(Unplayable):
     """An item that cannot be shown; the message names the item and the file."""
 
 

@@ -102,7 +102,7 @@ def test_still_item_with_sound(tmp_path: Path, display):
         player.step()
         slide = player.current.slide
         assert type(slide).__name__ in ("SoundedSlide", "StillSlide")
-        if player.media.output.available:
+        if player.slides.media.output.available:
             assert type(slide).__name__ == "SoundedSlide"
         assert pixel(display.screen, 160, 90) == (255, 0, 0)
         play(player, clock, 0.5)
