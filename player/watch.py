@@ -31,6 +31,7 @@ from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)
 
+EMERGENCY_DEBOUNCE = 0.25  # seconds of quiet after the emergency file changed before it is read
 USB_PLAYLISTS = ("signage/playlist.yaml", "playlist.yaml")  # looked for on a stick, in order
 
 
@@ -113,8 +114,10 @@ class Watcher(threading.Thread):
 
     def changed(self, target: Path) -> None:
         """Note a change of the config file or of a playlist (acted on after the quiet time)."""
+        # An emergency message must be up within a second (docs/config.md): a short quiet time.
+        quiet = min(self.debounce, EMERGENCY_DEBOUNCE) if target == self.emergency_path else self.debounce
         with self._lock:
-            self._due[target] = time.monotonic() + self.debounce
+            self._due[target] = time.monotonic() + quiet
         self._kick.set()
 
     def _start_observer(self):
