@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from player.core.fields import Fields, type_name
+from player.core.hours import EQUAL_ENDS_WARNING, equal_ends
 from player.core.languages import language_problem, meant_language
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
@@ -501,6 +502,8 @@ class _ItemReader:
                     self.problems.error(line, path, "expected a weekday (mon, tue, ... sun, weekdays, "
                                         f"weekend), got {type_name(day)}")
         hours = w.parse("hours", parse_hours_range, None)
+        if equal_ends(hours):
+            w.warn("hours", EQUAL_ENDS_WARNING)
         return Window(start, end, frozenset(days) if days is not None else None, hours)
 
     def media_path(self, f: Fields, key: str) -> str | None:

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from player.core.config import AudioConfig
+from player.core.hours import in_hours
 from player.render.probe import MediaError, decode_frames, open_media, probe_media
 
 log = logging.getLogger(__name__)
@@ -207,22 +208,12 @@ class AudioStream:
                 self._in_flight = []
 
 
-def in_hours(window: tuple, moment) -> bool:  # noqa: ANN001 - (time, time), time
-    """True when a time of day is inside `start-end` (an end before the start wraps midnight)."""
-    start, end = window
-    if start == end:
-        return True
-    if start < end:
-        return start <= moment < end
-    return moment >= start or moment < end
-
-
 def device_level(config: AudioConfig, moment: datetime) -> float:
     """Master volume times the quiet-hours factor in force at `moment` (0 when disabled)."""
     if not config.enabled:
         return 0.0
     for quiet in config.quiet_hours:
-        if in_hours(quiet.hours, moment.time()):
+        if in_hours(moment.time(), *quiet.hours):
             return config.volume * quiet.volume
     return config.volume
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from player.core.config import Config
+from player.core.hours import in_any
 from player.core.messages import ReleaseReady
 from player.sync.fetch import make_session
 from player.sync.sources import FolderSource, make_source
@@ -35,14 +36,7 @@ RETRY = (5.0, 300.0)  # after a failed start (a read-only state folder): first, 
 
 def in_hours(windows: tuple, moment: time_of_day) -> bool:
     """True when `moment` falls in one of the (start, end) windows; no windows means always."""
-    if not windows:
-        return True
-    for start, end in windows:
-        if start <= end and start <= moment < end:
-            return True
-        if start > end and (moment >= start or moment < end):
-            return True
-    return False
+    return not windows or in_any(moment, windows)
 
 
 def build_syncer(config: Config, on_event=None, stop: threading.Event | None = None,
