@@ -20,8 +20,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from player.channel import keys
-from player.channel.durable import copy_atomic, sha256_file, write_atomic
 from player.core.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
     FileEntry,
     Manifest,
     ManifestError,
@@ -29,12 +30,11 @@ from player.core.manifest import (
     parse_manifest,
     path_problem,
 )
+from player.storage.durable import copy_atomic, sha256_file, write_atomic
 
 log = logging.getLogger(__name__)
 
 PLAYLIST_NAME = "playlist.yaml"
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.json.sig"
 OBJECTS_DIR = "objects"
 
 

@@ -28,15 +28,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from player.channel.durable import fsync_dir, sha256_file
-from player.core.manifest import FileEntry, Manifest, ManifestError, parse_manifest
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, FileEntry, Manifest, ManifestError, parse_manifest
+from player.storage.durable import fsync_dir, sha256_file
 
 log = logging.getLogger(__name__)
 
 _OBJECT_NAME = re.compile(r"[0-9a-f]{64}")
 _RELEASE_NAME = re.compile(r"(\d{10})-[0-9a-f]{8}")
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.json.sig"
 
 
 @dataclass(frozen=True)

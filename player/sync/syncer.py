@@ -24,12 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.channel import keys
 from player.core.config import SyncConfig
-from player.core.manifest import Manifest, ManifestError, format_time, parse_manifest
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError, format_time, parse_manifest
 from player.core.problems import LoadError
 from player.sync.fetch import FetchError, RateLimiter, Stopped
 from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
-from player.sync.store import MANIFEST_NAME, SIGNATURE_NAME, Release, Store
+from player.sync.store import Release, Store
 
 log = logging.getLogger(__name__)
 
