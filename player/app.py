@@ -212,6 +212,7 @@ def run(options: RunOptions) -> int:
     from player.render.display import DisplayError, DisplayKeeper, close_display
     from player.render.loop import Player
     from player.render.text import FontSet
+    from player.sync.store import releases_to_play
 
     signals = install_stop_signals()
     config, config_errors = read_config(options.config_path)
@@ -223,7 +224,7 @@ def run(options: RunOptions) -> int:
         board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
     if runtime.board is not None:  # status says what is wrong with the config, or that it is fine
         runtime.board.set_config(config_errors, config.source)
-    playlist, release, errors = choose_playlist(config, options.playlist)
+    playlist, release, errors = choose_playlist(config, options.playlist, releases_to_play)
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from player.channel import keys
+from player.core import signing as keys
 from player.core.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -71,7 +71,7 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     LoadError): every warning `check` gives about the content, and pictures far larger than
     any screen."""
     try:
-        from player.content import load_checked as load
+        from player.media.check import load_checked as load
     except ImportError:
         from player.core.playlist import load_playlist as load
     loaded = load(playlist)

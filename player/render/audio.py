@@ -24,7 +24,7 @@ from pathlib import Path
 
 from player.core.config import AudioConfig
 from player.core.hours import in_hours
-from player.render.probe import MediaError, decode_frames, open_media, probe_media
+from player.media.probe import MediaError, decode_frames, open_media, probe_media
 
 log = logging.getLogger(__name__)
 

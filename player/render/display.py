@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from player.core.config import DisplayConfig
-from player.render.geometry import logical_size
+from player.media.geometry import logical_size
 
 if TYPE_CHECKING:  # pygame is imported only once SDL's environment is set (prepare_environment)
     import pygame

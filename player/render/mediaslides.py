@@ -31,7 +31,7 @@ class VideoItemSlide:
         self.animated = True
 
     def prepare(self) -> None:
-        from player.render.probe import MediaError
+        from player.media.probe import MediaError
 
         try:
             self.video.prepare()
@@ -138,7 +138,7 @@ class MediaFactory:
 
     def with_sound(self, slide: Any, track: Any, item: Item) -> Any:
         """The slide with its sound; a sound that cannot play leaves the slide silent."""
-        from player.render.probe import MediaError
+        from player.media.probe import MediaError
 
         try:
             track.prepare()
@@ -159,7 +159,7 @@ class MediaFactory:
     def length(self, path: Path) -> float | None:
         """A video's own length in seconds (for schedules), probed once per file."""
         if path not in self.lengths:
-            from player.render.probe import MediaError, probe_media
+            from player.media.probe import MediaError, probe_media
 
             try:
                 self.lengths[path] = probe_media(path).duration

@@ -20,7 +20,7 @@ import pygame
 from player.core.playback import Unplayable
 from player.core.playlist import Item, text_for
 from player.core.readability import SECONDARY_SCALE
-from player.render.images import Decoded, ImageError, decode_fitted
+from player.media.images import Decoded, ImageError, decode_fitted
 from player.render.text import Block, TextLayout
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from player.channel.keys import MAX_SIGNATURE_FILE
 from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME
+from player.core.signing import MAX_SIGNATURE_FILE
 from player.sync.fetch import (
     CHUNK,
     Aborted,

@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from player.channel import keys
+from player.core import signing as keys
 from player.core.config import SyncConfig
 from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError, format_time, parse_manifest
 from player.core.problems import LoadError

@@ -14,6 +14,7 @@ import pytest
 
 from player.core.config import AudioConfig, config_from_data
 from player.core.problems import LoadError
+from player.media.probe import MediaError
 from player.render.audio import (
     FRAME_BYTES,
     RATE,
@@ -22,7 +23,6 @@ from player.render.audio import (
     AudioTrack,
     device_level,
 )
-from player.render.probe import MediaError
 from player.render.video import VideoSlide
 from tests.render.clips import FakeMixer, make_clip
 

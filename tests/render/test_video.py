@@ -9,7 +9,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from player.render.probe import MediaError, probe_media
+from player.media.probe import MediaError, probe_media
 from player.render.video import Placement, VideoSlide, place
 from tests.render.clips import (
     corrupt_middle,

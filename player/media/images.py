@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from player.render.geometry import fit_rect
+from player.media.geometry import fit_rect
 
 MAX_PIXELS = 120_000_000  # a 12000x10000 picture; past that the file is refused, not decoded
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
