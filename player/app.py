@@ -158,8 +158,16 @@ class Runtime:
 
         explicit = self.options.playlist
         paths = [p for p in ([explicit] if explicit else [self.config.playlist]) if p]
+        local = [Path(s) for s in self.config.sync.sources if not s.startswith(("http://", "https://"))]
         return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board,
-                       emergency=self.emergency, languages=self.playing_languages)
+                       emergency=self.emergency, languages=self.playing_languages,
+                       sync_folders=local, on_sync_folder=self.wake_sync)
+
+    def wake_sync(self) -> None:
+        """A local channel folder changed: the sync worker (if one runs) looks at it now."""
+        worker = self.workers.get("sync")
+        if worker is not None:
+            worker.wake(full=False)  # a copy to the stick must not make the hub busy
 
     def playing_languages(self) -> tuple[str, ...]:
         """The languages of the playlist on screen: what an emergency message is read for."""
@@ -181,7 +189,8 @@ class Runtime:
             return "restart"
         logging.getLogger().setLevel(new.log_level.upper())
         for name, changed in (("health", (new.health, new.cluster) != (old.health, old.cluster)),
-                              ("sync", (new.sync, new.cluster) != (old.sync, old.cluster))):
+                              ("sync", (new.sync, new.cluster) != (old.sync, old.cluster)),
+                              ("watch", new.sync.sources != old.sync.sources)):  # its sync folders
             if changed:
                 self.stop_worker(name)
                 self.start_worker(name)

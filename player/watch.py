@@ -1,4 +1,4 @@
-"""Hot reload: watches the config file, local playlist folders and USB sticks under /media.
+"""The one file watcher: the config file, local playlists, sync folders, USB sticks, emergencies.
 
 The emergency message file is read here too, so the render loop never waits on the disk for it.
 Changes are debounced (an editor writes several times; a copy to a stick takes a while) and
@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,9 @@ class Watcher(threading.Thread):
                  poll_interval: float = 5.0, board: Any = None,
                  ismount: Callable[[str], bool] = os.path.ismount,
                  emergency: EmergencyFile | None = None,
-                 languages: Callable[[], tuple[str, ...]] = lambda: ("vi", "en")) -> None:
+                 languages: Callable[[], tuple[str, ...]] = lambda: ("vi", "en"),
+                 sync_folders: Sequence[Path] = (),
+                 on_sync_folder: Callable[[], None] | None = None) -> None:
         super().__init__(name="watch", daemon=True)
         self.config_path = Path(config_path).absolute()
         self.playlists = [Path(p).absolute() for p in playlist_paths]
@@ -73,6 +75,9 @@ class Watcher(threading.Thread):
         self.emergency = emergency
         self.emergency_path = emergency.path.absolute() if emergency is not None else None
         self.languages = languages
+        # Local channel folders (a stick, a share) of sync: a change wakes the sync worker.
+        self.sync_folders = [Path(p).absolute() for p in sync_folders]
+        self.on_sync_folder = on_sync_folder
         self._stopped = threading.Event()
         self._kick = threading.Event()
         self._lock = threading.Lock()
@@ -125,6 +130,8 @@ class Watcher(threading.Thread):
         folders = {self.config_path.parent: False}
         if self.emergency_path is not None:
             folders.setdefault(self.emergency_path.parent, False)
+        for folder in self.sync_folders:
+            folders.setdefault(folder, False)
         for playlist in self.playlists:
             folder = playlist if playlist.is_dir() else playlist.parent
             folders[folder] = True
@@ -245,6 +252,9 @@ class _Handler(FileSystemEventHandler):
             if path in (self.watcher.config_path, self.watcher.emergency_path):
                 self.watcher.changed(path)
                 continue
+            if self.watcher.on_sync_folder is not None and (
+                    path in self.watcher.sync_folders or path.parent in self.watcher.sync_folders):
+                self.watcher.on_sync_folder()  # cheap: the sync worker reads local folders only
             for playlist in self.watcher.playlists:
                 folder = playlist if playlist.is_dir() else playlist.parent
                 if path == folder or folder in path.parents:

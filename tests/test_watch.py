@@ -149,3 +149,24 @@ def test_the_emergency_file_is_read_by_the_watcher_and_the_loop_is_told(tmp_path
     finally:
         watcher.stop()
         watcher.join(10)
+
+
+def test_a_change_in_a_local_sync_folder_wakes_sync_through_the_one_watcher(tmp_path):
+    folder, stick = tmp_path / "etc", tmp_path / "channel"
+    folder.mkdir()
+    stick.mkdir()
+    config = folder / "player.yaml"
+    config.write_text("cluster: a\n")
+    woken = threading.Event()
+    watcher = Watcher(config, [], queue.Queue(), media_root=tmp_path / "none", debounce=0.3,
+                      sync_folders=[stick], on_sync_folder=woken.set)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        assert not woken.is_set()
+        (stick / "manifest.json").write_text("{}")
+        assert woken.wait(20)
+    finally:
+        watcher.stop()
+        watcher.join(10)
+    assert not watcher.is_alive()

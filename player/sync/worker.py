@@ -2,7 +2,8 @@
 
 Polls every `sync.interval` with jitter (so a fleet does not hit the hub in step), backs off
 exponentially after failures, polls again at once after a hub held the request (`Prefer: wait`),
-and checks local folders (a USB stick) every few seconds, also when watchdog sees them change.
+and checks local folders (a USB stick) every few seconds, and at once when the file watcher
+(player/watch.py) sees one change.
 Outside `sync.hours` only local folders are read.
 """
 
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from datetime import datetime
 from datetime import time as time_of_day
 from pathlib import Path
-from typing import Any
 
 from player.core.config import Config
 from player.core.hours import in_any
@@ -65,7 +65,6 @@ class SyncWorker(threading.Thread):
         self._stopped = threading.Event()
         self._wake = threading.Event()
         self._full_requested = threading.Event()
-        self._observer: Any = None  # a watchdog Observer, when folders are watched
         self._syncer: Syncer | None = None
         self._announced: tuple[int, Path] | None = None
         self.retry = retry  # seconds: first and longest wait before setting up again
@@ -124,13 +123,8 @@ class SyncWorker(threading.Thread):
                 log.warning("sync works again (was: %s)", self.waiting)
                 self.waiting = ""
             self._failed_starts = 0
-            self._watch_folders(syncer)
             self._loop(syncer)
         finally:
-            if self._observer is not None:
-                self._observer.stop()
-                self._observer.join(timeout=5)
-                self._observer = None
             syncer.close()
 
     def _loop(self, syncer: Syncer) -> None:
@@ -186,26 +180,3 @@ class SyncWorker(threading.Thread):
         if current is not None and seen != self._announced:
             self.outbox.put(ReleaseReady(current.version, current.playlist))
         self._announced = seen
-
-    def _watch_folders(self, syncer: Syncer) -> None:
-        folders = [Path(s.folder) for s in syncer.sources
-                   if isinstance(s, FolderSource) and Path(s.folder).is_dir()]
-        if not folders:
-            return
-        try:
-            from watchdog.events import FileSystemEventHandler
-            from watchdog.observers import Observer
-        except ImportError:
-            return
-        worker = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:
-                worker.wake(full=False)  # a copy to the stick must not make the hub busy
-
-        observer = Observer()
-        for folder in folders:
-            observer.schedule(Handler(), str(folder), recursive=False)
-        observer.daemon = True
-        observer.start()
-        self._observer = observer
