@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from player.core.config import Config
-from player.core.playlist import Playlist, load_playlist
+from player.core.playlist import Playlist
+from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
 
 log = logging.getLogger(__name__)

@@ -73,7 +73,7 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     try:
         from player.media.check import load_checked as load
     except ImportError:
-        from player.core.playlist import load_playlist as load
+        from player.core.playlist_reader import load_playlist as load
     loaded = load(playlist)
     warnings = [str(problem) for problem in loaded.warnings]
     warnings += oversized_pictures(playlist.parent, loaded.media_files())

@@ -83,7 +83,7 @@ def check_playlists(paths: list[Path], config: Config, problems: list[Problem],
 def check_emergency(path: Path, languages: tuple[str, ...], problems: list[Problem],
                     quiet: bool) -> None:
     """The emergency message the player would put up from `path`, when the file is there."""
-    from player.core.playlist import load_emergency
+    from player.core.emergency import load_emergency
     from player.core.problems import LoadError
 
     if not path.exists():

@@ -1,4 +1,5 @@
-"""The emergency message file a technician drops beside the device config.
+"""The emergency message file a technician drops beside the device config: reading it, and
+noticing when it changes.
 
 `EmergencyFile.poll` is asked by the file watcher (never by the render loop, which must not
 wait on a disk): it reads the file again only when its modification time changed and says what
@@ -12,11 +13,35 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from player.core.fields import Fields
 from player.core.messages import EmergencyChanged
-from player.core.playlist import load_emergency
-from player.core.problems import LoadError
+from player.core.playlist import EMERGENCY_STYLE, Item, Transition
+from player.core.playlist_reader import ItemReader
+from player.core.problems import LoadError, Problem, ProblemList
+from player.core.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
+
+
+def load_emergency(path: Path, languages: tuple[str, ...]) -> Item:
+    """An emergency message file: one item (usually `text`), shown over everything.
+
+    Raises LoadError. Without a `style`, the message is white on red.
+    """
+    data = read_yaml(path)
+    problems = ProblemList(str(path))
+    reader = ItemReader(path.parent, problems)
+    reader.languages = languages
+    reader.style = EMERGENCY_STYLE
+    reader.transition = Transition("cut", 0.0)
+    if isinstance(data, dict) and "id" not in data:
+        data["id"] = "emergency"
+    item = reader.read_item(Fields(data, "", problems, 1), "emergency")
+    problems.raise_if_errors()
+    if item is None:
+        raise LoadError([Problem(str(path), 1, "", "expected an emergency message like "
+                                 "text: {vi: ..., en: ...}")])
+    return item
 
 
 class EmergencyFile:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from player.core.playlist import Playlist, load_playlist
+from player.core.playlist import Playlist
+from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError, Problem
 from player.core.readability import readability_problems
 from player.fonts import CJK_LANGUAGES, cjk_font, needs_cjk

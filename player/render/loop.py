@@ -21,7 +21,8 @@ import pygame
 from player.core.config import Config
 from player.core.messages import ConfigChanged, EmergencyChanged, PlaylistChanged, ReleaseReady, StopRequested
 from player.core.playback import PlaybackController
-from player.core.playlist import Item, Playlist, load_playlist
+from player.core.playlist import Item, Playlist
+from player.core.playlist_reader import load_playlist
 from player.core.ports import Board, Notifier, Power
 from player.core.problems import LoadError
 from player.core.schedule import Entry

@@ -61,7 +61,7 @@ class _Candidate:
 def default_playlist_check(playlist: Path) -> None:
     """Load the release's playlist the way the render loop will (raises LoadError)."""
     try:
-        from player.core.playlist import load_playlist
+        from player.core.playlist_reader import load_playlist
     except ImportError:  # a build without the playlist module: publishing validated it already
         return
     load_playlist(playlist)

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from player.core.config import AudioConfig, PowerConfig, QuietHours, load_config
 from player.core.hours import EQUAL_ENDS_WARNING, in_hours
-from player.core.playlist import Window, load_playlist
+from player.core.playlist import Window
+from player.core.playlist_reader import load_playlist
 from player.core.schedule import window_active
 from player.power import PowerSchedule
 from player.render.audio import device_level

@@ -9,7 +9,7 @@ from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel, s
 
 from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady, StopRequested
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.text import FontSet
 

@@ -8,7 +8,7 @@ from test_loop import make_player as make_loop_player
 
 from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.text import FontSet
 
