@@ -28,6 +28,7 @@ from player.core.config import load_config
 from player.core.emergency import EmergencyFile
 from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
 from player.core.problems import LoadError
+from player.stoppable import StoppableThread
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class _StopRaceFilter(logging.Filter):
 logging.getLogger("watchdog.observers.inotify").addFilter(_StopRaceFilter())
 
 
-class Watcher(threading.Thread):
+class Watcher(StoppableThread):
     """Posts ConfigChanged / PlaylistChanged to `outbox`; `stop()` then `join()`."""
 
     def __init__(self, config_path: Path, playlist_paths: list[Path], outbox: queue.Queue, *,
@@ -62,7 +63,7 @@ class Watcher(threading.Thread):
                  languages: Callable[[], tuple[str, ...]] = lambda: ("vi", "en"),
                  sync_folders: Sequence[Path] = (),
                  on_sync_folder: Callable[[], None] | None = None) -> None:
-        super().__init__(name="watch", daemon=True)
+        super().__init__(name="watch")
         self.config_path = Path(config_path).absolute()
         self.playlists = [Path(p).absolute() for p in playlist_paths]
         self.outbox = outbox
@@ -78,7 +79,6 @@ class Watcher(threading.Thread):
         # Local channel folders (a stick, a share) of sync: a change wakes the sync worker.
         self.sync_folders = [Path(p).absolute() for p in sync_folders]
         self.on_sync_folder = on_sync_folder
-        self._stopped = threading.Event()
         self._kick = threading.Event()
         self._lock = threading.Lock()
         self._due: dict[Path, float] = {}  # what changed -> when to act (after the quiet time)
@@ -87,8 +87,7 @@ class Watcher(threading.Thread):
         self._observer = None
         self.ready = threading.Event()  # set once the watches are in place
 
-    def stop(self) -> None:
-        self._stopped.set()
+    def on_stop(self) -> None:
         self._kick.set()
 
     def run(self) -> None:
@@ -97,7 +96,7 @@ class Watcher(threading.Thread):
         self.ready.set()
         next_poll = time.monotonic() + self.poll_interval
         try:
-            while not self._stopped.is_set():
+            while self.should_keep_running():
                 now = time.monotonic()
                 try:
                     if now >= next_poll:

@@ -15,6 +15,7 @@ from player.media.probe import MediaError, decode_frames, open_media, probe_medi
 from player.render.audio_output import AudioOutput
 from player.render.audio_stream import FRAME_BYTES, MIXER_BUFFER, RATE, AudioStream
 from player.render.volume import device_level
+from player.stoppable import StoppableThread
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ __all__ = ["FRAME_BYTES", "MIXER_BUFFER", "RATE", "AudioDecoder", "AudioOutput",
            "device_level"]
 
 
-class AudioDecoder:
+class AudioDecoder(StoppableThread):
     """A thread that decodes the first audio track of a file into an AudioStream.
 
     `loop` repeats the file (timestamps running on by the container's duration, as the video
@@ -34,6 +35,7 @@ class AudioDecoder:
 
     def __init__(self, path: Path, stream: AudioStream, *, loop: bool = False,
                  until: float | None = None, on_error: Callable[[str], None] | None = None):
+        super().__init__(name=f"audio:{path.name}")
         self.path = path
         self.stream = stream
         self.loop = loop
@@ -41,23 +43,22 @@ class AudioDecoder:
         self.on_error = on_error
         self.error: MediaError | None = None  # set (before the stream ends) if nothing can play
         self._first_pts: float | None = None
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"audio:{path.name}", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+    def on_stop(self) -> None:
+        self.stream.close()  # a write blocked on a full buffer returns at once
 
     def stop(self) -> None:
-        self._stopped.set()
-        self.stream.close()
-        self._thread.join(timeout=5)
+        """Stop decoding and wait for the thread (the stream is closed); again: nothing."""
+        super().stop()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=5)
 
-    def _run(self) -> None:
+    def run(self) -> None:
         import av
 
         offset = 0.0
         try:
-            while not self._stopped.is_set():
+            while self.should_keep_running():
                 with open_media(self.path) as container:
                     if not container.streams.audio:
                         self.error = MediaError(f"{self.path}: has no audio track")
@@ -99,7 +100,7 @@ class AudioDecoder:
             self._first_pts = pts
         if self.until is not None and pts - self._first_pts >= self.until:
             return None
-        if not self.stream.write(pts, data) or self._stopped.is_set():
+        if not self.stream.write(pts, data) or self.stopping:
             return None
         return pts + frame.samples / RATE
 

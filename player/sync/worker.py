@@ -22,6 +22,7 @@ from pathlib import Path
 from player.core.config import Config
 from player.core.hours import in_any
 from player.core.messages import ReleaseReady
+from player.stoppable import StoppableThread
 from player.sync.fetch import make_session
 from player.sync.sources import FolderSource, make_source
 from player.sync.syncer import PassResult, Syncer
@@ -50,19 +51,18 @@ def build_syncer(config: Config, on_event=None, stop: threading.Event | None = N
     return Syncer(sync, config.state_dir, sources, on_event=on_event, stop=stop, **options)
 
 
-class SyncWorker(threading.Thread):
+class SyncWorker(StoppableThread):
     """Keeps `<state_dir>/current` up to date; posts ReleaseReady(version, playlist) to `outbox`."""
 
     def __init__(self, config: Config, outbox: queue.Queue,
                  on_event: Callable[[str, str, str, dict], None] | None = None,
                  clock: Callable[[], datetime] = datetime.now,
                  retry: tuple[float, float] = RETRY):
-        super().__init__(name="sync", daemon=True)  # daemon: a held long poll must not block exit
+        super().__init__(name="sync")  # daemon: a held long poll must not block exit
         self.config = config
         self.outbox = outbox
         self.on_event = on_event
         self.clock = clock
-        self._stopped = threading.Event()
         self._wake = threading.Event()
         self._full_requested = threading.Event()
         self._syncer: Syncer | None = None
@@ -71,9 +71,8 @@ class SyncWorker(threading.Thread):
         self.waiting = ""  # why the worker could not set up, while it waits ("" = fine)
         self._failed_starts = 0
 
-    def stop(self) -> None:
-        """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
-        self._stopped.set()
+    def on_stop(self) -> None:
+        """A request in flight is cut; a wait ends at once."""
         self._wake.set()
         syncer = self._syncer
         if syncer is not None:
@@ -86,7 +85,7 @@ class SyncWorker(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stopped.is_set():
+        while self.should_keep_running():
             try:
                 self._start_and_poll()
                 return
@@ -103,14 +102,14 @@ class SyncWorker(threading.Thread):
                         self.on_event("error", "sync_failed",
                                       f"sync cannot run yet: {problem}; it tries again", {})
                 self.waiting = problem
-                self._stopped.wait(delay)
+                self.wait(delay)
 
     def _start_and_poll(self) -> None:
         """Set up (the store, the `current` link), then poll until stopped."""
-        syncer = build_syncer(self.config, self.on_event, self._stopped)
+        syncer = build_syncer(self.config, self.on_event, self._stop_event)
         self._syncer = syncer
         try:
-            if self._stopped.is_set():
+            if self.stopping:
                 return
             current = syncer.store.current()  # what the render loop found by itself at start
             self._announced = (current.version, current.path) if current else None
@@ -132,7 +131,7 @@ class SyncWorker(threading.Thread):
         failures = 0
         next_poll = time.monotonic()
         has_local = any(isinstance(s, FolderSource) for s in syncer.sources)
-        while not self._stopped.is_set():
+        while self.should_keep_running():
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
