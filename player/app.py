@@ -14,15 +14,40 @@ import os
 import queue
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol
 
 from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config, load_config_lenient
 from player.core.emergency import EmergencyFile
 from player.core.problems import LoadError
 
+if TYPE_CHECKING:  # the heavy parts are imported when the run starts, not with this module
+    from player.health.board import StatusBoard
+    from player.power import PowerSchedule
+    from player.render.loop import Player
+    from player.render.mediaslides import MediaFactory
+    from player.sdnotify import Notifier
+
 log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """A part that runs beside the render loop (player.stoppable.StoppableThread)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def is_alive(self) -> bool: ...
+
+
+class Stoppable(Protocol):
+    def stop(self, reason: str, restart: bool = False) -> None: ...
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ENVIRONMENT = 0, 1, 3
 EMERGENCY_FILE = "emergency.yaml"
@@ -57,7 +82,7 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.reason: str | None = None
-        self.player: Any = None
+        self.player: Stoppable | None = None
         for signum in STOP_SIGNALS:
             signal.signal(signum, self.on_signal)
         # A stop that arrived while the previous program in this process was starting again
@@ -65,12 +90,12 @@ class StopSignals:
         # here, now that the handlers are in place.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
-    def on_signal(self, signum: int, _frame: Any) -> None:
+    def on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.reason = f"signal {signal.Signals(signum).name}"
         if self.player is not None:
             self.player.stop(self.reason)
 
-    def attach(self, player: Any) -> None:
+    def attach(self, player: Stoppable) -> None:
         self.player = player
         if self.reason is not None:
             player.stop(self.reason)
@@ -96,9 +121,11 @@ class Runtime:
         self.inbox: queue.Queue = queue.Queue()
         self.board = make_board(config)
         self.notifier = make_notifier()
-        self.workers: dict[str, Any] = {}
-        self.player: Any = None
-        self.media: Any = None
+        self.makers: dict[str, Callable[[], Worker | None]] = {
+            "health": self.make_health, "sync": self.make_sync, "watch": self.make_watch}
+        self.workers: dict[str, Worker] = {}
+        self.player: Player | None = None
+        self.media: MediaFactory | None = None
         self.emergency = EmergencyFile(emergency_path(config))
 
     # -- workers ---------------------------------------------------------------------------
@@ -108,11 +135,7 @@ class Runtime:
             self.start_worker(name)
 
     def start_worker(self, name: str) -> None:
-        try:
-            worker = getattr(self, f"make_{name}")()
-        except ImportError as exc:
-            log.warning("%s worker not available: %s", name, exc)
-            return
+        worker = self.makers[name]()
         if worker is not None:
             worker.start()
             self.workers[name] = worker
@@ -133,14 +156,14 @@ class Runtime:
         for name in reversed(ORDER):
             self.stop_worker(name)
 
-    def make_health(self) -> Any:
+    def make_health(self) -> Worker | None:
         if self.board is None:
             return None
         from player.health.worker import HealthWorker
 
         return HealthWorker(self.config, self.board, outbox=self.inbox, notifier=self.notifier)
 
-    def make_sync(self) -> Any:
+    def make_sync(self) -> Worker | None:
         if not self.config.sync.sources or self.options.playlist is not None:
             return None
         from player.sync.worker import SyncWorker
@@ -153,7 +176,7 @@ class Runtime:
 
         return SyncWorker(self.config, self.inbox, on_event)
 
-    def make_watch(self) -> Any:
+    def make_watch(self) -> Worker | None:
         from player.watch import Watcher
 
         explicit = self.options.playlist
@@ -165,8 +188,10 @@ class Runtime:
 
     def wake_sync(self) -> None:
         """A local channel folder changed: the sync worker (if one runs) looks at it now."""
+        from player.sync.worker import SyncWorker
+
         worker = self.workers.get("sync")
-        if worker is not None:
+        if isinstance(worker, SyncWorker):
             worker.wake(full=False)  # a copy to the stick must not make the hub busy
 
     def playing_languages(self) -> tuple[str, ...]:
@@ -209,7 +234,7 @@ class Runtime:
     # -- the run ---------------------------------------------------------------------------
 
     def first_frame(self) -> None:
-        if self.notifier is not None:
+        if self.notifier is not None and self.player is not None:
             self.notifier.ready()
             display = self.player.display
             self.notifier.status(f"playing {self.player.playlist.name}" if display.available
@@ -332,28 +357,24 @@ def emergency_path(config: Config) -> Path:
     return config.state_dir / EMERGENCY_FILE
 
 
-def board_event(board: Any, severity: str, event: str, message: str) -> None:
+def board_event(board: StatusBoard | None, severity: str, event: str, message: str) -> None:
     if board is not None:
         board.event(severity, event, message, {})
 
 
-def make_board(config: Config) -> Any:
-    try:
-        from player.health.board import StatusBoard
-    except ImportError:
-        return None
+def make_board(config: Config) -> StatusBoard:
+    from player.health.board import StatusBoard
+
     return StatusBoard(screenshot_interval=config.health.screenshot_interval)
 
 
-def make_notifier() -> Any:
-    try:
-        from player.sdnotify import Notifier
-    except ImportError:
-        return None
+def make_notifier() -> Notifier:
+    from player.sdnotify import Notifier
+
     return Notifier.from_environment()
 
 
-def make_power(config: Config) -> Any:
+def make_power(config: Config) -> PowerSchedule | None:
     if not config.power.off_hours:
         return None
     from player.power import PowerSchedule
@@ -361,25 +382,21 @@ def make_power(config: Config) -> Any:
     return PowerSchedule(config.power)
 
 
-def make_media(config: Config, board: Any) -> Any:
+def make_media(config: Config, board: StatusBoard | None) -> MediaFactory:
     from player.render.mediaslides import MediaFactory
 
     return MediaFactory(config, board)
 
 
 def install_rate_limit() -> None:
-    try:
-        from player.ratelimit import install
-    except ImportError:
-        return
+    from player.ratelimit import install
+
     install()
 
 
 def mark_clean_exit(config: Config, reason: str) -> None:
-    try:
-        from player.health.worker import mark_clean_exit as mark
-    except ImportError:
-        return
+    from player.health.lifecycle import mark_clean_exit as mark
+
     try:
         mark(config.state_dir, reason)
     except OSError as exc:

@@ -70,11 +70,9 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(media files, warnings) for a playlist validated as `check` validates it (raises
     LoadError): every warning `check` gives about the content, and pictures far larger than
     any screen."""
-    try:
-        from player.media.check import load_checked as load
-    except ImportError:
-        from player.core.playlist_reader import load_playlist as load
-    loaded = load(playlist)
+    from player.media.check import load_checked
+
+    loaded = load_checked(playlist)
     warnings = [str(problem) for problem in loaded.warnings]
     warnings += oversized_pictures(playlist.parent, loaded.media_files())
     return tuple(loaded.media_files()), tuple(warnings)
@@ -82,10 +80,8 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def oversized_pictures(folder: Path, names: Sequence[str]) -> list[str]:
     """A warning, with its size, for each picture with more than twice a 4K screen's pixels."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return []
+    from PIL import Image
+
     limit = 2 * LARGEST_SCREEN[0] * LARGEST_SCREEN[1]
     found = []
     for name in names:

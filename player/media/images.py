@@ -59,8 +59,8 @@ def decode_fitted(path: Path, box: tuple[int, int], fit: str) -> Decoded:
         raise ImageError(f"{path}: larger than {MAX_PIXELS} pixels") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{path}: broken or truncated picture ({exc})") from None
-    except Exception as exc:  # a decoder or EXIF parser failing its own way
-        raise ImageError(f"{path}: cannot be decoded ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # a decoder or EXIF parser failing its own way: the cause is kept
+        raise ImageError(f"{path}: cannot be decoded ({type(exc).__name__}: {exc})") from exc
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:

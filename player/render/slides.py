@@ -269,7 +269,8 @@ class PendingSlide:
         except SlideError:
             raise
         except Exception as exc:  # whatever a decoder or a font throws, the loop goes on
-            raise SlideError(f"item {self.item.id}: cannot be drawn ({type(exc).__name__}: {exc})") from None
+            log.warning("item %s: unexpected failure while preparing it", self.item.id, exc_info=True)
+            raise SlideError(f"item {self.item.id}: cannot be drawn ({type(exc).__name__}: {exc})") from exc
 
     def cancel(self) -> None:
         if self.future is not None:
