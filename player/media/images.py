@@ -33,7 +33,8 @@ class Decoded:
 def decode_fitted(path: Path, box: tuple[int, int], fit: str) -> Decoded:
     """Open, orient and scale a picture for a `box`-sized area; raises ImageError."""
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as opened:
+            image: Image.Image = opened
             oriented_size = _oriented_size(image)
             x, y, w, h = fit_rect(oriented_size, box, fit)
             if image.format == "JPEG":

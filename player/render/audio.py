@@ -133,7 +133,7 @@ class AudioTrack:
 
     def prepare(self) -> None:
         """Wait for the first sound (normally decoded already); MediaError if the file is bad."""
-        if self._decoder is None:
+        if self._decoder is None or self._stream is None:
             # Silent anyway, but a bad file is still reported the same way.
             if not probe_media(self.path).has_audio:
                 raise MediaError(f"{self.path}: has no audio track")
@@ -145,7 +145,7 @@ class AudioTrack:
             raise error
 
     def start(self, now: float) -> None:
-        if self._stream is not None:
+        if self._stream is not None and self.output is not None:
             # From its first sample, whatever its pts.
             self.output.play(self._stream, None, now, fade=self.fade)
 
@@ -154,7 +154,7 @@ class AudioTrack:
         return self._stream is None or self._stream.finished
 
     def close(self) -> None:
-        if self._stream is not None:
+        if self._stream is not None and self.output is not None:
             self.output.stop(self._stream)
         if self._decoder is not None:
             self._decoder.stop()
