@@ -25,8 +25,10 @@ from player.core.emergency import EmergencyFile
 from player.core.problems import LoadError
 
 if TYPE_CHECKING:  # the heavy parts are imported when the run starts, not with this module
+    from player.core.playlist import Playlist
     from player.health.board import StatusBoard
     from player.power import PowerSchedule
+    from player.render.display import Display, DisplayKeeper
     from player.render.loop import Player
     from player.render.mediaslides import MediaFactory
     from player.sdnotify import Notifier
@@ -233,6 +235,29 @@ class Runtime:
 
     # -- the run ---------------------------------------------------------------------------
 
+    def make_player(self, display: Display, keeper: DisplayKeeper, playlist: Playlist,
+                    release: int | None) -> Player:
+        """The render loop, with the emergency message in force at start on its first frame."""
+        from player.render.loop import Player
+        from player.render.text import FontSet
+
+        config = self.config
+        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
+        self.media = make_media(config, self.board)
+        self.player = Player(
+            display, fonts, playlist, fallback_text=config.fallback, inbox=self.inbox,
+            board=self.board, notifier=self.notifier, release=release,
+            max_fps=config.display.max_fps, media=self.media,
+            power=make_power(config), on_config=self.apply_config,
+            screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
+            keeper=keeper,
+        )
+        # The watcher tells of later changes; one in force at start shows from the first frame.
+        emergency = self.emergency.poll(playlist.languages)
+        if emergency is not None:
+            self.player.handle(emergency)
+        return self.player
+
     def first_frame(self) -> None:
         if self.notifier is not None and self.player is not None:
             self.notifier.ready()
@@ -241,14 +266,48 @@ class Runtime:
                                  else f"display unavailable: {display.away}")
 
 
+@dataclass
+class Outcome:
+    """How a run ended: what the stop path does next."""
+
+    reason: str | None = None  # None: an exception is on its way up, not a clean stop
+    again: bool = False  # start again in place (same pid) rather than exit
+    x_lost: bool = False  # the X server went away under SDL
+
+
 def run(options: RunOptions) -> int:
-    from player.content import choose_playlist
-    from player.render.display import DisplayError, DisplayKeeper, close_display
-    from player.render.loop import Player
-    from player.render.text import FontSet
-    from player.sync.store import releases_to_play
+    from player.render.display import DisplayError, DisplayKeeper
 
     signals = install_stop_signals()
+    runtime = start_runtime(options)
+    playlist, release = choose_content(runtime)
+    if signals.reason is not None:  # told to stop while loading: no screen, no workers to start
+        log.info("stopped: %s (before the first frame)", signals.reason)
+        mark_clean_exit(runtime.config, signals.reason)
+        return EXIT_OK
+    keeper = DisplayKeeper(runtime.config.display, options.headless, options.size)
+    try:
+        display = keeper.open()  # a missing screen is waited for, not a reason to stop
+    except DisplayError as exc:
+        log.error("%s", exc)
+        return EXIT_ENVIRONMENT
+    outcome = Outcome()
+    try:
+        player = runtime.make_player(display, keeper, playlist, release)
+        signals.attach(player)
+        if signals.reason is None:
+            runtime.start_workers()
+        outcome.reason = player.run(options.exit_after, on_first_frame=runtime.first_frame)
+        outcome.x_lost = keeper.x_lost
+        outcome.again = player.restart and signals.reason is None
+        log.info("stopped: %s", outcome.reason)
+        return EXIT_OK
+    finally:
+        stop_run(runtime, signals, outcome)
+
+
+def start_runtime(options: RunOptions) -> Runtime:
+    """The config (each bad value on its default, and said), logging, and the run's parts."""
     config, config_errors = read_config(options.config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     install_rate_limit()
@@ -258,65 +317,42 @@ def run(options: RunOptions) -> int:
         board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
     if runtime.board is not None:  # status says what is wrong with the config, or that it is fine
         runtime.board.set_config(config_errors, config.source)
-    playlist, release, errors = choose_playlist(config, options.playlist, releases_to_play)
+    return runtime
+
+
+def choose_content(runtime: Runtime) -> tuple[Playlist, int | None]:
+    from player.content import choose_playlist
+    from player.sync.store import releases_to_play
+
+    playlist, release, errors = choose_playlist(runtime.config, runtime.options.playlist, releases_to_play)
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)
-    if signals.reason is not None:  # told to stop while loading: no screen, no workers to start
-        log.info("stopped: %s (before the first frame)", signals.reason)
-        mark_clean_exit(config, signals.reason)
-        return EXIT_OK
-    keeper = DisplayKeeper(config.display, options.headless, options.size)
-    try:
-        display = keeper.open()  # a missing screen is waited for, not a reason to stop
-    except DisplayError as exc:
-        log.error("%s", exc)
-        return EXIT_ENVIRONMENT
-    reason = None
-    again = False  # start again in place (same pid) rather than exit
-    x_lost = False
-    try:
-        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        runtime.media = make_media(config, runtime.board)
-        runtime.player = Player(
-            display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
-            board=runtime.board, notifier=runtime.notifier, release=release,
-            max_fps=config.display.max_fps, media=runtime.media,
-            power=make_power(config), on_config=runtime.apply_config,
-            screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
-            keeper=keeper,
-        )
-        signals.attach(runtime.player)
-        # The watcher tells of later changes; one in force at start shows from the first frame.
-        emergency = runtime.emergency.poll(playlist.languages)
-        if emergency is not None:
-            runtime.player.handle(emergency)
-        if signals.reason is None:
-            runtime.start_workers()
-        reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
-        x_lost = keeper.x_lost
-        again = runtime.player.restart and signals.reason is None
-        log.info("stopped: %s", reason)
-        return EXIT_OK
-    finally:
-        signals.player = None  # a later signal has no loop to stop; the reason is kept
-        if runtime.notifier is not None and not again:
-            runtime.notifier.stopping()
-        runtime.stop_workers()
-        power = getattr(runtime.player, "power", None)
-        if power is not None and hasattr(power, "close"):
-            power.close()
-        if reason is not None:  # an exception on its way up is not a clean stop
-            mark_clean_exit(runtime.config, reason)
-        if not x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
-            close_display()
-        if again:
-            restart_in_place(reason or "restart", signals)
-        elif x_lost:
-            # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
-            # sync with the dead server and exit through Xlib (status 1); leave right here.
-            flush_output()
-            os._exit(EXIT_OK)
+    return playlist, release
+
+
+def stop_run(runtime: Runtime, signals: StopSignals, outcome: Outcome) -> None:
+    """The one stop path: workers in reverse order, the screen's power, the display, then
+    exit, or start again in place."""
+    from player.render.display import close_display
+
+    signals.player = None  # a later signal has no loop to stop; the reason is kept
+    if runtime.notifier is not None and not outcome.again:
+        runtime.notifier.stopping()
+    runtime.stop_workers()
+    if runtime.player is not None and runtime.player.power is not None:
+        runtime.player.power.close()
+    if outcome.reason is not None:  # an exception on its way up is not a clean stop
+        mark_clean_exit(runtime.config, outcome.reason)
+    if not outcome.x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
+        close_display()
+    if outcome.again:
+        restart_in_place(outcome.reason or "restart", signals)
+    elif outcome.x_lost:
+        # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
+        # sync with the dead server and exit through Xlib (status 1); leave right here.
+        flush_output()
+        os._exit(EXIT_OK)
 
 
 def restart_in_place(reason: str, signals: StopSignals | None = None) -> None:
