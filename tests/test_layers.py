@@ -28,6 +28,7 @@ CONTRACTS: dict[str, tuple[set[str], set[str]]] = {
     "content": ({"core"}, HEAVY),
     "watch": ({"core", "stoppable"}, HEAVY - {"watchdog"}),
     "power": ({"core"}, HEAVY),
+    "signals": (set(), HEAVY),
     "fonts": ({"core"}, HEAVY),
     "stoppable": (set(), HEAVY),
 }
