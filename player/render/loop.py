@@ -26,7 +26,7 @@ from player.core.playlist_reader import load_playlist
 from player.core.ports import Board, Notifier, Power
 from player.core.problems import LoadError
 from player.core.schedule import Entry
-from player.render.display import Display
+from player.render.display import Display, DisplayKeeper
 from player.render.mediaslides import VideoItemSlide
 from player.render.overlays import ClockBadge, playlist_layers
 from player.render.prepare import BlankSlide, Media, SlideMaker
@@ -50,10 +50,10 @@ class Player:
                  max_fps: int = 30, media: Media | None = None,
                  power: Power | None = None, on_config: Callable[[Path], str | None] | None = None,
                  screenshot_width: int = 480, default_fit: str = "contain",
-                 keeper: Any = None,
+                 keeper: DisplayKeeper | None = None,
                  mono: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
         self.display = display
-        self.keeper = keeper  # a player.render.display.DisplayKeeper: the screen may come and go
+        self.keeper = keeper  # the screen may come and go
         self.layout = TextLayout(fonts)
         self.inbox: queue.Queue = inbox or queue.Queue()
         self.reporter = LoopReporter(board, screenshot_width)
