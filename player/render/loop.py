@@ -2,8 +2,9 @@
 
 It runs on the main thread, owns pygame, and takes messages from worker threads through a
 queue. What plays when is `player.core.playback`'s business; this module prepares the next slide
-while the current one shows (a switch is one frame), crossfades, paces frames and, when nothing
-moves, sleeps until the next thing that will change.
+while the current one shows (a switch is one frame), and switches. The stage (stage.py) draws
+the frame, crossfades included; the pacer (pacing.py) says when one is needed and how long the
+loop may sleep.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from player.core.problems import LoadError
 from player.core.schedule import Entry
 from player.render.display import Display, DisplayKeeper
 from player.render.mediaslides import VideoItemSlide
-from player.render.overlays import ClockBadge, playlist_layers
+from player.render.overlays import playlist_layers
+from player.render.pacing import Pacer
 from player.render.prepare import BlankSlide, Media, SlideMaker
 from player.render.reporting import LoopReporter
 from player.render.slides import SlideError
@@ -37,7 +39,6 @@ from player.render.text import FontSet, TextLayout
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL = 1.0  # the longest the loop sleeps: messages, watchdog
 OFF = Item(id="screen-off", kind="text", text={"en": ""}, duration=None)
 
 
@@ -58,7 +59,6 @@ class Player:
         self.inbox: queue.Queue = inbox or queue.Queue()
         self.reporter = LoopReporter(board, screenshot_width)
         self.notifier = notifier
-        self.max_fps = max_fps
         self.power = power
         self.on_config = on_config
         self.default_fit = default_fit
@@ -66,16 +66,12 @@ class Player:
         self.last_watchdog = 0.0
         self.stop_reason: str | None = None
         self.restart = False
-        self.frames = self.late = 0
-        self.last_frame = 0.0
-        self.last_wall = wall()
-        self.frame_due = 0.0
-        self.redraw = False  # a whole frame is due although nothing changed (a screen came back)
-        ticker, clock, ctx = playlist_layers(playlist, self.layout, display.logical_size, mono(), self.last_wall,
-                                             default_fit)
+        start = wall()
+        ticker, clock, ctx = playlist_layers(playlist, self.layout, display.logical_size, mono(), start, default_fit)
         self.stage = Stage(display, ticker, clock)
+        self.pacer = Pacer(self.stage, max_fps, start)
         self.slides = SlideMaker(ctx, media, fallback_text)
-        self.plays = PlaybackController(playlist, release, fallback_text=fallback_text, wall=self.last_wall,
+        self.plays = PlaybackController(playlist, release, fallback_text=fallback_text, wall=start,
                                         duration_of=self.video_length, report=self.reporter.report,
                                         on_playlist=self.playlist_changed)
         self.reporter.playing(playlist.name, release, "")
@@ -92,6 +88,10 @@ class Player:
     @property
     def current(self) -> Showing | None:
         return self.stage.current
+
+    @property
+    def frames(self) -> int:
+        return self.pacer.frames
 
     @property
     def upcoming(self) -> tuple[Entry, Any] | None:
@@ -111,7 +111,7 @@ class Player:
         """Apply a changed device config that needs no restart (from the next frame)."""
         self.slides.fallback_text = config.fallback
         self.plays.set_fallback_text(config.fallback)
-        self.max_fps = config.display.max_fps
+        self.pacer.max_fps = config.display.max_fps
         self.reporter.screenshot_width = config.health.screenshot_width
         if power is not self.power:
             if self.power is not None:
@@ -202,7 +202,7 @@ class Player:
         # A clock-aligned join mid-item keeps an alternating slide's phase in step with the other
         # screens; a video starts from its beginning (seeking would cost more than it is worth).
         slide.start(now - entry.offset if not isinstance(slide, VideoItemSlide) else now)
-        self.frame_due = now
+        self.pacer.frame_due = now
         self.stage.full_frame = False
         if old is not None:
             self.reporter.played(old.entry, self.release, old.wall_start, wall)
@@ -248,13 +248,8 @@ class Player:
     # -- drawing ---------------------------------------------------------------------------
 
     def render(self, now: float, wall: float) -> None:
-        self.stage.draw(now, wall, self.last_frame, self.last_wall)
-        interval = 1.0 / self.max_fps
-        if self.last_frame and self.stage.animating() and now - self.frame_due > interval:
-            self.late += 1
-        self.frames += 1
-        self.last_frame = now
-        self.reporter.frame(self.display, self.stage.screen_off, self.frames, self.late, wall)
+        self.pacer.draw(now, wall)
+        self.reporter.frame(self.display, self.stage.screen_off, self.pacer.frames, self.pacer.late, wall)
 
     def display_changed(self) -> None:
         """The screen went away or came back: redraw everything, at its new size if it has one."""
@@ -265,43 +260,19 @@ class Player:
             self.stage.end_fade()
         self.stage.layer = None
         self.stage.full_frame = False
-        self.redraw = True
-        self.frame_due = self.mono()
+        self.pacer.redraw = True
+        self.pacer.frame_due = self.mono()
         self.reporter.post_display(self.display)
 
     def next_wake(self, now: float, wall: float) -> float:
         """Seconds until something will change on screen (or a poll is due)."""
-        waits = [POLL_INTERVAL]
+        waits = []
         if self.slides.decoding():
             waits.append(0.05)  # look again soon: build the next slide as soon as it is decoded
-        current = self.current
-        if self.stage.animating():
-            waits.append(self.frame_due - now)
-        if current is not None:
-            if current.end is not None:
-                waits.append(current.end - now)
-            change = current.slide.next_change(now)
-            if change is not None:
-                waits.append(change - now)
-        if self.stage.clock is not None:
-            waits.append(ClockBadge.next_change(wall))
         interrupt = self.plays.interrupt_wait(wall)
         if interrupt is not None and not self.stage.screen_off:
             waits.append(interrupt)
-        return max(0.0, min(waits))
-
-    def frame_needed(self, now: float, wall: float, changed: bool) -> bool:
-        redraw, self.redraw = self.redraw, False
-        if changed or redraw or self.frames == 0:
-            return True
-        current = self.current
-        if self.stage.animating() and now >= self.frame_due:
-            return True
-        if current is not None:
-            change = current.slide.next_change(self.last_frame)
-            if change is not None and now >= change:
-                return True
-        return self.stage.clock_turned(wall, self.last_wall)
+        return self.pacer.wait(now, wall, waits)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -319,11 +290,9 @@ class Player:
         self.apply_power(wall)
         self.maybe_switch(now, wall)
         changed = before != (self.current.entry.key if self.current else None)
-        if self.frame_needed(now, wall, changed):
+        if self.pacer.needed(now, wall, changed):
             self.render(now, wall)
-            self.last_wall = wall
-            interval = 1.0 / self.max_fps
-            self.frame_due = max(self.frame_due + interval, now) if self.stage.animating() else now
+            self.pacer.drawn(now, wall)
         self.prepare_upcoming(now, wall)
         self.build_upcoming()
         if self.notifier is not None and now - self.last_watchdog >= 1.0:
@@ -354,12 +323,12 @@ class Player:
             self.leave_current(wall)
             self.show(self.plays.first_entry(wall), now, wall)
         self.stage.full_frame = False
-        self.frame_due = now
+        self.pacer.frame_due = now
 
     def run(self, exit_after: float | None = None, on_first_frame: Callable[[], None] | None = None) -> str:
         """Play until stopped; returns the reason."""
         deadline = None if exit_after is None else self.mono() + exit_after
-        self.last_wall = self.wall()
+        self.pacer.last_wall = self.wall()
         try:
             while self.stop_reason is None:
                 self.pump_events()
