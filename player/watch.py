@@ -27,6 +27,7 @@ from watchdog.observers.polling import PollingObserver
 from player.core.config import load_config
 from player.core.emergency import EmergencyFile
 from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
+from player.core.playlist_reader import read_ahead
 from player.core.problems import LoadError
 from player.stoppable import StoppableThread
 
@@ -163,7 +164,7 @@ class Watcher(StoppableThread):
             self._emergency_changed()
         else:
             log.info("playlist %s changed on disk; reloading at the next item", target)
-            self.outbox.put(PlaylistChanged(target))
+            self.outbox.put(PlaylistChanged(target, read_ahead(target)))
 
     def _config_changed(self) -> None:
         digest = _digest(self.config_path)
@@ -221,7 +222,7 @@ class Watcher(StoppableThread):
         for mount, playlist in sticks.items():
             if self._sticks.get(mount) != playlist:
                 log.info("USB stick at %s carries %s", mount, playlist)
-                self.outbox.put(PlaylistChanged(playlist))
+                self.outbox.put(PlaylistChanged(playlist, read_ahead(playlist)))
         for mount in self._sticks:
             if mount not in sticks:
                 # what plays normally (a synced release, the config's playlist) is chosen at

@@ -170,3 +170,14 @@ def test_a_change_in_a_local_sync_folder_wakes_sync_through_the_one_watcher(tmp_
         watcher.stop()
         watcher.join(10)
     assert not watcher.is_alive()
+
+
+def test_a_changed_playlist_is_read_by_the_watcher_not_by_the_render_loop(setup):
+    _, playlist, _, outbox, _ = setup
+    playlist.write_text("languages: [vi]\nitems:\n  - {id: a, text: {vi: Xin chào}}\n", encoding="utf-8")
+    message = next_message(outbox)
+    assert message == PlaylistChanged(playlist)
+    assert message.loaded is not None and [item.id for item in message.loaded.items] == ["a"]
+    playlist.write_text("items: [\n", encoding="utf-8")  # broken: the loop reads it and says why
+    message = next_message(outbox)
+    assert message == PlaylistChanged(playlist) and message.loaded is None

@@ -69,6 +69,15 @@ def load_playlist(path: Path, media_check: MediaCheck | None = None) -> Playlist
     return playlist_from_data(data, path, media_check)
 
 
+def read_ahead(path: Path) -> Playlist | None:
+    """The playlist read by a worker thread for the render loop, or None when it cannot be read
+    (the loop then reads it itself and reports why)."""
+    try:
+        return load_playlist(path)
+    except (LoadError, OSError):
+        return None
+
+
 def check_playlist(path: Path, media_check: MediaCheck | None = None) -> list[Problem]:
     """Every problem (errors and warnings) in a playlist file, sorted by line."""
     try:

@@ -123,22 +123,24 @@ class Player:
             return None
         return self.slides.media.length(self.playlist.folder / item.source)
 
-    def load_new_playlist(self, path: Path, release: int | None) -> None:
-        try:
-            playlist = load_playlist(path)
-        except LoadError as exc:
-            self.reporter.report("error", "playlist_bad", f"new playlist refused, keeping the current one: "
-                                 f"{exc.problems[0] if exc.problems else exc}", {"path": str(path)})
-            return
-        self.plays.offer(playlist, release)
+    def load_new_playlist(self, path: Path, release: int | None, loaded: Playlist | None = None) -> None:
+        """Offer a new playlist for the next item boundary; `loaded`: read already, off this thread."""
+        if loaded is None:
+            try:
+                loaded = load_playlist(path)
+            except LoadError as exc:
+                self.reporter.report("error", "playlist_bad", f"new playlist refused, keeping the current one: "
+                                     f"{exc.problems[0] if exc.problems else exc}", {"path": str(path)})
+                return
+        self.plays.offer(loaded, release)
 
     # -- messages --------------------------------------------------------------------------
 
     def handle(self, message: object) -> None:
         if isinstance(message, ReleaseReady):
-            self.load_new_playlist(message.playlist, message.version)
+            self.load_new_playlist(message.playlist, message.version, message.loaded)
         elif isinstance(message, PlaylistChanged):
-            self.load_new_playlist(message.path, self.release)
+            self.load_new_playlist(message.path, self.release, message.loaded)
         elif isinstance(message, EmergencyChanged):
             self.emergency_changed(message)
         elif isinstance(message, ConfigChanged) and self.on_config is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from player.core.config import Config
 from player.core.hours import in_any
 from player.core.messages import ReleaseReady
+from player.core.playlist_reader import read_ahead
 from player.stoppable import StoppableThread
 from player.sync.fetch import make_session
 from player.sync.sources import FolderSource, make_source
@@ -177,5 +178,5 @@ class SyncWorker(StoppableThread):
         current = syncer.store.current()
         seen = (current.version, current.path) if current else None
         if current is not None and seen != self._announced:
-            self.outbox.put(ReleaseReady(current.version, current.playlist))
+            self.outbox.put(ReleaseReady(current.version, current.playlist, read_ahead(current.playlist)))
         self._announced = seen

@@ -395,3 +395,19 @@ def test_release_that_cannot_be_shown_falls_back_to_the_previous(tmp_path, displ
         assert all(pixel(f, 160, 90) != (0, 0, 0) for f in frames)
     finally:
         player.close()
+
+
+def test_a_release_read_by_the_sender_is_not_read_again_on_the_render_thread(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "defaults: {transition: cut}\nitems:\n  - {id: a, image: media/red.png, duration: 2s}\n")
+    new_path = make_playlist(tmp_path / "new", "defaults: {transition: cut}\nitems:\n  - {id: z, image: media/blue.png, duration: 2s}\n")
+    loaded = load_playlist(new_path)
+    new_path.unlink()  # the loop could not read it now: it must use what the sync worker read
+    clock = Clock()
+    player = make_player(display, fonts, path, clock)
+    try:
+        player.step()
+        player.handle(ReleaseReady(9, new_path, loaded))
+        frames_through(player, clock, 2.5)
+        assert player.current.entry.item.id == "z" and player.release == 9
+    finally:
+        player.close()
