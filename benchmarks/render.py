@@ -56,7 +56,7 @@ def timed_child(command: list[str], env: dict) -> tuple[float, float]:
 
 def bench_switching(folder: Path, switches: int = 40) -> None:
     from player.core.config import DisplayConfig
-    from player.core.playlist import load_playlist
+    from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.loop import Player
     from player.render.text import FontSet
@@ -171,7 +171,8 @@ def time_slide(item, languages: tuple[str, ...], folder: Path, fonts, runs: int)
 
 def bench_layout(runs: int = 10) -> None:
     from player.core.config import DisplayConfig
-    from player.core.playlist import Item, load_playlist
+    from player.core.playlist import Item
+    from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.text import FontSet
 
@@ -202,7 +203,7 @@ def longest_steps(folder: Path, text: str, seconds: float) -> tuple[float, float
     taken; the longest after the first step, which draws the first slide at once. CPU time is
     the work a step did; wall time also counts waiting for a core the machine gave elsewhere."""
     from player.core.config import DisplayConfig
-    from player.core.playlist import load_playlist
+    from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.loop import Player
     from player.render.text import FontSet

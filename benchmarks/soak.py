@@ -33,7 +33,7 @@ import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from player.core.config import Config, DisplayConfig  # noqa: E402
-from player.core.playlist import load_playlist  # noqa: E402
+from player.core.playlist_reader import load_playlist  # noqa: E402
 from player.render.display import close_display, open_display  # noqa: E402
 from player.render.loop import Player  # noqa: E402
 from player.render.mediaslides import MediaFactory  # noqa: E402

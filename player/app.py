@@ -12,20 +12,44 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, cast
 
 from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config, load_config_lenient
+from player.core.emergency import EmergencyFile
 from player.core.problems import LoadError
+from player.signals import StopSignals, flush_output, install_stop_signals, restart_in_place
+
+if TYPE_CHECKING:  # the heavy parts are imported when the run starts, not with this module
+    from player.core.playlist import Playlist
+    from player.health.board import StatusBoard
+    from player.power import PowerSchedule
+    from player.remote.worker import RemoteWorker
+    from player.render.display import Display, DisplayKeeper
+    from player.render.loop import Player
+    from player.render.mediaslides import MediaFactory
+    from player.sdnotify import Notifier
+    from player.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ENVIRONMENT = 0, 1, 3
 EMERGENCY_FILE = "emergency.yaml"
 ORDER = ("health", "sync", "watch", "remote")  # start order; stop is the reverse
+
+
+class Worker(Protocol):
+    """A part that runs beside the render loop (player.stoppable.StoppableThread)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def is_alive(self) -> bool: ...
 
 
 @dataclass
@@ -43,49 +67,6 @@ def read_config(path: Path | None) -> tuple[Config, list[str]]:
     return config, [str(p) for p in problems]
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-class StopSignals:
-    """SIGTERM, SIGINT and SIGHUP all take the one clean stop path, even during start-up.
-
-    Installed once per process, as early as the command line allows (`install_stop_signals`),
-    so a stop sent while pygame and the content are still loading is remembered and honoured
-    when the player is attached instead of killing the process with the default action.
-    """
-
-    def __init__(self) -> None:
-        self.reason: str | None = None
-        self.player: Any = None
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, self.on_signal)
-        # A stop that arrived while the previous program in this process was starting again
-        # in place was held blocked across the exec (see restart_in_place): it is delivered
-        # here, now that the handlers are in place.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-    def on_signal(self, signum: int, _frame: Any) -> None:
-        self.reason = f"signal {signal.Signals(signum).name}"
-        if self.player is not None:
-            self.player.stop(self.reason)
-
-    def attach(self, player: Any) -> None:
-        self.player = player
-        if self.reason is not None:
-            player.stop(self.reason)
-
-
-_signals: StopSignals | None = None
-
-
-def install_stop_signals() -> StopSignals:
-    """The process's StopSignals, installed on the first call."""
-    global _signals
-    if _signals is None:
-        _signals = StopSignals()
-    return _signals
-
-
 class Runtime:
     """One run of the player: the config in force, the board, the workers and the loop."""
 
@@ -95,9 +76,13 @@ class Runtime:
         self.inbox: queue.Queue = queue.Queue()
         self.board = make_board(config)
         self.notifier = make_notifier()
-        self.workers: dict[str, Any] = {}
-        self.player: Any = None
-        self.media: Any = None
+        self.makers: dict[str, Callable[[], Worker | None]] = {
+            "health": self.make_health, "sync": self.make_sync, "watch": self.make_watch,
+            "remote": self.make_remote}
+        self.workers: dict[str, Worker] = {}
+        self.player: Player | None = None
+        self.media: MediaFactory | None = None
+        self.emergency = EmergencyFile(emergency_path(config))
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -106,11 +91,7 @@ class Runtime:
             self.start_worker(name)
 
     def start_worker(self, name: str) -> None:
-        try:
-            worker = getattr(self, f"make_{name}")()
-        except ImportError as exc:
-            log.warning("%s worker not available: %s", name, exc)
-            return
+        worker = self.makers[name]()
         if worker is not None:
             worker.start()
             self.workers[name] = worker
@@ -131,7 +112,7 @@ class Runtime:
         for name in reversed(ORDER):
             self.stop_worker(name)
 
-    def make_health(self) -> Any:
+    def make_health(self) -> Worker | None:
         if self.board is None:
             return None
         from player.health.worker import HealthWorker
@@ -139,7 +120,7 @@ class Runtime:
         return HealthWorker(self.config, self.board, outbox=self.inbox, notifier=self.notifier,
                             on_answer=self.hub_answered if self.config.remote.enabled else None)
 
-    def make_sync(self) -> Any:
+    def make_sync(self) -> Worker | None:
         if not self.config.sync.sources or self.options.playlist is not None:
             return None
         from player.sync.worker import SyncWorker
@@ -154,7 +135,7 @@ class Runtime:
 
     # -- remote commands (player.remote) ---------------------------------------------------
 
-    def make_remote(self) -> Any:
+    def make_remote(self) -> Worker | None:
         from player.remote.worker import make_remote
 
         return make_remote(self.config, self.inbox,
@@ -163,7 +144,7 @@ class Runtime:
 
     def hub_answered(self, answer: dict) -> None:
         """A heartbeat answer from the hub (health thread): its commands go to the remote worker."""
-        worker = self.workers.get("remote")
+        worker = cast("RemoteWorker | None", self.workers.get("remote"))
         if worker is not None:
             worker.offer(answer)
 
@@ -171,7 +152,7 @@ class Runtime:
         """A sync pass now, for a remote command: its outcome in words."""
         from player.remote.executor import SYNC_WAIT
 
-        worker = self.workers.get("sync")
+        worker = cast("SyncWorker | None", self.workers.get("sync"))
         if worker is None:
             return "no sync worker is running"
         result = worker.sync_now(SYNC_WAIT)
@@ -180,12 +161,27 @@ class Runtime:
         words = result.result + (f": release {result.version}" if result.version else "")
         return words + (f" ({result.error})" if result.error else "")
 
-    def make_watch(self) -> Any:
+    def make_watch(self) -> Worker | None:
         from player.watch import Watcher
 
         explicit = self.options.playlist
         paths = [p for p in ([explicit] if explicit else [self.config.playlist]) if p]
-        return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board)
+        local = [Path(s) for s in self.config.sync.sources if not s.startswith(("http://", "https://"))]
+        return Watcher(self.options.config_path or DEFAULT_CONFIG_PATH, paths, self.inbox, board=self.board,
+                       emergency=self.emergency, languages=self.playing_languages,
+                       sync_folders=local, on_sync_folder=self.wake_sync)
+
+    def wake_sync(self) -> None:
+        """A local channel folder changed: the sync worker (if one runs) looks at it now."""
+        from player.sync.worker import SyncWorker
+
+        worker = self.workers.get("sync")
+        if isinstance(worker, SyncWorker):
+            worker.wake(full=False)  # a copy to the stick must not make the hub busy
+
+    def playing_languages(self) -> tuple[str, ...]:
+        """The languages of the playlist on screen: what an emergency message is read for."""
+        return self.player.playlist.languages if self.player is not None else ("vi", "en")
 
     # -- config changes --------------------------------------------------------------------
 
@@ -205,6 +201,7 @@ class Runtime:
         for name, changed in (("health", (new.health, new.cluster, new.remote.enabled)
                                != (old.health, old.cluster, old.remote.enabled)),
                               ("sync", (new.sync, new.cluster) != (old.sync, old.cluster)),
+                              ("watch", new.sync.sources != old.sync.sources),  # its sync folders
                               ("remote", (new.remote, new.health, new.cluster)
                                != (old.remote, old.health, old.cluster))):
             if changed:
@@ -224,21 +221,79 @@ class Runtime:
 
     # -- the run ---------------------------------------------------------------------------
 
+    def make_player(self, display: Display, keeper: DisplayKeeper, playlist: Playlist,
+                    release: int | None) -> Player:
+        """The render loop, with the emergency message in force at start on its first frame."""
+        from player.render.loop import Player
+        from player.render.text import FontSet
+
+        config = self.config
+        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
+        self.media = make_media(config, self.board)
+        self.player = Player(
+            display, fonts, playlist, fallback_text=config.fallback, inbox=self.inbox,
+            board=self.board, notifier=self.notifier, release=release,
+            max_fps=config.display.max_fps, media=self.media,
+            power=make_power(config), on_config=self.apply_config,
+            screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
+            keeper=keeper,
+        )
+        # The watcher tells of later changes; one in force at start shows from the first frame.
+        emergency = self.emergency.poll(playlist.languages)
+        if emergency is not None:
+            self.player.handle(emergency)
+        return self.player
+
     def first_frame(self) -> None:
-        if self.notifier is not None:
+        if self.notifier is not None and self.player is not None:
             self.notifier.ready()
             display = self.player.display
             self.notifier.status(f"playing {self.player.playlist.name}" if display.available
                                  else f"display unavailable: {display.away}")
 
 
+@dataclass
+class Outcome:
+    """How a run ended: what the stop path does next."""
+
+    reason: str | None = None  # None: an exception is on its way up, not a clean stop
+    again: bool = False  # start again in place (same pid) rather than exit
+    x_lost: bool = False  # the X server went away under SDL
+
+
 def run(options: RunOptions) -> int:
-    from player.content import choose_playlist
-    from player.render.display import DisplayError, DisplayKeeper, close_display
-    from player.render.loop import Player
-    from player.render.text import FontSet
+    from player.render.display import DisplayError, DisplayKeeper
 
     signals = install_stop_signals()
+    runtime = start_runtime(options)
+    playlist, release = choose_content(runtime)
+    if signals.reason is not None:  # told to stop while loading: no screen, no workers to start
+        log.info("stopped: %s (before the first frame)", signals.reason)
+        mark_clean_exit(runtime.config, signals.reason)
+        return EXIT_OK
+    keeper = DisplayKeeper(runtime.config.display, options.headless, options.size)
+    try:
+        display = keeper.open()  # a missing screen is waited for, not a reason to stop
+    except DisplayError as exc:
+        log.error("%s", exc)
+        return EXIT_ENVIRONMENT
+    outcome = Outcome()
+    try:
+        player = runtime.make_player(display, keeper, playlist, release)
+        signals.attach(player)
+        if signals.reason is None:
+            runtime.start_workers()
+        outcome.reason = player.run(options.exit_after, on_first_frame=runtime.first_frame)
+        outcome.x_lost = keeper.x_lost
+        outcome.again = player.restart and signals.reason is None
+        log.info("stopped: %s", outcome.reason)
+        return EXIT_OK
+    finally:
+        stop_run(runtime, signals, outcome)
+
+
+def start_runtime(options: RunOptions) -> Runtime:
+    """The config (each bad value on its default, and said), logging, and the run's parts."""
     config, config_errors = read_config(options.config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     install_rate_limit()
@@ -248,92 +303,42 @@ def run(options: RunOptions) -> int:
         board_event(runtime.board, "error", "config_bad", f"config refused: {problem}")
     if runtime.board is not None:  # status says what is wrong with the config, or that it is fine
         runtime.board.set_config(config_errors, config.source)
-    playlist, release, errors = choose_playlist(config, options.playlist)
+    return runtime
+
+
+def choose_content(runtime: Runtime) -> tuple[Playlist, int | None]:
+    from player.content import choose_playlist
+    from player.sync.store import releases_to_play
+
+    playlist, release, errors = choose_playlist(runtime.config, runtime.options.playlist, releases_to_play)
     for error in errors:
         log.error("%s", error)
         board_event(runtime.board, "error", "playlist_bad", error)
-    if signals.reason is not None:  # told to stop while loading: no screen, no workers to start
-        log.info("stopped: %s (before the first frame)", signals.reason)
-        mark_clean_exit(config, signals.reason)
-        return EXIT_OK
-    keeper = DisplayKeeper(config.display, options.headless, options.size)
-    try:
-        display = keeper.open()  # a missing screen is waited for, not a reason to stop
-    except DisplayError as exc:
-        log.error("%s", exc)
-        return EXIT_ENVIRONMENT
-    reason = None
-    again = False  # start again in place (same pid) rather than exit
-    x_lost = False
-    try:
-        fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)
-        runtime.media = make_media(config, runtime.board)
-        runtime.player = Player(
-            display, fonts, playlist, fallback_text=config.fallback, inbox=runtime.inbox,
-            board=runtime.board, notifier=runtime.notifier, release=release,
-            max_fps=config.display.max_fps, emergency_file=emergency_path(config), media=runtime.media,
-            power=make_power(config), on_config=runtime.apply_config,
-            screenshot_width=config.health.screenshot_width, default_fit=config.display.fit,
-            keeper=keeper,
-        )
-        signals.attach(runtime.player)
-        if signals.reason is None:
-            runtime.start_workers()
-        reason = runtime.player.run(options.exit_after, on_first_frame=runtime.first_frame)
-        x_lost = keeper.x_lost
-        again = runtime.player.restart and signals.reason is None
-        log.info("stopped: %s", reason)
-        return EXIT_OK
-    finally:
-        signals.player = None  # a later signal has no loop to stop; the reason is kept
-        if runtime.notifier is not None and not again:
-            runtime.notifier.stopping()
-        runtime.stop_workers()
-        power = getattr(runtime.player, "power", None)
-        if power is not None and hasattr(power, "close"):
-            power.close()
-        if reason is not None:  # an exception on its way up is not a clean stop
-            mark_clean_exit(runtime.config, reason)
-        if not x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
-            close_display()
-        if again:
-            restart_in_place(reason or "restart", signals)
-        elif x_lost:
-            # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
-            # sync with the dead server and exit through Xlib (status 1); leave right here.
-            flush_output()
-            os._exit(EXIT_OK)
+    return playlist, release
 
 
-def restart_in_place(reason: str, signals: StopSignals | None = None) -> None:
-    """Start this program again in this process. Same pid: systemd sees no stop and no start, so
-    its start limit (a reboot when reached) counts only real crashes, never a screen switched
-    off and on, an X server restarted or a config change that needs a fresh process."""
-    # exec resets the handlers to the default action: a SIGTERM arriving from here until the new
-    # program has installed its own would kill it (or, if it came just before, be forgotten and
-    # leave a player running that was told to stop). Blocked signals stay pending across exec,
-    # and the new program unblocks them once its handlers are in place.
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    if signals is not None and signals.reason is not None:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        log.info("not starting again: %s arrived while stopping", signals.reason)
-        return
-    log.warning("starting again in place (%s)", reason)
-    flush_output()
-    # Nothing of this run may stay open in the next one (the sound device, the spool, sockets).
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-    try:
-        os.execv(sys.executable, sys.orig_argv)
-    except OSError as exc:  # then exit; systemd starts the player again
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        log.error("cannot start again in place: %s", exc)
+def stop_run(runtime: Runtime, signals: StopSignals, outcome: Outcome) -> None:
+    """The one stop path: workers in reverse order, the screen's power, the display, then
+    exit, or start again in place."""
+    from player.render.display import close_display
 
-
-def flush_output() -> None:
-    for handler in logging.getLogger().handlers:
-        handler.flush()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    signals.player = None  # a later signal has no loop to stop; the reason is kept
+    if runtime.notifier is not None and not outcome.again:
+        runtime.notifier.stopping()
+    runtime.stop_workers()
+    if runtime.player is not None and runtime.player.power is not None:
+        runtime.player.power.close()
+    if outcome.reason is not None:  # an exception on its way up is not a clean stop
+        mark_clean_exit(runtime.config, outcome.reason)
+    if not outcome.x_lost:  # SDL cannot let go of a dead X connection (see player.render.x11)
+        close_display()
+    if outcome.again:
+        restart_in_place(outcome.reason or "restart", signals)
+    elif outcome.x_lost:
+        # Stopped while the X server was gone: SDL's own clean-up at interpreter exit would
+        # sync with the dead server and exit through Xlib (status 1); leave right here.
+        flush_output()
+        os._exit(EXIT_OK)
 
 
 def emergency_path(config: Config) -> Path:
@@ -343,28 +348,24 @@ def emergency_path(config: Config) -> Path:
     return config.state_dir / EMERGENCY_FILE
 
 
-def board_event(board: Any, severity: str, event: str, message: str) -> None:
+def board_event(board: StatusBoard | None, severity: str, event: str, message: str) -> None:
     if board is not None:
         board.event(severity, event, message, {})
 
 
-def make_board(config: Config) -> Any:
-    try:
-        from player.health.board import StatusBoard
-    except ImportError:
-        return None
+def make_board(config: Config) -> StatusBoard:
+    from player.health.board import StatusBoard
+
     return StatusBoard(screenshot_interval=config.health.screenshot_interval)
 
 
-def make_notifier() -> Any:
-    try:
-        from player.sdnotify import Notifier
-    except ImportError:
-        return None
+def make_notifier() -> Notifier:
+    from player.sdnotify import Notifier
+
     return Notifier.from_environment()
 
 
-def make_power(config: Config) -> Any:
+def make_power(config: Config) -> PowerSchedule | None:
     if not config.power.off_hours:
         return None
     from player.power import PowerSchedule
@@ -372,25 +373,21 @@ def make_power(config: Config) -> Any:
     return PowerSchedule(config.power)
 
 
-def make_media(config: Config, board: Any) -> Any:
+def make_media(config: Config, board: StatusBoard | None) -> MediaFactory:
     from player.render.mediaslides import MediaFactory
 
     return MediaFactory(config, board)
 
 
 def install_rate_limit() -> None:
-    try:
-        from player.ratelimit import install
-    except ImportError:
-        return
+    from player.ratelimit import install
+
     install()
 
 
 def mark_clean_exit(config: Config, reason: str) -> None:
-    try:
-        from player.health.worker import mark_clean_exit as mark
-    except ImportError:
-        return
+    from player.health.lifecycle import mark_clean_exit as mark
+
     try:
         mark(config.state_dir, reason)
     except OSError as exc:

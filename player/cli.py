@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if next((a for a in arguments if not a.startswith("-")), None) == "run":
         # Before the sub-commands are imported: a SIGTERM during start-up is then a clean stop
         # (exit 0) rather than the default action killing the player half-started.
-        from player.app import install_stop_signals
+        from player.signals import install_stop_signals
 
         install_stop_signals()
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

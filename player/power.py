@@ -14,21 +14,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
-from datetime import time as clock_time
 from typing import Any
 
 from player.core.config import PowerConfig
+from player.core.hours import in_any
+from player.core.hours import in_hours as in_window  # noqa: F401 - the name this module gave it
 
 log = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT = 15.0
-
-
-def in_window(moment: clock_time, start: clock_time, end: clock_time) -> bool:
-    """`start <= moment < end`; a window whose end is before its start wraps past midnight."""
-    if start <= end:
-        return start <= moment < end
-    return moment >= start or moment < end
 
 
 class PowerSchedule:
@@ -50,8 +44,7 @@ class PowerSchedule:
 
     def screen_off(self, now: datetime) -> bool:
         """True inside any of `power.off_hours` (local wall-clock time of `now`)."""
-        moment = now.time()
-        return any(in_window(moment, start, end) for start, end in self.config.off_hours)
+        return in_any(now.time(), self.config.off_hours)
 
     def apply(self, off: bool) -> bool:
         """Run the off or on command if the state changed; returns True on a change."""

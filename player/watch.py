@@ -1,5 +1,6 @@
-"""Hot reload: watches the config file, local playlist folders and USB sticks under /media.
+"""The one file watcher: the config file, local playlists, sync folders, USB sticks, emergencies.
 
+The emergency message file is read here too, so the render loop never waits on the disk for it.
 Changes are debounced (an editor writes several times; a copy to a stick takes a while) and
 posted to the render loop's queue: `ConfigChanged` only for a config that validates (an invalid
 one is logged, reported and ignored, so the old one stays), `PlaylistChanged` for a playlist
@@ -15,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,15 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from player.core.config import load_config
+from player.core.emergency import EmergencyFile
 from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
+from player.core.playlist_reader import read_ahead
 from player.core.problems import LoadError
+from player.stoppable import StoppableThread
 
 log = logging.getLogger(__name__)
 
+EMERGENCY_DEBOUNCE = 0.25  # seconds of quiet after the emergency file changed before it is read
 USB_PLAYLISTS = ("signage/playlist.yaml", "playlist.yaml")  # looked for on a stick, in order
 
 
@@ -48,14 +53,18 @@ class _StopRaceFilter(logging.Filter):
 logging.getLogger("watchdog.observers.inotify").addFilter(_StopRaceFilter())
 
 
-class Watcher(threading.Thread):
+class Watcher(StoppableThread):
     """Posts ConfigChanged / PlaylistChanged to `outbox`; `stop()` then `join()`."""
 
     def __init__(self, config_path: Path, playlist_paths: list[Path], outbox: queue.Queue, *,
                  media_root: Path = Path("/media"), debounce: float = 1.0,
                  poll_interval: float = 5.0, board: Any = None,
-                 ismount: Callable[[str], bool] = os.path.ismount) -> None:
-        super().__init__(name="watch", daemon=True)
+                 ismount: Callable[[str], bool] = os.path.ismount,
+                 emergency: EmergencyFile | None = None,
+                 languages: Callable[[], tuple[str, ...]] = lambda: ("vi", "en"),
+                 sync_folders: Sequence[Path] = (),
+                 on_sync_folder: Callable[[], None] | None = None) -> None:
+        super().__init__(name="watch")
         self.config_path = Path(config_path).absolute()
         self.playlists = [Path(p).absolute() for p in playlist_paths]
         self.outbox = outbox
@@ -64,7 +73,13 @@ class Watcher(threading.Thread):
         self.poll_interval = poll_interval
         self.board = board  # a StatusBoard, to report a refused config
         self.ismount = ismount
-        self._stopped = threading.Event()
+        # The emergency file is read here, off the render thread, for the playlist's languages.
+        self.emergency = emergency
+        self.emergency_path = emergency.path.absolute() if emergency is not None else None
+        self.languages = languages
+        # Local channel folders (a stick, a share) of sync: a change wakes the sync worker.
+        self.sync_folders = [Path(p).absolute() for p in sync_folders]
+        self.on_sync_folder = on_sync_folder
         self._kick = threading.Event()
         self._lock = threading.Lock()
         self._due: dict[Path, float] = {}  # what changed -> when to act (after the quiet time)
@@ -73,8 +88,7 @@ class Watcher(threading.Thread):
         self._observer = None
         self.ready = threading.Event()  # set once the watches are in place
 
-    def stop(self) -> None:
-        self._stopped.set()
+    def on_stop(self) -> None:
         self._kick.set()
 
     def run(self) -> None:
@@ -83,12 +97,13 @@ class Watcher(threading.Thread):
         self.ready.set()
         next_poll = time.monotonic() + self.poll_interval
         try:
-            while not self._stopped.is_set():
+            while self.should_keep_running():
                 now = time.monotonic()
                 try:
                     if now >= next_poll:
                         next_poll = now + self.poll_interval
                         self._poll_media()
+                        self._emergency_changed()  # a file event lost or a folder made later
                     for target in self._take_due(now):
                         self._act(target)
                 except Exception:  # a stick pulled out mid-scan (EIO) must not end watching
@@ -104,13 +119,19 @@ class Watcher(threading.Thread):
 
     def changed(self, target: Path) -> None:
         """Note a change of the config file or of a playlist (acted on after the quiet time)."""
+        # An emergency message must be up within a second (docs/config.md): a short quiet time.
+        quiet = min(self.debounce, EMERGENCY_DEBOUNCE) if target == self.emergency_path else self.debounce
         with self._lock:
-            self._due[target] = time.monotonic() + self.debounce
+            self._due[target] = time.monotonic() + quiet
         self._kick.set()
 
     def _start_observer(self):
         handler = _Handler(self)
         folders = {self.config_path.parent: False}
+        if self.emergency_path is not None:
+            folders.setdefault(self.emergency_path.parent, False)
+        for folder in self.sync_folders:
+            folders.setdefault(folder, False)
         for playlist in self.playlists:
             folder = playlist if playlist.is_dir() else playlist.parent
             folders[folder] = True
@@ -139,9 +160,11 @@ class Watcher(threading.Thread):
     def _act(self, target: Path) -> None:
         if target == self.config_path:
             self._config_changed()
+        elif target == self.emergency_path:
+            self._emergency_changed()
         else:
             log.info("playlist %s changed on disk; reloading at the next item", target)
-            self.outbox.put(PlaylistChanged(target))
+            self.outbox.put(PlaylistChanged(target, read_ahead(target)))
 
     def _config_changed(self) -> None:
         digest = _digest(self.config_path)
@@ -168,6 +191,14 @@ class Watcher(threading.Thread):
         log.info("config %s changed; applying at the next item", self.config_path)
         self.outbox.put(ConfigChanged(self.config_path))
 
+    def _emergency_changed(self) -> None:
+        if self.emergency is None:
+            return
+        change = self.emergency.poll(self.languages())
+        if change is not None:
+            log.info("emergency file %s changed", self.emergency.path)
+            self.outbox.put(change)
+
     def _scan_media(self) -> dict[Path, Path]:
         """Mounted sticks (`/media/X` or `/media/user/X`) that carry a playlist."""
         found: dict[Path, Path] = {}
@@ -191,7 +222,7 @@ class Watcher(threading.Thread):
         for mount, playlist in sticks.items():
             if self._sticks.get(mount) != playlist:
                 log.info("USB stick at %s carries %s", mount, playlist)
-                self.outbox.put(PlaylistChanged(playlist))
+                self.outbox.put(PlaylistChanged(playlist, read_ahead(playlist)))
         for mount in self._sticks:
             if mount not in sticks:
                 # what plays normally (a synced release, the config's playlist) is chosen at
@@ -218,9 +249,12 @@ class _Handler(FileSystemEventHandler):
             path = Path(os.fsdecode(raw))
             if _is_scratch(path):
                 continue
-            if path == self.watcher.config_path:
+            if path in (self.watcher.config_path, self.watcher.emergency_path):
                 self.watcher.changed(path)
                 continue
+            if self.watcher.on_sync_folder is not None and (
+                    path in self.watcher.sync_folders or path.parent in self.watcher.sync_folders):
+                self.watcher.on_sync_folder()  # cheap: the sync worker reads local folders only
             for playlist in self.watcher.playlists:
                 folder = playlist if playlist.is_dir() else playlist.parent
                 if path == folder or folder in path.parents:

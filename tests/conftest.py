@@ -24,13 +24,13 @@ os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
-    """Fail a test that leaves a thread of its own running (workers must stop and join)."""
+    """Fail a test that leaves a thread of its own running, daemon or not: every worker is a
+    daemon, and a daemon left running is a leak all the same (workers must stop and join)."""
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 5.0
     while True:
-        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                  and not t.daemon]
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
         if not leaked or time.monotonic() > deadline:
             break
         time.sleep(0.05)

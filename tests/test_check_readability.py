@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from player.channel.publish import publish
 from player.cli import main
-from player.content import load_checked
 from player.core.problems import LoadError
+from player.media.check import load_checked
 
 SENTENCE = "Quý khách vui lòng giữ gìn vệ sinh chung và không bơi qua biên giới. "
 

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
+from player.core.emergency import EmergencyFile
+from player.core.messages import ConfigChanged, EmergencyChanged, PlaylistChanged, StopRequested
 from player.health.board import StatusBoard
 from player.watch import Watcher
 
@@ -119,3 +120,64 @@ def test_config_and_playlist_in_one_folder(tmp_path):
     finally:
         watcher.stop()
         watcher.join(10)
+
+
+def test_the_emergency_file_is_read_by_the_watcher_and_the_loop_is_told(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config, emergency = folder / "player.yaml", folder / "emergency.yaml"
+    config.write_text("cluster: a\n")
+    outbox: queue.Queue = queue.Queue()
+    watcher = Watcher(config, [], outbox, media_root=tmp_path / "none", debounce=0.3,
+                      emergency=EmergencyFile(emergency), languages=lambda: ("vi", "en"))
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        emergency.write_text("text: {vi: Lũ quét, en: Flash flood}\n", encoding="utf-8")
+        message = next_message(outbox)
+        assert isinstance(message, EmergencyChanged) and message.item is not None
+        assert message.item.text == {"vi": "Lũ quét", "en": "Flash flood"}
+        emergency.write_text("text: {vi: Lũ quét, en: Flash flood}\nsize: 3\n", encoding="utf-8")
+        message = next_message(outbox)
+        assert message.item is None and "size: unknown key" in message.problem
+        emergency.unlink()
+        assert quiet(outbox)  # a refused file going away changes nothing on screen
+        emergency.write_text("text: {vi: Cháy rừng, en: Forest fire}\n", encoding="utf-8")
+        assert next_message(outbox).item.text["en"] == "Forest fire"
+        emergency.unlink()
+        assert next_message(outbox) == EmergencyChanged(emergency, None)
+    finally:
+        watcher.stop()
+        watcher.join(10)
+
+
+def test_a_change_in_a_local_sync_folder_wakes_sync_through_the_one_watcher(tmp_path):
+    folder, stick = tmp_path / "etc", tmp_path / "channel"
+    folder.mkdir()
+    stick.mkdir()
+    config = folder / "player.yaml"
+    config.write_text("cluster: a\n")
+    woken = threading.Event()
+    watcher = Watcher(config, [], queue.Queue(), media_root=tmp_path / "none", debounce=0.3,
+                      sync_folders=[stick], on_sync_folder=woken.set)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        assert not woken.is_set()
+        (stick / "manifest.json").write_text("{}")
+        assert woken.wait(20)
+    finally:
+        watcher.stop()
+        watcher.join(10)
+    assert not watcher.is_alive()
+
+
+def test_a_changed_playlist_is_read_by_the_watcher_not_by_the_render_loop(setup):
+    _, playlist, _, outbox, _ = setup
+    playlist.write_text("languages: [vi]\nitems:\n  - {id: a, text: {vi: Xin chào}}\n", encoding="utf-8")
+    message = next_message(outbox)
+    assert message == PlaylistChanged(playlist)
+    assert message.loaded is not None and [item.id for item in message.loaded.items] == ["a"]
+    playlist.write_text("items: [\n", encoding="utf-8")  # broken: the loop reads it and says why
+    message = next_message(outbox)
+    assert message == PlaylistChanged(playlist) and message.loaded is None

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from player.channel import keys
-from player.channel.durable import copy_atomic, sha256_file, write_atomic
+from player.core import signing as keys
 from player.core.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
     FileEntry,
     Manifest,
     ManifestError,
@@ -29,12 +30,11 @@ from player.core.manifest import (
     parse_manifest,
     path_problem,
 )
+from player.storage.durable import copy_atomic, sha256_file, write_atomic
 
 log = logging.getLogger(__name__)
 
 PLAYLIST_NAME = "playlist.yaml"
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.json.sig"
 OBJECTS_DIR = "objects"
 
 
@@ -70,11 +70,9 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(media files, warnings) for a playlist validated as `check` validates it (raises
     LoadError): every warning `check` gives about the content, and pictures far larger than
     any screen."""
-    try:
-        from player.content import load_checked as load
-    except ImportError:
-        from player.core.playlist import load_playlist as load
-    loaded = load(playlist)
+    from player.media.check import load_checked
+
+    loaded = load_checked(playlist)
     warnings = [str(problem) for problem in loaded.warnings]
     warnings += oversized_pictures(playlist.parent, loaded.media_files())
     return tuple(loaded.media_files()), tuple(warnings)
@@ -82,10 +80,8 @@ def review_playlist(playlist: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def oversized_pictures(folder: Path, names: Sequence[str]) -> list[str]:
     """A warning, with its size, for each picture with more than twice a 4K screen's pixels."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return []
+    from PIL import Image
+
     limit = 2 * LARGEST_SCREEN[0] * LARGEST_SCREEN[1]
     found = []
     for name in names:

@@ -59,8 +59,8 @@ def main(args: argparse.Namespace) -> int:
 def check_playlists(paths: list[Path], config: Config, problems: list[Problem],
                     quiet: bool) -> tuple[str, ...]:
     """Check each playlist with its media; the languages of the last good one (or vi, en)."""
-    from player.content import check_fonts, load_checked
     from player.core.problems import LoadError
+    from player.media.check import check_fonts, load_checked
 
     languages: tuple[str, ...] = ("vi", "en")
     for path in paths:
@@ -83,7 +83,7 @@ def check_playlists(paths: list[Path], config: Config, problems: list[Problem],
 def check_emergency(path: Path, languages: tuple[str, ...], problems: list[Problem],
                     quiet: bool) -> None:
     """The emergency message the player would put up from `path`, when the file is there."""
-    from player.core.playlist import load_emergency
+    from player.core.emergency import load_emergency
     from player.core.problems import LoadError
 
     if not path.exists():

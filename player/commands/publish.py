@@ -65,8 +65,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"{args.src / 'playlist.yaml'}: not published (fix the errors above)")
         return 1
     except PublishError as exc:
-        for problem in exc.problems:
-            print(problem)
+        for reason in exc.problems:
+            print(reason)
         print("not published")
         return 1
     except OSError as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from player.core.fields import Fields, type_name
+from player.core.hours import EQUAL_ENDS_WARNING, equal_ends
 from player.core.problems import LoadError, Problem, ProblemList
 from player.core.units import (
     parse_bytes,
@@ -281,6 +282,9 @@ def _hours_list(f: Fields, key: str) -> tuple[HoursWindow, ...]:
             windows.append(parse_hours_range(entry))
         except ValueError as exc:
             f.problems.error(line, path, str(exc))
+            continue
+        if equal_ends(windows[-1]):
+            f.problems.warn(line, path, EQUAL_ENDS_WARNING)
     return tuple(windows)
 
 

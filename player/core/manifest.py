@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 MANIFEST_FORMAT = 1
+MANIFEST_NAME = "manifest.json"  # in a channel and in each release of the store
+SIGNATURE_NAME = "manifest.json.sig"  # the Ed25519 signature of the manifest's raw bytes
 MAX_FILES = 100_000
 MAX_PATH_LENGTH = 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")

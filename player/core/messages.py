@@ -1,9 +1,16 @@
-"""Immutable messages that worker threads send to the render loop through one queue."""
+"""Immutable messages that worker threads send to the render loop through one queue.
+
+A message about a playlist carries it already read (`loaded`) when the sender could read it, so
+the render loop does not wait on the disk; without it (or when it could not be read) the loop
+reads the file itself and reports why it refuses it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from player.core.playlist import Item, Playlist
 
 
 @dataclass(frozen=True)
@@ -12,6 +19,7 @@ class ReleaseReady:
 
     version: int
     playlist: Path
+    loaded: Playlist | None = field(default=None, compare=False)  # read by the sender
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class PlaylistChanged:
     """A local playlist (or its media) changed on disk; reload it at the next item boundary."""
 
     path: Path
+    loaded: Playlist | None = field(default=None, compare=False)  # read by the sender
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,16 @@ class StopRequested:
 
     reason: str
     restart: bool = False
+
+
+@dataclass(frozen=True)
+class EmergencyChanged:
+    """The emergency message file changed: `item` is its message now (None: none, or refused,
+    and then `problem` says why)."""
+
+    path: Path
+    item: Item | None
+    problem: str | None = None
 
 
 # -- remote commands from the hub (player.remote): the render loop carries them out -----------

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from player.core.hours import in_hours, started_the_day_before
 from player.core.playlist import Interrupt, Item, Playlist, Window
 
 FALLBACK_RECHECK = 10.0  # seconds a fallback slide stays before the schedule is asked again
@@ -24,15 +25,10 @@ def window_active(window: Window, moment: datetime) -> bool:
     if window.hours:
         start, end = window.hours
         clock = moment.time()
-        if start <= end:
-            if not start <= clock < end:
-                return False
-        elif clock >= start:
-            pass  # the evening part of an overnight window: belongs to today
-        elif clock < end:
-            day = day - timedelta(days=1)  # the small hours belong to the evening before
-        else:
+        if not in_hours(clock, start, end):
             return False
+        if started_the_day_before(clock, start):
+            day = day - timedelta(days=1)  # the small hours belong to the evening before
     return _day_matches(window, day)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from player.channel.durable import write_atomic
+from player.storage.durable import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +14,7 @@ from player.core.units import format_duration
 from player.health.board import SHOWING
 from player.health.readings import Sample
 from player.i18n import _
+from player.storage import durable
 
 STATUS_FORMAT = 1
 REFRESH = 600.0  # status.json is rewritten at least this often, else only when it changes
@@ -140,24 +139,9 @@ def change_key(status: dict) -> dict:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder: never half-written."""
+    """Write `text` durably (player.storage.durable), making the folder first if need be."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    durable.write_atomic(path, text)
 
 
 def read_status(path: Path) -> dict | None:

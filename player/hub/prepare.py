@@ -158,7 +158,7 @@ def _not_media(path: Path, label: str) -> MediaRefused:
 def _first_frame_rotation(container, video, label: str) -> int:  # noqa: ANN001 - PyAV objects
     import av
 
-    from player.render.probe import normal_rotation
+    from player.media.probe import normal_rotation
 
     try:
         for packet in container.demux(video):
@@ -258,7 +258,7 @@ def video_frame(path: Path, fraction: float):  # noqa: ANN201 - PIL.Image.Image
     """The upright picture ``fraction`` of the way into a video (PyAV, a seek and a decode)."""
     import av
 
-    from player.render.probe import normal_rotation
+    from player.media.probe import normal_rotation
 
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]

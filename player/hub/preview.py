@@ -104,7 +104,7 @@ class PreviewRenderer:
         return folder
 
     def cache_key(self, playlist_path: Path, size: tuple[int, int], rotation: int) -> str:
-        from player.core.playlist import load_playlist
+        from player.core.playlist_reader import load_playlist
         from player.core.problems import LoadError
 
         try:

@@ -46,7 +46,7 @@ def render_playlist(playlist_path: Path, size: tuple[int, int], rotation: int, o
     import pygame
 
     from player.core.config import Config
-    from player.core.playlist import load_playlist
+    from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.text import FontSet
 
@@ -82,7 +82,7 @@ def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any,
     player = Player(display, fonts, playlist, fallback_text=config.fallback,
                     media=MediaFactory(silent), mono=lambda: 1000.0, wall=lambda: wall)
     try:
-        player.last_wall = wall
+        player.pacer.last_wall = wall
         player.show(Entry(item, index, wall, wall + (item.duration or 10.0)), 1000.0, wall)
         player.render(1000.0, wall)
         shown = player.current.entry.item if player.current is not None else None
@@ -121,7 +121,7 @@ def _video_strip(player: Any, item: Any, path: Path, display: Any, out: Path, py
     """Five frames across the clip: the renderer's first frame, then frames the item's fit
     places on the same canvas, with the item's caption over them as the screen draws it."""
     from player.hub.prepare import video_frame
-    from player.render.geometry import fit_rect
+    from player.media.geometry import fit_rect
 
     canvas = display.canvas
     width, height = canvas.get_size()
@@ -137,15 +137,15 @@ def _video_strip(player: Any, item: Any, path: Path, display: Any, out: Path, py
         surface = pygame.image.frombytes(picture.tobytes(), picture.size, "RGB")
         x, y, w, h = fit_rect(picture.size, (width, height), item.fit or "contain")
         composed = pygame.Surface((width, height))
-        composed.fill(player.media.config.display.background)
+        composed.fill(player.slides.media.config.display.background)
         composed.blit(pygame.transform.smoothscale(surface, (w, h)), (x, y))
         if caption is not None:
             composed.blit(caption, (0, 0))
         # the overlays over every frame, as on the screen (the first frame has them already)
-        if player.ticker:
-            player.ticker.draw(composed, 1000.0)
-        if player.clock:
-            player.clock.draw(composed, player.last_wall)
+        if player.stage.ticker:
+            player.stage.ticker.draw(composed, 1000.0)
+        if player.stage.clock:
+            player.stage.clock.draw(composed, player.pacer.last_wall)
         frames.append(pygame.transform.smoothscale(composed, small))
     strip = pygame.Surface((len(frames) * small[0] + (len(frames) - 1) * STRIP_GAP, small[1]))
     strip.fill((255, 255, 255))

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from player.core.playlist import check_playlist
+from player.core.playlist_reader import check_playlist
 from player.core.problems import LoadError, Problem
 from player.core.yamlfile import parse_yaml
 from player.hub.programme_form import EDITOR_LANGS

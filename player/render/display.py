@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from player.core.config import DisplayConfig
-from player.render.geometry import logical_size
+from player.media.geometry import logical_size
+
+if TYPE_CHECKING:  # pygame is imported only once SDL's environment is set (prepare_environment)
+    import pygame
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +40,8 @@ class DisplayError(Exception):
 class Display:
     """The opened screen and the logical canvas content is drawn on (rotated at flip time)."""
 
-    screen: object  # pygame.Surface
-    canvas: object  # pygame.Surface, the logical (possibly portrait) size
+    screen: pygame.Surface
+    canvas: pygame.Surface  # the logical (possibly portrait) size
     driver: str
     size: tuple[int, int]
     rotation: int
@@ -68,12 +72,12 @@ class Display:
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotation), (0, 0))
         pygame.display.flip()
 
-    def present_area(self, rect: object) -> None:
+    def present_area(self, area: pygame.Rect | tuple[int, int, int, int]) -> None:
         """Put one rectangle of the canvas on the screen (the ticker band): far cheaper than a
         whole frame when nothing else moves."""
         import pygame
 
-        rect = pygame.Rect(rect)
+        rect = pygame.Rect(area)
         if self.rotation == 0:
             if self.canvas is not self.screen:
                 self.screen.blit(self.canvas, rect, rect)

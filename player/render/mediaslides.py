@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pygame
 
 from player.core.config import Config
 from player.core.playlist import Item
+from player.render.slide import Slide
 from player.render.slides import SlideContext, SlideError, draw_caption
+
+if TYPE_CHECKING:  # the sound modules are imported when a sound is first wanted
+    from player.render.audio import AudioOutput, AudioTrack
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ class VideoItemSlide:
         self.animated = True
 
     def prepare(self) -> None:
-        from player.render.probe import MediaError
+        from player.media.probe import MediaError
 
         try:
             self.video.prepare()
@@ -59,7 +63,7 @@ class VideoItemSlide:
 class SoundedSlide:
     """A still slide with a sound track (an announcement, music) that starts with it."""
 
-    def __init__(self, slide: Any, track: Any):
+    def __init__(self, slide: Slide, track: AudioTrack):
         self.slide = slide
         self.track = track
         self.item_id = slide.item_id
@@ -89,10 +93,10 @@ class MediaFactory:
     def __init__(self, config: Config, board: Any = None):
         self.config = config
         self.board = board
-        self.output: Any = None
+        self.output: AudioOutput | None = None
         self.lengths: dict[Path, float | None] = {}
 
-    def audio_output(self) -> Any:
+    def audio_output(self) -> AudioOutput:
         if self.output is None:
             from player.render.audio import AudioOutput
 
@@ -128,7 +132,7 @@ class MediaFactory:
             draw_caption(caption, item, ctx)
         return VideoItemSlide(item, video, caption)
 
-    def track(self, item: Item, ctx: SlideContext) -> Any:
+    def track(self, item: Item, ctx: SlideContext) -> AudioTrack:
         """The sound of a still item; it starts decoding now, while the item before shows."""
         from player.render.audio import AudioTrack
 
@@ -136,9 +140,9 @@ class MediaFactory:
         return AudioTrack(ctx.folder / item.audio, self.audio_output(), volume=item.volume,
                           loop=item.loop, duration=item.duration, fade=sound_fade(item))
 
-    def with_sound(self, slide: Any, track: Any, item: Item) -> Any:
+    def with_sound(self, slide: Slide, track: AudioTrack, item: Item) -> Slide:
         """The slide with its sound; a sound that cannot play leaves the slide silent."""
-        from player.render.probe import MediaError
+        from player.media.probe import MediaError
 
         try:
             track.prepare()
@@ -153,13 +157,13 @@ class MediaFactory:
     def set_config(self, config: Config) -> None:
         """New volume and quiet hours apply to the sound at once."""
         self.config = config
-        if self.output is not None and hasattr(self.output, "set_config"):
+        if self.output is not None:
             self.output.set_config(config.audio)
 
     def length(self, path: Path) -> float | None:
         """A video's own length in seconds (for schedules), probed once per file."""
         if path not in self.lengths:
-            from player.render.probe import MediaError, probe_media
+            from player.media.probe import MediaError, probe_media
 
             try:
                 self.lengths[path] = probe_media(path).duration

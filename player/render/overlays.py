@@ -12,8 +12,9 @@ from datetime import datetime
 import pygame
 
 from player.core.clockfmt import clock_lines
-from player.core.playlist import ClockOverlay, Ticker, text_for
+from player.core.playlist import ClockOverlay, Playlist, Ticker, text_for
 from player.core.readability import TICKER_LIMIT, columns, cut
+from player.render.slides import SlideContext
 from player.render.text import TextLayout, drawable
 
 log = logging.getLogger(__name__)
@@ -117,3 +118,23 @@ class ClockBadge:
     def next_change(wall: float) -> float:
         """Seconds (wall) until the next minute begins."""
         return 60 - math.fmod(wall, 60) + 0.01
+
+
+def playlist_layers(playlist: Playlist, layout: TextLayout, size: tuple[int, int], now: float, wall: float,
+                    fit: str) -> tuple[TickerOverlay | None, ClockBadge | None, SlideContext]:
+    """The overlays of `playlist` on a screen of `size`, and the context its slides share."""
+    ticker = TickerOverlay(playlist.ticker, layout, size, playlist.languages, now) if playlist.ticker else None
+    reserved_top = ticker.band_height if ticker and playlist.ticker and playlist.ticker.position == "top" else 0
+    reserved_bottom = ticker.band_height if ticker and playlist.ticker and playlist.ticker.position == "bottom" \
+        else 0
+    clock = ClockBadge(playlist.clock, layout, size, reserved_top, reserved_bottom) if playlist.clock else None
+    text_top, text_bottom = reserved_top, reserved_bottom
+    if clock is not None and playlist.clock is not None:
+        # Text slides keep clear of the clock; pictures run under it.
+        if "top" in playlist.clock.position:
+            text_top += clock.height(wall) - int(size[1] * 0.05)
+        else:
+            text_bottom += clock.height(wall) - int(size[1] * 0.05)
+    ctx = SlideContext(size, layout, playlist.languages, playlist.folder, max(0, text_top), max(0, text_bottom),
+                       fit=fit)
+    return ticker, clock, ctx

@@ -39,7 +39,6 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
         player = Player(display, fonts, playlist, fallback_text=config.fallback, media=MediaFactory(silent),
                         mono=lambda: clock["mono"], wall=lambda: wall_start + clock["mono"] - 1000.0)
         try:
-            player.last_wall = wall_start
             if item_id is not None:
                 item = playlist.item(item_id)
                 if item is None:
@@ -49,17 +48,19 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
                 player.show(Entry(item, index, wall_start, wall_start + length), clock["mono"], wall_start)
             else:
                 player.maybe_switch(clock["mono"], wall_start)
+            current = player.current
+            assert current is not None  # show() and maybe_switch() always put something on
             # Walk to the offset a frame at a time: a video's decoder works in real time.
             target = clock["mono"] + offset
             while clock["mono"] < target:
                 clock["mono"] = min(target, clock["mono"] + 0.04)
-                if player.current.slide.animated:
+                if current.slide.animated:
                     time.sleep(0.004)
-                    player.current.slide.draw(display.canvas, clock["mono"])
+                    current.slide.draw(display.canvas, clock["mono"])
             now = clock["mono"]
             player.render(now, wall_start + offset)
             pygame.image.save(display.screen, str(out))
-            return player.current.entry.item.id
+            return current.entry.item.id
         finally:
             player.close()
     finally:

@@ -17,15 +17,16 @@ from typing import Any
 
 import pygame
 
+from player.core.playback import Unplayable
 from player.core.playlist import Item, text_for
 from player.core.readability import SECONDARY_SCALE
-from player.render.images import Decoded, ImageError, decode_fitted
+from player.media.images import Decoded, ImageError, decode_fitted
 from player.render.text import Block, TextLayout
 
 log = logging.getLogger(__name__)
 
 
-class SlideError(Exception):
+class SlideError(Unplayable):
     """An item that cannot be shown; the message names the item and the file."""
 
 
@@ -268,7 +269,8 @@ class PendingSlide:
         except SlideError:
             raise
         except Exception as exc:  # whatever a decoder or a font throws, the loop goes on
-            raise SlideError(f"item {self.item.id}: cannot be drawn ({type(exc).__name__}: {exc})") from None
+            log.warning("item %s: unexpected failure while preparing it", self.item.id, exc_info=True)
+            raise SlideError(f"item {self.item.id}: cannot be drawn ({type(exc).__name__}: {exc})") from exc
 
     def cancel(self) -> None:
         if self.future is not None:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pygame
 
+from player.media.probe import MediaError, decode_frames, normal_rotation, open_media
 from player.render.audio import AudioDecoder, AudioOutput, AudioStream
-from player.render.probe import MediaError, decode_frames, normal_rotation, open_media
 
 log = logging.getLogger(__name__)
 

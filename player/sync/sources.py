@@ -15,7 +15,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from player.channel.keys import MAX_SIGNATURE_FILE
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME
+from player.core.signing import MAX_SIGNATURE_FILE
 from player.sync.fetch import (
     CHUNK,
     Aborted,
@@ -29,8 +30,6 @@ from player.sync.fetch import (
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.json.sig"
 
 
 class SourceUnavailable(FetchError):

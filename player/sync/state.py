@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from player.channel.durable import write_atomic
+from player.storage.durable import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -28,15 +28,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from player.channel.durable import fsync_dir, sha256_file
-from player.core.manifest import FileEntry, Manifest, ManifestError, parse_manifest
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, FileEntry, Manifest, ManifestError, parse_manifest
+from player.storage.durable import fsync_dir, sha256_file
 
 log = logging.getLogger(__name__)
 
 _OBJECT_NAME = re.compile(r"[0-9a-f]{64}")
 _RELEASE_NAME = re.compile(r"(\d{10})-[0-9a-f]{8}")
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.json.sig"
 
 
 @dataclass(frozen=True)
@@ -317,3 +315,24 @@ def previous_release(state_dir: Path) -> tuple[int, Path] | None:
     """(version, playlist path) of the release that was current before, if still complete."""
     release = Store(state_dir).previous()
     return (release.version, release.playlist) if release else None
+
+
+def releases_to_play(state_dir: Path) -> list[tuple[int, Path, str]]:
+    """(version, playlist, origin) of the current release and the one before it, best first;
+    a damaged store gives what can still be read, never an exception (the screen must light)."""
+    try:
+        current = current_release(state_dir)
+    except Exception as exc:  # a damaged store must not stop the screen
+        log.error("cannot read the synced release in %s: %s", state_dir, exc)
+        return []
+    if current is None:
+        return []
+    found = [(current[0], current[1], f"release {current[0]}")]
+    try:
+        previous = previous_release(state_dir)
+    except Exception as exc:
+        log.debug("no previous release: %s", exc)
+        previous = None
+    if previous is not None:
+        found.append((previous[0], previous[1], f"previous release {previous[0]}"))
+    return found

@@ -22,14 +22,15 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from player.channel import keys
+from player.core import signing as keys
 from player.core.config import SyncConfig
-from player.core.manifest import Manifest, ManifestError, format_time, parse_manifest
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError, format_time, parse_manifest
+from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
 from player.sync.fetch import FetchError, RateLimiter, Stopped
 from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
-from player.sync.store import MANIFEST_NAME, SIGNATURE_NAME, Release, Store
+from player.sync.store import Release, Store
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,6 @@ class _Candidate:
 
 def default_playlist_check(playlist: Path) -> None:
     """Load the release's playlist the way the render loop will (raises LoadError)."""
-    try:
-        from player.core.playlist import load_playlist
-    except ImportError:  # a build without the playlist module: publishing validated it already
-        return
     load_playlist(playlist)
 
 

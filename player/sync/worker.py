@@ -2,7 +2,8 @@
 
 Polls every `sync.interval` with jitter (so a fleet does not hit the hub in step), backs off
 exponentially after failures, polls again at once after a hub held the request (`Prefer: wait`),
-and checks local folders (a USB stick) every few seconds, also when watchdog sees them change.
+and checks local folders (a USB stick) every few seconds, and at once when the file watcher
+(player/watch.py) sees one change.
 Outside `sync.hours` only local folders are read.
 """
 
@@ -17,10 +18,12 @@ from collections.abc import Callable
 from datetime import datetime
 from datetime import time as time_of_day
 from pathlib import Path
-from typing import Any
 
 from player.core.config import Config
+from player.core.hours import in_any
 from player.core.messages import ReleaseReady
+from player.core.playlist_reader import read_ahead
+from player.stoppable import StoppableThread
 from player.sync.fetch import make_session
 from player.sync.sources import FolderSource, make_source
 from player.sync.syncer import PassResult, Syncer
@@ -35,14 +38,7 @@ RETRY = (5.0, 300.0)  # after a failed start (a read-only state folder): first, 
 
 def in_hours(windows: tuple, moment: time_of_day) -> bool:
     """True when `moment` falls in one of the (start, end) windows; no windows means always."""
-    if not windows:
-        return True
-    for start, end in windows:
-        if start <= end and start <= moment < end:
-            return True
-        if start > end and (moment >= start or moment < end):
-            return True
-    return False
+    return not windows or in_any(moment, windows)
 
 
 def build_syncer(config: Config, on_event=None, stop: threading.Event | None = None,
@@ -56,22 +52,20 @@ def build_syncer(config: Config, on_event=None, stop: threading.Event | None = N
     return Syncer(sync, config.state_dir, sources, on_event=on_event, stop=stop, **options)
 
 
-class SyncWorker(threading.Thread):
+class SyncWorker(StoppableThread):
     """Keeps `<state_dir>/current` up to date; posts ReleaseReady(version, playlist) to `outbox`."""
 
     def __init__(self, config: Config, outbox: queue.Queue,
                  on_event: Callable[[str, str, str, dict], None] | None = None,
                  clock: Callable[[], datetime] = datetime.now,
                  retry: tuple[float, float] = RETRY):
-        super().__init__(name="sync", daemon=True)  # daemon: a held long poll must not block exit
+        super().__init__(name="sync")  # daemon: a held long poll must not block exit
         self.config = config
         self.outbox = outbox
         self.on_event = on_event
         self.clock = clock
-        self._stopped = threading.Event()
         self._wake = threading.Event()
         self._full_requested = threading.Event()
-        self._observer: Any = None  # a watchdog Observer, when folders are watched
         self._syncer: Syncer | None = None
         self._announced: tuple[int, Path] | None = None
         self.retry = retry  # seconds: first and longest wait before setting up again
@@ -81,10 +75,11 @@ class SyncWorker(threading.Thread):
         self.passes_started = self.passes_done = 0
         self.last_result: PassResult | None = None
 
-    def stop(self) -> None:
-        """Ask the thread to end; returns at once (join to wait). A request in flight is cut."""
-        self._stopped.set()
+    def on_stop(self) -> None:
+        """A request in flight is cut; a wait ends at once."""
         self._wake.set()
+        with self._passes:
+            self._passes.notify_all()  # a sync_now waiting for a pass gives up at once
         syncer = self._syncer
         if syncer is not None:
             syncer.stop()
@@ -103,12 +98,12 @@ class SyncWorker(threading.Thread):
         self.wake(full=True)
         with self._passes:
             if not self._passes.wait_for(lambda: self.passes_done >= wanted
-                                         or self._stopped.is_set(), timeout):
+                                         or self.stopping, timeout):
                 return None
             return self.last_result if self.passes_done >= wanted else None
 
     def run(self) -> None:
-        while not self._stopped.is_set():
+        while self.should_keep_running():
             try:
                 self._start_and_poll()
                 return
@@ -125,14 +120,14 @@ class SyncWorker(threading.Thread):
                         self.on_event("error", "sync_failed",
                                       f"sync cannot run yet: {problem}; it tries again", {})
                 self.waiting = problem
-                self._stopped.wait(delay)
+                self.wait(delay)
 
     def _start_and_poll(self) -> None:
         """Set up (the store, the `current` link), then poll until stopped."""
-        syncer = build_syncer(self.config, self.on_event, self._stopped)
+        syncer = build_syncer(self.config, self.on_event, self._stop_event)
         self._syncer = syncer
         try:
-            if self._stopped.is_set():
+            if self.stopping:
                 return
             current = syncer.store.current()  # what the render loop found by itself at start
             self._announced = (current.version, current.path) if current else None
@@ -145,13 +140,8 @@ class SyncWorker(threading.Thread):
                 log.warning("sync works again (was: %s)", self.waiting)
                 self.waiting = ""
             self._failed_starts = 0
-            self._watch_folders(syncer)
             self._loop(syncer)
         finally:
-            if self._observer is not None:
-                self._observer.stop()
-                self._observer.join(timeout=5)
-                self._observer = None
             syncer.close()
 
     def _loop(self, syncer: Syncer) -> None:
@@ -159,7 +149,7 @@ class SyncWorker(threading.Thread):
         failures = 0
         next_poll = time.monotonic()
         has_local = any(isinstance(s, FolderSource) for s in syncer.sources)
-        while not self._stopped.is_set():
+        while self.should_keep_running():
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
@@ -212,28 +202,5 @@ class SyncWorker(threading.Thread):
         current = syncer.store.current()
         seen = (current.version, current.path) if current else None
         if current is not None and seen != self._announced:
-            self.outbox.put(ReleaseReady(current.version, current.playlist))
+            self.outbox.put(ReleaseReady(current.version, current.playlist, read_ahead(current.playlist)))
         self._announced = seen
-
-    def _watch_folders(self, syncer: Syncer) -> None:
-        folders = [Path(s.folder) for s in syncer.sources
-                   if isinstance(s, FolderSource) and Path(s.folder).is_dir()]
-        if not folders:
-            return
-        try:
-            from watchdog.events import FileSystemEventHandler
-            from watchdog.observers import Observer
-        except ImportError:
-            return
-        worker = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:
-                worker.wake(full=False)  # a copy to the stick must not make the hub busy
-
-        observer = Observer()
-        for folder in folders:
-            observer.schedule(Handler(), str(folder), recursive=False)
-        observer.daemon = True
-        observer.start()
-        self._observer = observer

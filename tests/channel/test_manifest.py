@@ -123,6 +123,8 @@ json_values = st.recursive(
                                         "playlist", "files"]), json_values))
 def test_any_json_is_parsed_or_refused_with_manifest_error(data):
     try:
-        parse_manifest(json.dumps(data).encode())
-    except ManifestError:
-        pass
+        manifest = parse_manifest(json.dumps(data).encode())
+    except ManifestError as exc:
+        assert str(exc)  # refused with a reason, never another exception
+    else:
+        assert manifest.version == data["version"] and manifest.channel == data["channel"]

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from player.channel import keys
-from player.channel.durable import sha256_file
 from player.channel.publish import PublishError, publish
 from player.cli import main as cli
 from player.core.manifest import parse_manifest
 from player.core.problems import LoadError
+from player.storage.durable import sha256_file
 from tests.sync.kit import publish_files, write_tree
 
 

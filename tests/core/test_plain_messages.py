@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from player.core.languages import ISO_639_1, language_problem
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
 from player.core.yamlfile import read_yaml
 

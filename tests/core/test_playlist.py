@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from player.core.playlist import check_playlist, load_emergency, load_playlist, playlist_from_data
+from player.core.emergency import load_emergency
+from player.core.playlist_reader import check_playlist, load_playlist, playlist_from_data
 from player.core.problems import LoadError
 from player.core.yamlfile import parse_yaml
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.core.readability import (
     ELLIPSIS,
     LAYOUT_LIMIT,

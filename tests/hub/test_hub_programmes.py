@@ -131,7 +131,7 @@ def test_import_gives_a_vietnamese_message_not_a_parser_error(data, expected):
 def same_playback(path: Path) -> None:
     """``path`` opened in the editor and saved back plays the same (items, schedule, overlays,
     interrupts, emergency)."""
-    from player.core.playlist import load_playlist
+    from player.core.playlist_reader import load_playlist
 
     original = load_playlist(path)
     data = read_upload(path.read_bytes(), "en")[1]
@@ -255,7 +255,7 @@ def test_approval_publishes_a_release_the_players_verifier_accepts(desk, media, 
     finally:
         syncer.close()
     assert result.result == "updated" and result.version == 1, result
-    from player.core.playlist import load_playlist
+    from player.core.playlist_reader import load_playlist
     from player.sync.store import current_release
 
     release, playlist_path = current_release(tmp_path / "state")

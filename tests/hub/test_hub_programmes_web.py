@@ -292,7 +292,7 @@ class SheetPreviewer:
     def contact_sheet(self, playlist_path, size, rotation):
         from PIL import Image
 
-        from player.core.playlist import load_playlist
+        from player.core.playlist_reader import load_playlist
 
         playlist = load_playlist(playlist_path)  # its media are real files here
         self.seen.append(([i.id for i in playlist.items], size, rotation))

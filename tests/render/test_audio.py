@@ -14,15 +14,16 @@ import pytest
 
 from player.core.config import AudioConfig, config_from_data
 from player.core.problems import LoadError
+from player.media.probe import MediaError
 from player.render.audio import (
     FRAME_BYTES,
+    MIXER_BUFFER,
     RATE,
     AudioOutput,
     AudioStream,
     AudioTrack,
     device_level,
 )
-from player.render.probe import MediaError
 from player.render.video import VideoSlide
 from tests.render.clips import FakeMixer, make_clip
 
@@ -114,11 +115,11 @@ def test_video_without_audio_device_runs_on_the_monotonic_clock(tmp_path):
 
 def test_take_pads_holes_and_cuts_overlaps():
     stream = AudioStream()
-    stream._align = (0.0, 0.0)
+    stream.align(0.0, 0.0, MIXER_BUFFER / RATE)
     stream.write(0.0, pcm(0.05, 1))
     stream.write(0.07, pcm(0.05, 2))  # a 20 ms hole: silence
     stream.write(0.11, pcm(0.05, 3))  # 10 ms overlapping the previous: cut
-    pts, data = stream._take(int(0.2 * RATE) * FRAME_BYTES, 0.0)
+    pts, data = stream.take(int(0.2 * RATE) * FRAME_BYTES, 0.0)
     samples = np.frombuffer(data, dtype="<i2")[::2]
     assert pts == 0.0
     assert len(samples) == int(0.16 * RATE)
@@ -131,10 +132,10 @@ def test_take_pads_holes_and_cuts_overlaps():
 
 def test_first_chunk_is_aligned_to_the_picture():
     stream = AudioStream()
-    stream._align = (5.0, 100.0)  # media 5.0 is due at monotonic 100.0
+    stream.align(5.0, 100.0, MIXER_BUFFER / RATE)  # media 5.0 is due at monotonic 100.0
     stream.write(5.0, pcm(0.5))
     # The feeder gets to it 30 ms late: 30 ms of sound are skipped, not played late.
-    pts, data = stream._take(int(0.1 * RATE) * FRAME_BYTES, 100.03)
+    pts, data = stream.take(int(0.1 * RATE) * FRAME_BYTES, 100.03)
     assert pts == pytest.approx(5.03)
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from player.render.geometry import fit_rect, logical_size
-from player.render.images import ImageError, decode_fitted, verify_image
+from player.media.geometry import fit_rect, logical_size
+from player.media.images import ImageError, decode_fitted, verify_image
 
 
 def test_fit_modes():

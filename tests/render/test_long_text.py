@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from render_kit import close_display, offscreen
 
 from player.core.messages import StopRequested
-from player.core.playlist import Ticker, load_playlist
+from player.core.playlist import Ticker
+from player.core.playlist_reader import load_playlist
 from player.core.readability import ELLIPSIS, LAYOUT_LIMIT, TICKER_LIMIT
 from player.fonts import cjk_font
 from player.render.loop import Player

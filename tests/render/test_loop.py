@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel, solid_image
 
+from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady, StopRequested
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.text import FontSet
 
@@ -39,6 +40,13 @@ def make_playlist(folder: Path, body: str) -> Path:
 def make_player(display, fonts, path, clock, board=None, **kw) -> Player:
     return Player(display, fonts, load_playlist(path), fallback_text={"vi": "Dự phòng", "en": "Fallback"},
                   board=board, mono=clock.mono, wall=clock.wall, **kw)
+
+
+def tell_emergency(player: Player, source: EmergencyFile) -> None:
+    """What the file watcher does when the emergency file changes: the loop is told."""
+    change = source.poll(player.playlist.languages)
+    if change is not None:
+        player.handle(change)
 
 
 def wait_ready(player: Player) -> None:
@@ -136,10 +144,10 @@ overlays:
             wait_ready(player)
             clock.advance(1 / 30)
             player.step()
-            offsets.append(player.ticker.offset(clock.t))
+            offsets.append(player.stage.ticker.offset(clock.t))
         steps = [b - a for a, b in zip(offsets, offsets[1:]) if b > a]
         assert len(steps) >= 55 and max(steps) - min(steps) <= 1  # even steps, through the switch
-        band = player.ticker.rect
+        band = player.stage.ticker.rect
         assert pixel(display.screen, 5, band.centery)[:3] != BLUE
     finally:
         player.close()
@@ -183,18 +191,21 @@ def test_nothing_scheduled_shows_fallback_not_black(tmp_path, display, fonts):
 def test_emergency_file_overrides_and_goes_away(tmp_path, display, fonts):
     path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
     emergency = tmp_path / "emergency.yaml"
+    source = EmergencyFile(emergency)
     clock = Clock()
-    player = make_player(display, fonts, path, clock, emergency_file=emergency)
+    player = make_player(display, fonts, path, clock)
     try:
         player.step()
         assert pixel(display.screen, 160, 90) == RED
         emergency.write_text("text: {vi: Lũ quét – hãy rời khỏi bờ sông, en: Flash flood – leave the riverbank}\n",
                              encoding="utf-8")
+        tell_emergency(player, source)
         clock.advance(1)
         player.step()
         assert player.current.entry.role == "emergency"
         assert pixel(display.screen, 2, 2) == (170, 10, 10)
         emergency.unlink()
+        tell_emergency(player, source)
         clock.advance(1)
         player.step()
         assert player.current.entry.item.id == "a"
@@ -302,7 +313,7 @@ overlays:
             player.step()
         assert not full_draws  # only the ticker band was redrawn
         partial = pygame.image.tobytes(display.screen, "RGB")
-        player.full_frame = False
+        player.stage.full_frame = False
         player.render(clock.t, clock.wall())
         assert full_draws and pygame.image.tobytes(display.screen, "RGB") == partial
     finally:
@@ -332,7 +343,8 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
     path = make_playlist(tmp_path, "items:\n  - {id: a, image: media/red.png, duration: 1m}\n")
     emergency = tmp_path / "emergency.yaml"
     clock, power, board = Clock(), FakePower(), RecordingBoard()
-    player = make_player(display, fonts, path, clock, board, power=power, emergency_file=emergency)
+    source = EmergencyFile(emergency)
+    player = make_player(display, fonts, path, clock, board, power=power)
     try:
         player.step()
         assert pixel(display.screen, 160, 90) == RED
@@ -347,10 +359,12 @@ def test_screen_off_hours_blank_then_resume_and_emergency_wins(tmp_path, display
         frames = frames_through(player, clock, 5)
         assert len(frames) == 0  # black and still: nothing drawn
         emergency.write_text("text: {vi: Báo động lũ, en: Flood warning}\n", encoding="utf-8")
+        tell_emergency(player, source)
         clock.advance(1)
         player.step()
         assert player.current.entry.role == "emergency" and power.applied == [False, True, False]
         emergency.unlink()
+        tell_emergency(player, source)
         clock.advance(1)
         player.step()
         assert pixel(display.screen, 160, 90) == (0, 0, 0)
@@ -379,5 +393,21 @@ def test_release_that_cannot_be_shown_falls_back_to_the_previous(tmp_path, displ
         assert player.release == 4 and player.current.entry.item.id == "a"
         assert any(e[1] == "release_bad" and "going back to release 4" in e[2] for e in board.events)
         assert all(pixel(f, 160, 90) != (0, 0, 0) for f in frames)
+    finally:
+        player.close()
+
+
+def test_a_release_read_by_the_sender_is_not_read_again_on_the_render_thread(tmp_path, display, fonts):
+    path = make_playlist(tmp_path, "defaults: {transition: cut}\nitems:\n  - {id: a, image: media/red.png, duration: 2s}\n")
+    new_path = make_playlist(tmp_path / "new", "defaults: {transition: cut}\nitems:\n  - {id: z, image: media/blue.png, duration: 2s}\n")
+    loaded = load_playlist(new_path)
+    new_path.unlink()  # the loop could not read it now: it must use what the sync worker read
+    clock = Clock()
+    player = make_player(display, fonts, path, clock)
+    try:
+        player.step()
+        player.handle(ReleaseReady(9, new_path, loaded))
+        frames_through(player, clock, 2.5)
+        assert player.current.entry.item.id == "z" and player.release == 9
     finally:
         player.close()

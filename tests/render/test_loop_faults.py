@@ -3,11 +3,12 @@
 import pygame
 import pytest
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel
-from test_loop import RED, FakePower, frames_through, make_playlist, wait_ready
+from test_loop import RED, FakePower, frames_through, make_playlist, tell_emergency, wait_ready
 from test_loop import make_player as make_loop_player
 
+from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.text import FontSet
 
@@ -63,7 +64,7 @@ def test_new_release_lifts_an_emergency_in_the_old_playlist(tmp_path, display, f
         clock.advance(1.0)
         player.step()
         wait_ready(player)
-    assert player.release == 2, (player.release, player.current.entry.role, player.pending is not None)
+    assert player.release == 2, (player.release, player.current.entry.role, player.plays.pending is not None)
 
 
 def test_interrupt_missed_in_screen_off_hours_is_skipped(tmp_path, display, fonts):
@@ -72,13 +73,13 @@ def test_interrupt_missed_in_screen_off_hours_is_skipped(tmp_path, display, font
     power = FakePower()
     player = make_player(display, fonts, path, clock, power=power)
     player.step()
-    fire = player.next_interrupt[0]
+    fire = player.plays.next_interrupt[0]
     # go off just before the interrupt, stay off for 5 hours
     clock.advance(fire - clock.wall() - 10)
     player.step()
     power.off = True
     player.step()
-    assert player.screen_off
+    assert player.stage.screen_off
     while clock.wall() < fire + 5 * 3600 + 1800:
         clock.advance(30)
         player.step()
@@ -113,7 +114,6 @@ def test_clock_aligned_join_at_the_end_takes_the_next_item(tmp_path):
     pl = load_playlist(path)
     s = Schedule(pl, Item(id="fb", kind="text", text={"en": "x"}))
     e = s.first(1_780_000_009.999)
-    print(e)
     assert not (e.item.id == "a" and e.end - e.start < 0.1), e
 
 
@@ -131,7 +131,6 @@ def test_clock_aligned_with_slewed_clock_never_repeats_an_item(tmp_path, display
         wait_ready(player)
         clock.advance(1/30)
     short = [(p[0], (p[3]-p[2]).total_seconds()) for p in board.plays if (p[3]-p[2]).total_seconds() < 1]
-    print([(p[0], (p[3]-p[2]).total_seconds()) for p in board.plays][:8])
     assert not short, short
 
 
@@ -142,7 +141,6 @@ def test_weekday_interrupt_comes_back_on_monday(tmp_path, display, fonts):
     clock = Clock(wall=fri)
     player = make_player(display, fonts, path, clock)
     player.step()
-    print("next:", player.next_interrupt and datetime.fromtimestamp(player.next_interrupt[0]))
     fired = []
     # run until Monday 13:00 in 20 s steps
     while clock.wall() < datetime(2026, 11, 30, 13, 0).timestamp():
@@ -151,8 +149,7 @@ def test_weekday_interrupt_comes_back_on_monday(tmp_path, display, fonts):
         wait_ready(player)
         if player.current.entry.role == "interrupt" and (not fired or fired[-1] != player.current.entry.start):
             fired.append(player.current.entry.start)
-    print([datetime.fromtimestamp(f) for f in fired], player.next_interrupt)
-    assert datetime(2026, 11, 30, 12, 0).timestamp() in fired
+    assert datetime(2026, 11, 30, 12, 0).timestamp() in fired, [datetime.fromtimestamp(f) for f in fired]
 
 
 def test_emergency_background_image_is_drawn(tmp_path, display, fonts):
@@ -297,8 +294,8 @@ interrupts:
         player.step()
         assert player.next_wake(clock.mono(), clock.wall()) >= 0.9  # sleeping, not spinning
     emergency = tmp_path / "emergency.yaml"
-    player.emergency_file = emergency
     emergency.write_text("text: {vi: Khẩn cấp, en: Emergency}\n", encoding="utf-8")
+    tell_emergency(player, EmergencyFile(emergency))
     power.off = False
     clock.advance(3600 - 20)  # the next hour comes while the emergency is up
     for _ in range(10):

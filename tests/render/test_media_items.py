@@ -8,7 +8,7 @@ from clips import make_clip
 from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel, solid_image
 
 from player.core.config import Config
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.mediaslides import MediaFactory
 from player.render.text import FontSet
@@ -102,7 +102,7 @@ def test_still_item_with_sound(tmp_path: Path, display):
         player.step()
         slide = player.current.slide
         assert type(slide).__name__ in ("SoundedSlide", "StillSlide")
-        if player.media.output.available:
+        if player.slides.media.output.available:
             assert type(slide).__name__ == "SoundedSlide"
         assert pixel(display.screen, 160, 90) == (255, 0, 0)
         play(player, clock, 0.5)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pygame
 import pytest
 
-from player.render.probe import MediaError, probe_media
-from player.render.video import Placement, VideoSlide, place
+from player.media.probe import MediaError, probe_media
+from player.render.video import QUEUE_FRAMES, Placement, VideoSlide, place
 from tests.render.clips import (
     corrupt_middle,
     frame_picture,
@@ -88,6 +88,14 @@ def test_frames_are_shown_by_their_timestamps(clip):
         slide.close()
 
 
+def queue_filled(slide: VideoSlide) -> None:
+    """Wait (without a time limit of our own) until the decoder has filled its queue, so what a
+    draw finds there does not depend on how fast this machine decodes."""
+    event = threading.Event()
+    while len(slide._frames._items) < QUEUE_FRAMES and slide._decoder._thread.is_alive():
+        event.wait(0.005)
+
+
 def test_late_frames_are_dropped_not_queued(clip):
     canvas = pygame.Surface(SIZE)
     slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
@@ -96,11 +104,16 @@ def test_late_frames_are_dropped_not_queued(clip):
         slide.start(0.0)
         slide.draw(canvas, 0.0)
         # The loop stalled for a third of a second: each draw shows the newest frame that is due
-        # and drops the older ones (the queue is short, so it may take a few draws to catch up).
-        number = None
-        while number != 10:
-            number = shown_at(slide, canvas, 0.0, 10 / 30 + 0.001)
-        assert slide.late_frames >= 5
+        # and drops the older ones; the queue is short, so it takes two draws to catch up (one
+        # frame waiting and a full queue each time: show one, drop four).
+        numbers = []
+        while not numbers or numbers[-1] != 10:
+            settle(slide, 10 / 30 + 0.001)
+            queue_filled(slide)
+            slide.draw(canvas, 10 / 30 + 0.001)
+            numbers.append(read_frame_number(canvas))
+        assert numbers == [5, 10]
+        assert slide.late_frames == 8
         assert slide.frames + slide.late_frames == 11
         assert shown_at(slide, canvas, 0.0, 11 / 30 + 0.001) == 11
     finally:
@@ -342,8 +355,12 @@ def test_unreadable_file_is_refused_by_name(tmp_path, content):
 
 def test_close_before_start_stops_the_decoder(clip):
     slide = VideoSlide("v", clip, SIZE, "contain", (0, 0, 0))
+    decoder = slide._decoder._thread
+    assert decoder.is_alive() or decoder.ident is not None  # decoding began at once
     slide.close()
+    assert not decoder.is_alive()  # stopped and joined by close(), not left to finish the file
     slide.close()  # twice is harmless
+    assert not decoder.is_alive()
 
 
 def test_crossfade_draws_two_videos_in_one_frame(clip, tmp_path):

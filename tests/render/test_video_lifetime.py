@@ -12,7 +12,7 @@ from clips import make_clip, truncate
 from render_kit import Clock, RecordingBoard, close_display, offscreen
 
 from player.core.config import Config
-from player.core.playlist import load_playlist
+from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.mediaslides import MediaFactory
 from player.render.text import FontSet

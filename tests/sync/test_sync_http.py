@@ -308,6 +308,7 @@ def test_the_worker_thread_posts_release_ready_and_stops(tmp_path, key, server, 
     assert not worker.is_alive()
     assert message == ReleaseReady(1, current_release(tmp_path / "state")[1])
     assert message.playlist.read_bytes().startswith(b"name: Test")
+    assert message.loaded is not None and message.loaded.name == "Test"  # read off the render thread
 
 
 def test_the_worker_notices_a_usb_stick_channel(tmp_path, key):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from player.render.geometry import fit_rect
+from player.media.geometry import fit_rect
 
 MAX_PIXELS = 120_000_000  # a 12000x10000 picture; past that the file is refused, not decoded
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -33,7 +33,8 @@ class Decoded:
 def decode_fitted(path: Path, box: tuple[int, int], fit: str) -> Decoded:
     """Open, orient and scale a picture for a `box`-sized area; raises ImageError."""
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as opened:
+            image: Image.Image = opened
             oriented_size = _oriented_size(image)
             x, y, w, h = fit_rect(oriented_size, box, fit)
             if image.format == "JPEG":
@@ -59,8 +60,8 @@ def decode_fitted(path: Path, box: tuple[int, int], fit: str) -> Decoded:
         raise ImageError(f"{path}: larger than {MAX_PIXELS} pixels") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{path}: broken or truncated picture ({exc})") from None
-    except Exception as exc:  # a decoder or EXIF parser failing its own way
-        raise ImageError(f"{path}: cannot be decoded ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # a decoder or EXIF parser failing its own way: the cause is kept
+        raise ImageError(f"{path}: cannot be decoded ({type(exc).__name__}: {exc})") from exc
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:

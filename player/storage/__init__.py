@@ -1,0 +1,1 @@
+"""Storage helpers shared by publishing, sync and health: durable writes, file hashes."""
