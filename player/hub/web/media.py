@@ -303,7 +303,12 @@ class FormStream:
             "on_part_end": self._part_end})
 
     def write(self, chunk: bytes) -> None:
-        self.parser.write(chunk)
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.write(chunk)
+        except MultipartParseError as exc:  # a hand-made or cut body: the sender's fault, a 4xx
+            raise MediaRefused("form", f"the form is malformed ({exc})") from None
 
     def _begin(self) -> None:
         self._headers, self._data, self._in_file, self._part = {}, bytearray(), False, None
