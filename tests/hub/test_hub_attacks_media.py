@@ -9,7 +9,6 @@ import os
 import socket
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -314,3 +314,38 @@ def test_a_hub_answering_non_finite_expiries_does_not_stall_the_worker(tmp_path)
     assert states == {"infinite-expiry-command-1": "failed", "nan-expiry-command-000001": "failed",
                       "good-after-the-bad-ones-1": "done"}
     assert json.dumps(hub.results, allow_nan=False)
+
+
+def test_one_cluster_token_cannot_hold_more_than_a_few_requests(web):
+    """Thirty held heartbeat POSTs with one token: MAX_HELD are held, the rest answered at once,
+    so a stolen token cannot take the hub's connections and database looks."""
+    import threading
+
+    import httpx
+
+    from player.hub.remote import MAX_HELD
+    from tests.hub.webtools import UvicornThread
+
+    bell = web.app.state.hub.commands.bell
+    answers: list[httpx.Response] = []
+    with UvicornThread(web.app) as server:
+        def hold() -> None:
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                answers.append(client.post(
+                    "/api/v1/heartbeats", json={**batch(), "commands": 1},
+                    headers={**AUTH, "Prefer": "wait=60"}))
+
+        threads = [threading.Thread(target=hold) for _ in range(30)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: len(answers) == 30 - MAX_HELD and bell.listeners("bangioc-1")
+                   == MAX_HELD, "all but the held ones answered")
+        editor = logged_in(web, "bien-tap")
+        assert editor.post("/clusters/bangioc-1/commands", data={
+            **form_for(editor), "kind": "sync_now"}).status_code == 303
+        for thread in threads:
+            thread.join(120)
+    assert len(answers) == 30 and all(a.status_code == 200 for a in answers)
+    woken = [a for a in answers if a.json()["commands"]]
+    assert len(woken) == MAX_HELD
+    assert all("preference-applied" in a.headers for a in woken)
