@@ -258,3 +258,22 @@ def test_a_slow_upload_does_not_stop_the_hub_answering_others(web):
             for sock in slow:
                 sock.close()
     assert incoming_is_empty(web)
+
+
+def test_html_in_a_slide_is_drawn_as_plain_text_in_the_preview(web, tmp_path):
+    """The contact sheet is the player's renderer: markup in a text is letters on the screen."""
+    folder = web.app.state.media.root / "attack-preview"
+    folder.mkdir(exist_ok=True)
+    (folder / "playlist.yaml").write_text(
+        "name: thử\nlanguages: [vi, en]\nitems:\n  - id: html\n    duration: 3s\n    text:\n"
+        f"      vi: '{SCRIPT} Chào mừng'\n      en: '</textarea><script>alert(2)</script>'\n",
+        encoding="utf-8")
+    editor = logged_in(web, "lan")
+    answer = editor.get("/preview/contact-sheet.png",
+                        params={"playlist": "attack-preview/playlist.yaml", "size": "640x360"})
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.headers["content-type"] == "image/png"
+    sheet = Image.open(io.BytesIO(answer.content)).convert("L")
+    (tmp_path / "sheet.png").write_bytes(answer.content)
+    # drawn letters: the tile is not one flat colour
+    assert sheet.getextrema()[1] - sheet.getextrema()[0] > 100
