@@ -349,3 +349,24 @@ def test_one_cluster_token_cannot_hold_more_than_a_few_requests(web):
     woken = [a for a in answers if a.json()["commands"]]
     assert len(woken) == MAX_HELD
     assert all("preference-applied" in a.headers for a in woken)
+
+
+def test_a_flood_of_commands_from_a_hub_runs_at_most_the_hourly_cap(tmp_path):
+    """A hub (or whoever answers in its place) sends 200 distinct commands, again and again:
+    the box runs at most remote.max_per_hour (30) and refuses the rest with the reason."""
+    flood = [{"id": f"flood-command-{n:05d}-abcdef", "kind": "identify",
+              "arguments": {"minutes": 1}, "expires_in": 600} for n in range(200)]
+    answers = [held(flood[i:i + 20]) for i in range(0, 200, 20)] + [held([])]
+    with ScriptedHub(answers) as hub:
+        worker, inbox = start_worker(tmp_path, hub.url)
+        try:
+            wait_until(lambda: len(hub.results) >= 200, "an answer to each command", 120)
+        finally:
+            worker.stop()
+            worker.join(30)
+    states = [body["state"] for _, body in hub.results]
+    assert states.count("done") == 30 and states.count("failed") == 170
+    assert all("max_per_hour" in body["reason"] for _, body in hub.results
+               if body["state"] == "failed")
+    shown = [m for m in list(inbox.queue) if type(m).__name__ == "ShowIdentification"]
+    assert len(shown) == 30
