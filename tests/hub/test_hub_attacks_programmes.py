@@ -192,8 +192,7 @@ def test_hostile_text_in_every_field_is_shown_as_text_everywhere(web, media):
         assert "<script>alert(2)" not in text, path
     assert "&lt;img src=x" in pages["/programmes"]
     assert "&lt;/textarea&gt;&lt;script&gt;" in pages[f"/programmes/{pid}/edit"]
-    # the player gets the same text as data, never as markup: it is in the signed playlist
-    assert b"alert(2)" in manifest(web) or (web.channel / "objects").exists()
+    assert "Khẩn &lt;img src=x" in pages["/admin/audit"]  # the emergency message, as text
 
 
 def test_hostile_imports_are_refused_with_a_message_and_never_a_500(web):
@@ -351,3 +350,34 @@ def test_two_approvers_at_the_same_moment_leave_one_verifiable_channel(web, medi
     assert keys.verify(public, manifest(web), (web.channel / "manifest.json.sig").read_bytes())
     approvals = web.people.audit.recent(20, action="programme.approve")
     assert 1 <= len(approvals) == codes.count(303)
+
+
+def test_an_unapproved_draft_cannot_be_put_on_air_by_rollback_or_emergency_tricks(web, media):
+    hoa = logged_in(web, "hoa")
+    pid = new_programme(hoa)
+    first = write_slide(hoa, pid, media)
+    lan = logged_in(web, "lan")
+    make_key(lan)
+    token = csrf_token(lan.get("/programmes").text)
+    right = {"csrf_token": token, "passphrase": PASSPHRASE, "channels": ["ban-gioc"]}
+    assert lan.post(f"/programmes/{pid}/approve", data={
+        **right, "version": str(first), "override": "1"}).status_code == 303
+    on_air = manifest(web)
+    draft = write_slide(hoa, pid, media, text="Bản nháp chưa duyệt")
+    # "put back" a version that was never approved: refused, nothing published
+    for number in (str(draft), "1", "-1", "abc", ""):
+        answer = lan.post(f"/programmes/{pid}/publish", data={**right, "version": number})
+        assert answer.status_code == 409, (number, answer.status_code)
+    assert manifest(web) == on_air
+    # an emergency on clusters that do not exist, or with no message, publishes nothing
+    for clusters, text in ((["../../ban-gioc"], "x"), (["no-such-box"], "x"), ([], "x"),
+                           (["bangioc-1"], "   ")):
+        answer = lan.post("/programmes/emergency", data={
+            **right, "clusters": clusters, "action": "raise", "text-vi": text})
+        assert answer.status_code in (409, 422), (clusters, answer.status_code)
+    assert manifest(web) == on_air
+    long = lan.post("/programmes/emergency", data={
+        **right, "clusters": ["bangioc-1"], "action": "raise", "text-vi": "Lũ " * 100_000})
+    assert long.status_code == 200
+    raised = web.people.audit.recent(5, action="emergency.raise")[0]
+    assert len(raised.detail["text"]["vi"]) <= 500
