@@ -360,7 +360,7 @@ class Version:
 def _storable(number: int) -> bool:
     """Whether an id or version number from a URL or a form can be in the database at all:
     a 30-digit one finds no row instead of overflowing the database's integer."""
-    return 0 <= number < 2**63
+    return 0 <= number < 2**31  # INTEGER on PostgreSQL is 32 bits
 
 
 class ProgrammeStore:
