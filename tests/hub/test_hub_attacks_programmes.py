@@ -381,3 +381,28 @@ def test_an_unapproved_draft_cannot_be_put_on_air_by_rollback_or_emergency_trick
     assert long.status_code == 200
     raised = web.people.audit.recent(5, action="emergency.raise")[0]
     assert len(raised.detail["text"]["vi"]) <= 500
+
+
+@pytest.mark.parametrize("number", ["3000000000", "9" * 30])
+def test_ids_past_the_databases_integers_are_404_on_sqlite_and_postgresql(
+        tmp_path, hub_database, number):
+    data = hub_config_data(Ed25519PrivateKey.generate())
+    if hub_database:
+        data["database"] = hub_database
+    hub = make_web_hub(tmp_path, data)
+    try:
+        hub.people.accounts.add_user("lan", PASSWORD, "approver")
+        lan = logged_in(hub, "lan")
+        for path in (f"/programmes/{number}", f"/programmes/{number}/edit",
+                     f"/programmes/{number}/approve", f"/media/{number}",
+                     f"/media/{number}/preview.png", f"/media/{number}/thumb.jpg"):
+            assert lan.get(path).status_code == 404, path
+        token = csrf_token(lan.get("/programmes").text)
+        answer = lan.post(f"/programmes/{number}/approve", data={
+            "csrf_token": token, "version": number, "channels": ["ban-gioc"],
+            "passphrase": PASSPHRASE})
+        assert answer.status_code in (404, 409), answer.status_code
+        assert lan.post(f"/media/{number}/delete",
+                        data={"csrf_token": token}).status_code == 404
+    finally:
+        hub.close()
