@@ -425,6 +425,8 @@ class ProgrammeStore:
     def save(self, programme_id: int, base: int, text: str, author: str,
              note: str = "") -> Version:
         """A new draft after version ``base``; SaveConflict when ``base`` is not the newest."""
+        if not _storable(base + 1):
+            base = -1  # a forged number: no row has it, so the save is a conflict like a stale one
         previous = self.version(programme_id, base)
         old_data = previous.data if previous else {}
         data = load_document(text)
