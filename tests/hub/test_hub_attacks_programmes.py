@@ -162,6 +162,16 @@ def test_the_editor_form_after_a_forged_or_foreign_post_saves_nothing(web, media
                         headers={"Origin": "https://evil.example"})
     assert kept.status_code == 403
     assert web.app.state.programmes.store.version(pid).number == number
+    # a forged base version: told it is not the newest, the text stays on the page
+    for base in ("9" * 30, "2147483647", "-1"):
+        forged = post_editor(hoa, pid, hoa.get(f"/programmes/{pid}/edit").text,
+                             base=base, name="đổi tên")
+        assert forged.status_code in (303, 409), (base, forged.status_code)
+        assert forged.status_code == 303 or "đổi tên" in forged.text
+    for fields in ({"item_count": "999999"}, {"op": "dup-99999999999999999999"},
+                   {"extra": "[" * 100_000}, {"item-0-days": ["mon"] * 5000}):
+        answer = post_editor(hoa, pid, hoa.get(f"/programmes/{pid}/edit").text, **fields)
+        assert answer.status_code in (200, 303, 400, 409, 422), (fields, answer.status_code)
 
 
 def test_hostile_text_in_every_field_is_shown_as_text_everywhere(web, media):
