@@ -370,3 +370,23 @@ def test_a_flood_of_commands_from_a_hub_runs_at_most_the_hourly_cap(tmp_path):
                if body["state"] == "failed")
     shown = [m for m in list(inbox.queue) if type(m).__name__ == "ShowIdentification"]
     assert len(shown) == 30
+
+
+def test_path_like_command_ids_on_the_pages_find_nothing(web):
+    viewer = logged_in(web, "xem")
+    for command_id in ("..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e", "x" * 5000, "%00"):
+        for part in ("file", "log"):
+            answer = viewer.get(f"/clusters/bangioc-1/commands/{command_id}/{part}")
+            assert answer.status_code in (200, 404), (command_id[:20], part)
+            assert b"root:" not in answer.content
+    # another cluster's command is not reachable through this cluster's address
+    editor = logged_in(web, "bien-tap")
+    assert editor.post("/clusters/cuakhau-2/commands", data={
+        **form_for(editor, "cuakhau-2"), "kind": "screenshot"}).status_code == 303
+    [command] = handed_out(web, "cuakhau-2", OTHER)
+    web.client().put(f"/api/v1/commands/{command['id']}/file", headers=OTHER,
+                     content=b"\xff\xd8\xff\xd9")
+    assert viewer.get(f"/clusters/bangioc-1/commands/{command['id']}/file").status_code == 404
+    assert viewer.get(f"/clusters/cuakhau-2/commands/{command['id']}/file").status_code == 200
+    assert web.client().get(
+        f"/clusters/cuakhau-2/commands/{command['id']}/file").status_code in (303, 401)
