@@ -226,11 +226,17 @@ class ProgrammeDesk:
 
     def _record(self, published: Published, programme_id: int | None, version_id: int | None,
                 kind: str, approver: str) -> None:
-        with self.engine.begin() as db:
-            db.execute(programme_releases.insert().values(
-                channel=published.channel, manifest_version=published.version,
-                programme_id=programme_id, version_id=version_id, kind=kind,
-                signed_by=approver, created=self.clock()))
+        try:
+            with self.engine.begin() as db:
+                db.execute(programme_releases.insert().values(
+                    channel=published.channel, manifest_version=published.version,
+                    programme_id=programme_id, version_id=version_id, kind=kind,
+                    signed_by=approver, created=self.clock()))
+        except sa.exc.IntegrityError:
+            # two approvals of the same text within one second make the same manifest: the
+            # channel took it once (the upload is idempotent), and the first record stands
+            log.info("channel %s version %d was already recorded; %s approved the same release",
+                     published.channel, published.version, approver)
 
     def records(self, programme_id: int | None = None) -> list[ReleaseRecord]:
         r = programme_releases.c

@@ -16,6 +16,7 @@ import base64
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MIN_PASSPHRASE = 12
 MAX_PASSPHRASE = 1024
+_UNLOCKING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -147,17 +149,21 @@ class ApproverKeys:
     def unlock(self, user_name: str, passphrase: str) -> Ed25519PrivateKey:
         """The user's private key for one signature; raises PassphraseError (``no_key``,
         ``passphrase_wait`` with ``wait`` seconds, ``wrong_passphrase``: counted)."""
-        self._check_limit(user_name)
-        with self.engine.connect() as db:
-            row = db.execute(sa.select(approver_keys).where(
-                approver_keys.c.user_name == user_name)).first()
-        if row is None:
-            raise PassphraseError("no_key")
-        try:
-            key = open_sealed(row.sealed, passphrase[:MAX_PASSPHRASE], user_name, row.public_key)
-        except PassphraseError:
-            self._record_failure(user_name)
-            raise
+        # one guess at a time: twenty sent at once would all pass the check before the first
+        # failure is counted (one hub process; approvals are rare, the wait is a KDF run)
+        with _UNLOCKING:
+            self._check_limit(user_name)
+            with self.engine.connect() as db:
+                row = db.execute(sa.select(approver_keys).where(
+                    approver_keys.c.user_name == user_name)).first()
+            if row is None:
+                raise PassphraseError("no_key")
+            try:
+                key = open_sealed(row.sealed, passphrase[:MAX_PASSPHRASE], user_name,
+                                  row.public_key)
+            except PassphraseError:
+                self._record_failure(user_name)
+                raise
         with self.engine.begin() as db:  # a success forgives the earlier slips
             db.execute(passphrase_attempts.delete().where(
                 passphrase_attempts.c.user_name == user_name))

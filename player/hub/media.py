@@ -176,6 +176,9 @@ class MediaLibrary:
         return self._select(None)
 
     def get(self, media_id: int) -> MediaItem | None:
+        # a URL's 30-digit id finds no row instead of overflowing INTEGER (32 bits on PostgreSQL)
+        if not 0 < media_id < 2**31:
+            return None
         found = self._select(media.c.id == media_id)
         return found[0] if found else None
 

@@ -357,6 +357,12 @@ class Version:
         return load_document(self.yaml)
 
 
+def _storable(number: int) -> bool:
+    """Whether an id or version number from a URL or a form can be in the database at all:
+    a 30-digit one finds no row instead of overflowing the database's integer."""
+    return 0 <= number < 2**31  # INTEGER on PostgreSQL is 32 bits
+
+
 class ProgrammeStore:
     """The ``programmes`` and ``programme_versions`` tables."""
 
@@ -378,6 +384,8 @@ class ProgrammeStore:
         return programme
 
     def get(self, programme_id: int) -> Programme | None:
+        if not _storable(programme_id):
+            return None
         with self.engine.connect() as db:
             row = db.execute(sa.select(programmes).where(programmes.c.id == programme_id)).first()
         return Programme(row.id, row.name, row.head, row.created, row.created_by) if row else None
@@ -388,6 +396,8 @@ class ProgrammeStore:
         return [Programme(r.id, r.name, r.head, r.created, r.created_by) for r in rows]
 
     def versions(self, programme_id: int) -> list[Version]:
+        if not _storable(programme_id):
+            return []
         with self.engine.connect() as db:
             rows = db.execute(sa.select(programme_versions)
                               .where(programme_versions.c.programme_id == programme_id)
@@ -396,6 +406,8 @@ class ProgrammeStore:
 
     def version(self, programme_id: int, number: int | None = None) -> Version | None:
         """One version (the newest when ``number`` is None)."""
+        if not _storable(programme_id) or (number is not None and not _storable(number)):
+            return None
         v = programme_versions.c
         query = sa.select(programme_versions).where(v.programme_id == programme_id)
         query = query.where(v.number == number) if number is not None else \
@@ -413,6 +425,8 @@ class ProgrammeStore:
     def save(self, programme_id: int, base: int, text: str, author: str,
              note: str = "") -> Version:
         """A new draft after version ``base``; SaveConflict when ``base`` is not the newest."""
+        if not _storable(base + 1):
+            base = -1  # a forged number: no row has it, so the save is a conflict like a stale one
         previous = self.version(programme_id, base)
         old_data = previous.data if previous else {}
         data = load_document(text)

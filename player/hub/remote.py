@@ -33,6 +33,7 @@ OPEN_STATES = ("queued", "delivered")
 RATE_WINDOW = 600.0  # seconds
 RATE_LIMIT = 20  # commands a cluster may be sent within RATE_WINDOW
 MAX_WAIT = 60  # seconds an empty heartbeat POST is held waiting for a command
+MAX_HELD = 4  # held POSTs at once per cluster (a box holds one; two screens, a restart: more)
 RECHECK = 5.0  # seconds between database looks while holding (another hub process may queue)
 MAX_RESULT_BYTES = 64 * 1024
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -137,6 +138,10 @@ class CommandBell:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    def listeners(self, cluster: str) -> int:
+        with self._lock:
+            return len(self._waiters.get(cluster, ()))
 
     def ring(self, cluster: str) -> None:
         with self._lock:
@@ -309,6 +314,9 @@ class CommandStore:
         if not envelope_wants:
             return {}
         wait = _prefer_wait(prefer)
+        if wait and self.bell.listeners(cluster) >= MAX_HELD:
+            # one token must not hold the hub's connections and its database: answer at once
+            wait = 0
         deadline = time.monotonic() + wait
         while True:
             with self.bell.listening(cluster) as rung:

@@ -37,6 +37,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 LOG_CAP = 256 * 1024  # bytes of gzip at most
 SCREENSHOT_WIDTH = 1280
 SCREEN_WAIT = 15.0  # seconds the render loop has to take a screenshot
+MAX_EXPIRES_IN = 7 * 86400  # seconds: the hub's longest time to live is a day
 SYNC_WAIT = 120.0  # seconds a sync pass may take before the command answers "still running"
 ARGUMENTS: dict[str, dict[str, tuple[type, Any, Any, Any]]] = {
     "logs": {"minutes": (int, 30, 1, 1440)},
@@ -93,6 +94,9 @@ def parse_command(raw: object, monotonic: Callable[[], float] = time.monotonic) 
     if not isinstance(given, dict) or isinstance(expires_in, bool) \
             or not isinstance(expires_in, int | float):
         raise ValueError("arguments or expires_in malformed", command_id)
+    # NaN never compares as expired, 10**400 is no float: a command that lives for ever
+    if not 0 <= expires_in <= MAX_EXPIRES_IN:
+        raise ValueError(f"expires_in: expected seconds from 0 to {MAX_EXPIRES_IN}", command_id)
     arguments = {}
     for name, (kind_type, default, low, high) in ARGUMENTS.get(kind, {}).items():
         value = given.get(name, default)

@@ -234,10 +234,10 @@ def test_a_full_disk_is_an_alarm_with_fresh_readings_locally_and_at_the_hub(tmp_
 
 def fill(path: Path) -> None:
     """Write until the filesystem is full (what filled the card: logs, a stray copy)."""
-    with open(path, "wb") as out:
+    # unbuffered: a buffered tail would fail again (ENOSPC) when the file is closed
+    with open(path, "wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError:
             pass

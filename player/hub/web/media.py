@@ -303,7 +303,12 @@ class FormStream:
             "on_part_end": self._part_end})
 
     def write(self, chunk: bytes) -> None:
-        self.parser.write(chunk)
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self.parser.write(chunk)
+        except MultipartParseError as exc:  # a hand-made or cut body: the sender's fault, a 4xx
+            raise MediaRefused("form", f"the form is malformed ({exc})") from None
 
     def _begin(self) -> None:
         self._headers, self._data, self._in_file, self._part = {}, bytearray(), False, None
@@ -545,9 +550,13 @@ async def contact_sheet(request: Request, _: Editor) -> Response:
     service = media_service(request)
     relative = request.query_params.get("playlist", "")
     root = service.root.resolve()
-    path = (root / relative).resolve()
-    if (not relative or path.suffix not in (".yaml", ".yml") or not path.is_file()
-            or not path.is_relative_to(root)):
+    try:
+        path = (root / relative).resolve()
+        found = (bool(relative) and path.suffix in (".yaml", ".yml") and path.is_file()
+                 and path.is_relative_to(root))
+    except (ValueError, OSError):  # a NUL byte or a name too long for the file system
+        found = False
+    if not found:
         return JSONResponse({"error": "playlist= must name a playlist file under the hub's "
                                       "folder"}, 404)
     size, rotation = screen_from(request)

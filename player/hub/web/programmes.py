@@ -145,7 +145,9 @@ async def import_programme(request: Request, session: Editor) -> Response:
     if upload is None or isinstance(upload, str):
         return list_page(request, 422, [page.t["import_file"]])
     data = await upload.read(MAX_IMPORT + 1)
-    file = Path(upload.filename or "playlist.yaml").name[:100]
+    file = Path((upload.filename or "").replace("\x00", "")).name[:100]
+    if file in ("", ".", ".."):  # no name part: it would be the temporary folder itself
+        file = "playlist.yaml"
     if len(data) > MAX_IMPORT:
         return list_page(request, 413, [page.text("import_large", file=file,
                                                   limit=MAX_IMPORT // 1000)])
