@@ -107,10 +107,13 @@ def test_upload_with_progress_in_chromium(served, driver, shots, size):
     try:
         driver.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(photo))
         driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
-        wait.until(lambda d: d.execute_script(
+        # Read in the same breath as the bar: on a loaded machine the upload may end, and the
+        # page move on, between two separate looks.
+        status = wait.until(lambda d: d.execute_script(
             "var b = document.getElementById('upload-progress');"
-            "return b && !b.hidden && b.value > 0 && b.value < 100;"))
-        assert "Đang tải lên" in driver.find_element(By.ID, "upload-status").text
+            "var s = document.getElementById('upload-status');"
+            "return b && s && !b.hidden && b.value > 0 && b.value < 100 ? s.textContent : null;"))
+        assert "Đang tải lên" in status
         save(driver, shots / f"media-uploading-{size}-vi.png")
     finally:
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
