@@ -21,8 +21,8 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(auth.router)
     app.include_router(fleet.router)
     app.include_router(admin.router)
-    __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
     media.install(app)  # the media library, its jobs and previews (docs/hub-media.md)
+    __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
 
 
 __all__ = ["install", "People", "PeopleSettings", "open_people", "settings_from_config"]

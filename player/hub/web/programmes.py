@@ -21,6 +21,7 @@ from player.core.problems import LoadError
 from player.hub.accounts import Session, same_token
 from player.hub.approval import ApprovalRefused, ProgrammeDesk
 from player.hub.approvers import ApproverKeys, PassphraseError
+from player.hub.preview import PreviewError
 from player.hub.programme_form import (
     apply_operation,
     document_form,
@@ -28,6 +29,7 @@ from player.hub.programme_form import (
     form_document,
     posted_form,
 )
+from player.hub.programme_media import connect
 from player.hub.programme_pages import ProgrammePage, render
 from player.hub.programmes import (
     FolderMediaSource,
@@ -77,9 +79,16 @@ def install(app: FastAPI) -> None:
     keys = ApproverKeys(engine, hub.clock)
     # approvers' keys are accepted on every channel: the upload API and the hub's own releases
     hub.publisher.extra_keys = keys.public_keys
-    app.state.programmes = ProgrammeDesk(
-        ProgrammeStore(engine, hub.clock), keys, hub.publisher, hub.config,
-        FolderMediaSource(Path(hub.root) / "media"), clock=hub.clock)
+    store = ProgrammeStore(engine, hub.clock)
+    service = getattr(app.state, "media", None)
+    if service is not None:  # the media library and its preview renderer (docs/hub-media.md)
+        app.state.programmes = ProgrammeDesk(
+            store, keys, hub.publisher, hub.config, connect(service.library, store),
+            service.previews, clock=hub.clock)
+    else:
+        app.state.programmes = ProgrammeDesk(
+            store, keys, hub.publisher, hub.config, FolderMediaSource(Path(hub.root) / "media"),
+            clock=hub.clock)
     app.include_router(router)
 
 
@@ -230,6 +239,8 @@ async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Respo
         png = await run_in_threadpool(render_sheet)
     except PreviewUnavailable as exc:
         raise HttpError(404, str(exc)) from None
+    except PreviewError as exc:  # the playlist does not load, or the worker failed
+        raise HttpError(422, str(exc)) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

@@ -1,0 +1,98 @@
+"""The programmes and the media library joined in the running hub: the editor offers the
+library's ready files, approval copies their prepared files into the release, and a file a
+programme needs cannot be deleted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from player.hub.preview import PreviewRenderer
+from player.hub.programme_media import LibraryMediaSource
+from tests.hub.hubtools import hub_config_data
+from tests.hub.mediatools import camera_jpeg
+from tests.hub.programmetools import fast_keys
+from tests.hub.test_hub_programmes_web import approve_form, make_key, new_programme, post_editor
+from tests.hub.webtools import PASSWORD, csrf_token, log_in, make_web_hub
+
+MEDIA = {"max_image_bytes": "2MB", "max_video_bytes": "30MB", "screen": "960x540"}
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("programme-media")
+    hub = make_web_hub(tmp, {**hub_config_data(Ed25519PrivateKey.generate()), "media": MEDIA})
+    desk = hub.app.state.programmes
+    desk.keys = fast_keys(hub.store.engine, hub.clock)
+    desk.publisher.extra_keys = desk.keys.public_keys
+    for name, role in (("hoa", "editor"), ("lan", "approver")):
+        hub.people.accounts.add_user(name, PASSWORD, role)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def logged_in(web, name):
+    client = web.client()
+    assert log_in(client, name).status_code == 303
+    return client
+
+
+def upload_photo(web, client, name: str, size=(600, 800)):
+    token = csrf_token(client.get("/media").text)
+    answer = client.post("/media", data={"csrf_token": token},
+                         files={"file": (name, camera_jpeg(size), "image/jpeg")})
+    assert answer.status_code == 303
+    jobs = web.app.state.media.jobs
+    while jobs.run_one():
+        pass
+    library = web.app.state.media.library
+    return next(m for m in library.list_ready() if m.name == name)
+
+
+def delete(client, media_id: int):
+    token = csrf_token(client.get("/media").text)
+    return client.post(f"/media/{media_id}/delete", data={"csrf_token": token})
+
+
+def test_the_running_hub_gives_the_programmes_the_library_and_the_renderer(web):
+    desk = web.app.state.programmes
+    assert isinstance(desk.media, LibraryMediaSource)
+    assert desk.media.library is web.app.state.media.library
+    assert isinstance(desk.previewer, PreviewRenderer)
+    assert desk.previewer is web.app.state.media.previews
+
+
+def test_a_library_photo_goes_into_a_programme_is_kept_and_is_published(web):
+    hoa = logged_in(web, "hoa")
+    photo = upload_photo(web, hoa, "Thác Bản Giốc mùa thu.jpg")
+    spare = upload_photo(web, hoa, "không dùng.jpg", (400, 300))
+    pid = new_programme(hoa, "Thu 2026")
+    page = post_editor(hoa, pid, hoa.get(f"/programmes/{pid}/edit").text, "add-image")
+    assert photo.playlist_path in page.text and "Thác Bản Giốc mùa thu.jpg" in page.text
+    saved = post_editor(hoa, pid, page.text, **{
+        "item-0-media": photo.playlist_path, "item-0-duration": "3s",
+        "item-0-caption-vi": "Thác", "item-0-caption-en": "Falls", "item-0-caption-zh": "瀑布"})
+    assert saved.status_code == 303, saved.text[-2000:]
+
+    # the draft needs the photo: deleting it is refused and names the programme
+    refused = delete(hoa, photo.id)
+    assert refused.status_code == 409 and "Thu 2026" in refused.text
+    assert delete(hoa, spare.id).status_code == 303
+
+    lan = logged_in(web, "lan")
+    make_key(lan)
+    done = approve_form(lan, pid)
+    assert done.status_code == 303, done.text[-2000:]
+    channel = web.app.state.hub.root / "channels" / "ban-gioc"
+    manifest = json.loads((channel / "manifest.json").read_text())
+    shas = {entry["sha256"] for entry in manifest["files"]}
+    assert photo.sha256 in shas
+    prepared = web.app.state.media.library.prepared_path(photo.id).read_bytes()
+    assert (channel / "objects" / photo.sha256).read_bytes() == prepared
+
+    # approved and on air: still kept
+    assert delete(hoa, photo.id).status_code == 409
