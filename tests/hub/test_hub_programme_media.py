@@ -5,6 +5,7 @@ programme needs cannot be deleted."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -72,7 +73,13 @@ def test_a_library_photo_goes_into_a_programme_is_kept_and_is_published(web):
     spare = upload_photo(web, hoa, "không dùng.jpg", (400, 300))
     pid = new_programme(hoa, "Thu 2026")
     page = post_editor(hoa, pid, hoa.get(f"/programmes/{pid}/edit").text, "add-image")
-    assert photo.playlist_path in page.text and "Thác Bản Giốc mùa thu.jpg" in page.text
+    # the picker: one choice a ready picture, with its thumbnail, and the way to upload more
+    choice = re.search(r'<label class="pick"><input type="radio" name="item-0-media" value="'
+                       + re.escape(photo.playlist_path) + r'"( checked)?>\s*<img src="([^"]+)"',
+                       page.text)
+    assert choice and "Thác Bản Giốc mùa thu.jpg" in page.text, page.text
+    assert hoa.get(choice.group(2)).content[:3] == b"\xff\xd8\xff"  # a JPEG thumbnail
+    assert 'href="/media"' in page.text
     saved = post_editor(hoa, pid, page.text, **{
         "item-0-media": photo.playlist_path, "item-0-duration": "3s",
         "item-0-caption-vi": "Thác", "item-0-caption-en": "Falls", "item-0-caption-zh": "瀑布"})

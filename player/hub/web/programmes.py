@@ -255,8 +255,14 @@ def editor_page(request: Request, programme_id: int, form: Any, base: int, statu
     problems = check_text(text, media_by_path(d.media), page.lang)
     media = d.media.list_ready()
     return html(render("programme_edit.html", page, programme=programme, form=form, base=base,
-                       media=media, problems=problems, message=message, notice=notice,
+                       media=media, thumbs=thumbnails(d, media), problems=problems, message=message, notice=notice,
                        **page_context(request)), status)
+
+
+def thumbnails(d: ProgrammeDesk, media: list) -> dict[str, str]:
+    """playlist path -> its thumbnail's address, when the media source has thumbnails."""
+    url = getattr(d.media, "thumbnail_url", None)
+    return {m.playlist_path: url(m.id) for m in media} if url else {}
 
 
 @router.get("/programmes/{programme_id:int}/edit")
