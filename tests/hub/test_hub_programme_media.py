@@ -103,3 +103,79 @@ def test_a_library_photo_goes_into_a_programme_is_kept_and_is_published(web):
 
     # approved and on air: still kept
     assert delete(hoa, photo.id).status_code == 409
+
+
+WEEK = """name: Tuần lễ hội
+languages: [vi, en]
+items:
+  - id: chao
+    text: {vi: Chào mừng, en: Welcome}
+    duration: 3s
+  - id: cuoi-tuan
+    text: {vi: Chợ phiên cuối tuần, en: Weekend market}
+    duration: 3s
+    when: {days: [sat, sun], hours: "07:00-11:00"}
+interrupts:
+  - {id: trua, text: {vi: Giờ nghỉ trưa, en: Lunch break}, duration: 5s, at: ["12:00"]}
+"""
+
+
+def test_slides_at_each_reported_screen_the_side_by_side_and_the_week(web):
+    from PIL import Image
+
+    from tests.hub.hubtools import CLUSTER_TOKEN, batch, report
+
+    hoa = logged_in(web, "hoa")
+    pid = new_programme(hoa, "Tuần lễ hội")
+    version = web.app.state.programmes.store.save(pid, 1, WEEK, "hoa")
+    page = hoa.get(f"/programmes/{pid}").text
+    # no cluster has reported: the library's screen from hub.yaml (media.screen: 960x540)
+    assert f"/programmes/{pid}/v{version.number}/slide-1.png?size=960x540&amp;rotation=0" in page
+    # a cluster reports a portrait panel (a 1920x1080 screen turned 90°)
+    beat = report(cluster="bangioc-1")
+    beat["player"]["display"] = {"driver": "kmsdrm", "size": [1920, 1080], "rotation": 90}
+    answer = web.client().post("/api/v1/heartbeats", json=batch(beat),
+                               headers={"Authorization": f"Bearer {CLUSTER_TOKEN}"})
+    assert answer.status_code in (200, 202), answer.text
+    page = hoa.get(f"/programmes/{pid}").text
+    address = f"/programmes/{pid}/v{version.number}/slide-1.png?size=1920x1080&amp;rotation=90"
+    assert address in page and "Bản Giốc – cổng chính" in page
+    slide = hoa.get(address.replace("&amp;", "&"))
+    assert slide.status_code == 200, slide.text
+    with Image.open(__import__("io").BytesIO(slide.content)) as image:
+        assert image.height > image.width  # drawn as people see the turned panel
+
+    # the week, by the player's own schedule: weekend mornings and the noon interrupt
+    rows = re.findall(r"<tr><th>(\d\d)–(\d\d)</th>(.*?)</tr>", page, re.S)
+    assert rows, page
+    by_hour = {int(a): cells for a, b, cells in rows}
+    noon = re.findall(r"<td[^>]*>(.*?)</td>", by_hour[12], re.S)
+    assert all("⚡trua" in cell for cell in noon) and len(noon) == 7
+    morning = re.findall(r"<td[^>]*>(.*?)</td>", by_hour[7], re.S)
+    weekend = [n for n, d in enumerate(day_names(page)) if d in ("T7", "CN")]
+    assert all((">2<" in cell) == (n in weekend) for n, cell in enumerate(morning)), morning
+
+
+def day_names(page: str) -> list[str]:
+    head = re.search(r'<table class="week">\s*<thead><tr><th>[^<]*</th>(.*?)</tr>', page, re.S)
+    return re.findall(r"<th>([^<]+)<br>", head.group(1))
+
+
+def test_the_approval_page_shows_changed_slides_beside_the_ones_on_air(web):
+    hoa = logged_in(web, "hoa")
+    lan = logged_in(web, "lan")
+    pid = new_programme(hoa, "Bên cạnh")
+    store = web.app.state.programmes.store
+    store.save(pid, 1, WEEK, "hoa")
+    make_key(lan)
+    done = approve_form(lan, pid)
+    assert done.status_code == 303, done.text[-1500:]
+    draft = store.save(pid, 2, WEEK.replace("Chào mừng", "Xin chào"), "hoa")
+    page = lan.get(f"/programmes/{pid}/approve").text
+    on_air = re.search(r'<img src="(/programmes/on-air/ban-gioc/slide-0\.png[^"]*)"', page)
+    mine = re.search(rf'<img src="(/programmes/{pid}/v{draft.number}/slide-0\.png[^"]*)"', page)
+    assert on_air and mine, page
+    a = lan.get(on_air.group(1).replace("&amp;", "&"))
+    b = lan.get(mine.group(1).replace("&amp;", "&"))
+    assert a.status_code == b.status_code == 200 and a.content[:4] == b"\x89PNG"
+    assert a.content != b.content  # the changed greeting is drawn differently
