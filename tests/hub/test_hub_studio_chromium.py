@@ -69,9 +69,11 @@ def share_near(image: Image.Image | None, color: tuple[int, int, int]) -> float:
     """How much of the screen is about ``color``."""
     if image is None:
         return 0.0
-    pixels = list(image.resize((64, 36)).getdata())
-    near = sum(1 for p in pixels if all(abs(a - b) <= 60 for a, b in zip(p, color, strict=True)))
-    return near / len(pixels)
+    import numpy as np
+
+    pixels = np.asarray(image.resize((64, 36)), dtype=np.int16).reshape(-1, 3)
+    near = np.all(np.abs(pixels - np.array(color, dtype=np.int16)) <= 60, axis=1)
+    return float(near.mean())
 
 
 def shows_photo(image: Image.Image | None) -> bool:
