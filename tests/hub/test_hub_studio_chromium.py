@@ -216,6 +216,8 @@ def test_compose_translate_approve_see_it_on_screen_and_put_last_month_back(serv
                                                 f" '{last_month}')]]")
             row.find_element(By.TAG_NAME, "summary").click()
             row.find_element(By.NAME, "passphrase").send_keys(PASSPHRASE)
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+            save(driver, shots / "programme-rollback-desktop-vi.png")
             row.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
             wait.until(ec.url_contains("rolled_back="))
             assert wait_until(lambda: status().get("item") == "thang-truoc"
