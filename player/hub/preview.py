@@ -36,7 +36,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-RENDERER_VERSION = "1"  # bump when what the worker draws changes: old cache entries are unused
+RENDERER_VERSION = "2"  # bump when what the worker draws changes: old cache entries are unused
 ROTATIONS = (0, 90, 180, 270)
 MAX_SIDE = 7680
 SHEET_COLUMNS = 3
@@ -84,7 +84,7 @@ class PreviewRenderer:
         sheet = folder / "contact-sheet.png"
         if not sheet.exists():
             slides = self.render_slides(playlist_path, size, rotation)
-            title = f"{playlist_path.parent.name}/{playlist_path.name} · {size[0]}x{size[1]}" + (
+            title = f"{_playlist_name(playlist_path)} · {size[0]}x{size[1]}" + (
                 f" · {rotation}°" if rotation else "")
             _draw_sheet(slides, title, sheet)
         return sheet
@@ -170,6 +170,21 @@ class PreviewRenderer:
         entries.sort(key=lambda p: p.stat().st_mtime)
         for old in entries[: len(entries) - self.keep]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _playlist_name(playlist_path: Path) -> str:
+    """The playlist's ``name:``, else its folder and file (a programme's temporary folder
+    means nothing to the reader, its name does)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(playlist_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(name, str) and name.strip():
+        return name.strip()[:120]
+    return f"{playlist_path.parent.name}/{playlist_path.name}"
 
 
 def _check_screen(size: tuple[int, int], rotation: int) -> None:

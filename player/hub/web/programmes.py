@@ -215,9 +215,6 @@ def channel_choices(d: ProgrammeDesk) -> list[tuple[str, list[str]]]:
     return [(c, [d.config.clusters[x].label for x in d.clusters_of(c)]) for c in d.channels()]
 
 
-SHEET_SIZES = {"1920x1080": (1920, 1080), "1080x1920": (1080, 1920), "1280x720": (1280, 720)}
-
-
 @router.get("/programmes/{programme_id:int}/contact-sheet.png")
 async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Response:
     """The newest version's contact sheet from the hub's preview renderer (a worker's job)."""
@@ -227,9 +224,7 @@ async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Respo
     programme_or_404(request, programme_id)
     version = d.store.version(programme_id)
     assert version is not None
-    size = SHEET_SIZES.get(request.query_params.get("size", ""), (1920, 1080))
-    rotation_text = request.query_params.get("rotation", "0")
-    rotation = int(rotation_text) if rotation_text in ("0", "90", "180", "270") else 0
+    size, rotation = screen_query(request)
 
     def render_sheet() -> bytes:
         with release_folder(version.yaml, media_by_path(d.media), real=True) as playlist:
