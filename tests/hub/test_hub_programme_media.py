@@ -179,3 +179,41 @@ def test_the_approval_page_shows_changed_slides_beside_the_ones_on_air(web):
     b = lan.get(mine.group(1).replace("&amp;", "&"))
     assert a.status_code == b.status_code == 200 and a.content[:4] == b"\x89PNG"
     assert a.content != b.content  # the changed greeting is drawn differently
+
+
+def through_the_pages(web, client):
+    """Open a playlist's text in the editor's page and save it with the fields as posted."""
+    from tests.hub.programmetools import editor_fields
+
+    store = web.app.state.programmes.store
+
+    def round_trip(text: bytes) -> str:
+        pid = new_programme(client, "Khứ hồi")
+        store.save(pid, 1, text.decode("utf-8"), "hoa")
+        page = client.get(f"/programmes/{pid}/edit")
+        answer = client.post(f"/programmes/{pid}/edit", data={**editor_fields(page.text),
+                                                               "op": "save"})
+        assert answer.status_code == 303, answer.text[-1500:]
+        return store.version(pid).yaml
+
+    return round_trip
+
+
+def test_every_bundled_and_documented_playlist_round_trips_through_the_editor_page(web, tmp_path):
+    from tests.docs.test_doc_examples import provide_media
+    from tests.hub.test_hub_programmes import ROOT, doc_playlists, same_playback
+
+    round_trip = through_the_pages(web, logged_in(web, "hoa"))
+    bundled = sorted((ROOT / "playlists").rglob("playlist.yaml"))
+    assert bundled
+    for path in bundled:
+        same_playback(path, round_trip)
+    examples = doc_playlists()
+    assert examples
+    for n, example in enumerate(examples):
+        folder = tmp_path / f"example-{n}"
+        folder.mkdir()
+        text = example.values[1]
+        provide_media(folder, text)
+        (folder / "playlist.yaml").write_text(text, encoding="utf-8")
+        same_playback(folder / "playlist.yaml", round_trip)
