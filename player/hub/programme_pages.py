@@ -65,7 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
         "slides_of": "Từng trang như trên màn hình · bản {n}",
         "week": "Lịch phát trong tuần", "week_hours": "Giờ",
         "week_note": "Số là số thứ tự mục đang được phát trong giờ đó (theo lịch của từng mục); "
-                     "⚡ là mục chen ngang và giờ nó phát. Giờ Việt Nam.",
+                     "⚡ là thông báo giờ cố định và lúc nó phát (… : còn phát nữa trong giờ đó). Giờ Việt Nam.",
         "week_unavailable": "Chưa xem được lịch tuần: chương trình còn lỗi.",
         "slide_on_air": "Đang phát", "slide_draft": "Bản nháp",
         "editor_preview": "Xem trước bản đã lưu (bản {n}); bấm Lưu để xem thay đổi mới.",
@@ -172,7 +172,7 @@ TEXT: dict[str, dict[str, str]] = {
         "slides_of": "Each slide as the screen shows it · version {n}",
         "week": "The week: what plays when", "week_hours": "Hours",
         "week_note": "Numbers are the items playing in that hour (by each item's schedule); "
-                     "⚡ is an interrupt and when it fires. Vietnam time.",
+                     "⚡ is an interrupt and when it fires (…: again within the hour). Vietnam time.",
         "week_unavailable": "The week view needs a programme without errors.",
         "slide_on_air": "On air", "slide_draft": "Draft",
         "editor_preview": "Preview of the saved version ({n}); save to see new changes.",

@@ -5,8 +5,9 @@
   player.yaml); clusters that never reported count as the media library's ``media.screen``
   from hub.yaml (1920x1080 by default).
 - ``week_rows``: for the seven days from a date, which items play in each hour and when the
-  interrupts fire, judged by the player's own schedule code (``player.core.schedule``), in the
-  clusters' time zone; hours whose seven days look alike are merged into one row.
+  interrupts first fire in it ("…" when again), judged by the player's own schedule code
+  (``player.core.schedule``), in the clusters' time zone; hours whose seven days look alike are
+  merged into one row.
 """
 
 from __future__ import annotations
@@ -125,22 +126,23 @@ def _has_fire(cell: tuple[str, ...]) -> bool:
 
 def interrupt_hours(playlist: Playlist, days: list[date], tz: tzinfo
                     ) -> dict[tuple[date, int], list[str]]:
-    """(day, hour) -> "id ×count" of each interrupt firing in that hour of the week."""
-    start = datetime(days[0].year, days[0].month, days[0].day, tzinfo=tz).timestamp()
-    end = start + len(days) * 86400.0
-    counts: dict[tuple[date, int], dict[str, int]] = {}
-    for interrupt in playlist.interrupts:
-        after = start - 0.001
-        for _ in range(24 * 60 * len(days)):  # at most once a minute: a bound, not a guess
-            fire = next_fire_time(interrupt, after, tz, horizon=end - after)
-            if fire is None or fire >= end:
-                break
-            moment = datetime.fromtimestamp(fire, tz)
-            slot = counts.setdefault((moment.date(), moment.hour), {})
-            slot[interrupt.item.id] = slot.get(interrupt.item.id, 0) + 1
-            after = fire
-    return {key: [f"{name} ×{n}" if n > 1 else name for name, n in slot.items()]
-            for key, slot in counts.items()}
+    """(day, hour) -> "id HH:MM" for each interrupt's first firing in that hour of the week,
+    with "…" when it fires again in the same hour. The player's ``next_fire_time`` is asked
+    at most twice an hour: an interrupt every minute would otherwise cost 10,080 questions."""
+    found: dict[tuple[date, int], list[str]] = {}
+    for day in days:
+        for hour in range(24):
+            start = datetime(day.year, day.month, day.day, hour, tzinfo=tz).timestamp()
+            for interrupt in playlist.interrupts:
+                fire = next_fire_time(interrupt, start - 0.001, tz, horizon=3600.0)
+                if fire is None or fire >= start + 3600.0:
+                    continue
+                again = next_fire_time(interrupt, fire, tz, horizon=3600.0)
+                more = again is not None and again < start + 3600.0
+                moment = datetime.fromtimestamp(fire, tz)
+                found.setdefault((day, hour), []).append(
+                    f"{interrupt.item.id} {moment:%H:%M}" + ("…" if more else ""))
+    return found
 
 
 __all__ = ["TargetScreen", "target_screens", "reported_screen", "WeekRow", "week_rows",
