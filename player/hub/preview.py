@@ -42,6 +42,7 @@ MAX_SIDE = 7680
 SHEET_COLUMNS = 3
 SHEET_CELL = 480  # pixels across one slide on the contact sheet
 SHEET_MARGIN = 24
+MAX_HASHES = 10_000  # media files whose hashes are remembered
 
 
 class PreviewError(Exception):
@@ -68,7 +69,7 @@ class PreviewRenderer:
         self.keep = keep  # previews kept; the least recently made beyond this are deleted
         self.python = python
         self._lock = threading.Lock()  # previews queue up: a box has two cores
-        self._hashes: dict[tuple[str, int, int], str] = {}
+        self._hashes: dict[tuple[int, int, int, int], str] = {}
 
     def render_slides(self, playlist_path: Path, size: tuple[int, int],
                       rotation: int = 0) -> list[PreviewSlide]:
@@ -119,14 +120,17 @@ class PreviewRenderer:
         return digest.hexdigest()[:40]
 
     def _file_hash(self, path: Path) -> str:
-        """A media file's sha256, remembered by (path, size, mtime) so big videos are hashed
-        once."""
+        """A media file's sha256, remembered by (device, inode, size, mtime) so big videos are
+        hashed once: the programme pages hand in a new temporary folder every time, holding
+        hard links to the same files."""
         try:
             stat = path.stat()
         except OSError:
             return "missing"
-        memo = (str(path), stat.st_size, stat.st_mtime_ns)
+        memo = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if memo not in self._hashes:
+            if len(self._hashes) >= MAX_HASHES:  # copies get new inodes: keep the memo bounded
+                self._hashes.clear()
             digest = hashlib.sha256()
             with open(path, "rb") as file:
                 while chunk := file.read(1 << 20):

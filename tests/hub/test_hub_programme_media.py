@@ -104,6 +104,16 @@ def test_a_library_photo_goes_into_a_programme_is_kept_and_is_published(web):
     # approved and on air: still kept
     assert delete(hoa, photo.id).status_code == 409
 
+    # the photo's slide, twice: each time a new temporary folder links the same file, which
+    # is hashed once for the preview cache
+    renderer = web.app.state.media.previews
+    number = web.app.state.programmes.store.version(pid).number
+    first = hoa.get(f"/programmes/{pid}/v{number}/slide-0.png?size=640x360&rotation=0")
+    known = dict(renderer._hashes)
+    again = hoa.get(f"/programmes/{pid}/v{number}/slide-0.png?size=640x360&rotation=0")
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert renderer._hashes == known and known
+
 
 WEEK = """name: Tuần lễ hội
 languages: [vi, en]

@@ -282,13 +282,14 @@ def slide_items(data: Any) -> list[dict[str, str]]:
     return found
 
 
-def preview_context(request: Request, version: Any, lang: str) -> dict[str, Any]:
+def preview_context(request: Request, version: Any, lang: str,
+                    week: bool = True) -> dict[str, Any]:
     """What the preview and week sections of a page need for ``version``."""
     d = desk(request)
     ready = preview_ready(d.previewer)
     return {"preview": ready, "preview_screens": preview_screens(request) if ready else [],
             "slide_items": slide_items(version.data) if version else [],
-            "week": week_view(request, version.yaml, lang) if version else None}
+            "week": week_view(request, version.yaml, lang) if version and week else None}
 
 
 async def slide_png(request: Request, text: str, media: dict, index: int) -> Response:
@@ -376,7 +377,8 @@ def editor_page(request: Request, programme_id: int, form: Any, base: int, statu
     saved = d.store.version(programme_id)
     return html(render("programme_edit.html", page, programme=programme, form=form, base=base,
                        media=media, thumbs=thumbnails(d, media), saved=saved,
-                       **preview_context(request, saved, page.lang), problems=problems, message=message, notice=notice,
+                       **preview_context(request, saved, page.lang, week=False),
+                       problems=problems, message=message, notice=notice,
                        **page_context(request)), status)
 
 
