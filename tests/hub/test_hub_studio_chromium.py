@@ -19,7 +19,7 @@ from PIL import Image
 
 from player.hub.config import hub_config_from_data
 from player.hub.server import HubServer
-from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data
+from tests.hub.hubtools import CLUSTER_TOKEN, OTHER_TOKEN, hub_config_data
 from tests.hub.mediatools import BLUE, camera_jpeg, phone_clip
 from tests.hub.programmetools import PASSPHRASE, PagesClient, fast_keys, headless_player, wait_until
 from tests.hub.test_hub_chromium import CHROMIUM, DRIVER, SIZES, browser, log_in, no_sideways_scroll, save
@@ -92,6 +92,10 @@ def served(tmp_path):
             "media": {"screen": "640x360", "max_image_bytes": "5MB", "max_video_bytes": "30MB"},
             # the approver fills in the Chinese, so the last version is theirs: a small centre
             "programmes": {"self_approval": True}}
+    data["clusters"] = {  # names as the centre writes them (the pages' screenshots are in docs)
+        "bangioc-1": {"token": CLUSTER_TOKEN, "name": "Bản Giốc – cổng chính",
+                      "channel": "ban-gioc"},
+        "popeo-2": {"token": OTHER_TOKEN, "name": "Cửa khẩu Pò Peo", "channel": "ban-gioc"}}
     config = hub_config_from_data(data, "hub.yaml", tmp_path)
     server = HubServer(("127.0.0.1", 0), tmp_path / "hub", config)
     server.start()
