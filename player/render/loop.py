@@ -609,7 +609,7 @@ class Player:
 
     def post_display(self) -> None:
         if self.board is not None and hasattr(self.board, "set_display"):
-            self.board.set_display(self.display.driver, self.display.size)
+            self.board.set_display(self.display.driver, self.display.size, self.display.rotation)
 
     def display_changed(self) -> None:
         """The screen went away or came back: redraw everything, at its new size if it has one."""

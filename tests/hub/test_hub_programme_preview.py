@@ -72,3 +72,14 @@ interrupts:
     assert [("2" in c) for c in by_hour[1]] == [n in (sun, mon) for n in range(7)]
     assert by_hour[13] == (("1",),) * 7
     assert any(r.end - r.start > 1 for r in rows)  # alike hours are merged
+
+
+def test_a_players_heartbeat_says_its_panel_and_rotation_as_the_previews_read_them():
+    from player.health.board import StatusBoard
+    from player.hub.programme_preview import reported_screen
+
+    board = StatusBoard()
+    board.set_display("kmsdrm", (1920, 1080), 90)
+    assert reported_screen({"player": board.snapshot()}) == ((1920, 1080), 90)
+    board.set_display("offscreen", (320, 180))
+    assert reported_screen({"player": board.snapshot()}) == ((320, 180), 0)
