@@ -164,6 +164,9 @@ def test_slides_at_each_reported_screen_the_side_by_side_and_the_week(web):
     morning = re.findall(r"<td[^>]*>(.*?)</td>", by_hour[7], re.S)
     weekend = [n for n, d in enumerate(day_names(page)) if d in ("T7", "CN")]
     assert all((">2<" in cell) == (n in weekend) for n, cell in enumerate(morning)), morning
+    english = hoa.get(f"/programmes/{pid}?lang=en").text
+    assert "The week: what plays when" in english and "rotated 90°" in english
+    assert set(day_names(english)) == {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
 
 def day_names(page: str) -> list[str]:
