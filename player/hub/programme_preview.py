@@ -57,7 +57,9 @@ def reported_screen(body: Any) -> tuple[tuple[int, int], int] | None:
     """(size, rotation) from a heartbeat's JSON, or None when it does not say."""
     player = body.get("player") if isinstance(body, dict) else None
     display = player.get("display") if isinstance(player, dict) else None
-    size = display.get("size") if isinstance(display, dict) else None
+    if not isinstance(display, dict):
+        return None
+    size = display.get("size")
     if not (isinstance(size, list) and len(size) == 2
             and all(isinstance(n, int) and 16 <= n <= 7680 for n in size)):
         return None
