@@ -230,3 +230,57 @@ def test_every_bundled_and_documented_playlist_round_trips_through_the_editor_pa
         provide_media(folder, text)
         (folder / "playlist.yaml").write_text(text, encoding="utf-8")
         same_playback(folder / "playlist.yaml", round_trip)
+
+
+class HeldPreviewer:
+    """A Previewer (the real interface) that draws nothing until released: a slow worker."""
+
+    def __init__(self, png: bytes):
+        import threading
+
+        self.png, self.release, self.calls = png, threading.Event(), 0
+
+    def render_slides(self, playlist_path, size, rotation):
+        from pathlib import Path
+
+        from player.hub.preview import PreviewSlide
+
+        self.calls += 1
+        assert self.release.wait(120)
+        out = Path(playlist_path).with_name("slide.png")
+        out.write_bytes(self.png)
+        return [PreviewSlide(0, "1", out, "")]
+
+    def contact_sheet(self, playlist_path, size, rotation):
+        raise AssertionError("not asked here")
+
+
+def test_many_slides_waiting_on_the_worker_leave_the_other_pages_served(web):
+    """Sixty slide images wait on one slow render; the list of programmes still answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.hub.programmetools import PagesClient, wait_until
+    from tests.hub.webtools import UvicornThread
+
+    desk = web.app.state.programmes
+    real = desk.previewer
+    held = HeldPreviewer(b"\x89PNG\r\n\x1a\n")
+    desk.previewer = held
+    try:
+        with UvicornThread(web.app) as server, ThreadPoolExecutor(60) as pool:
+            hoa = PagesClient(server.url, "hoa", PASSWORD)
+            pid = hoa.create("Nhiều trang")
+            web.app.state.programmes.store.save(pid, 1, WEEK, "hoa")
+            address = f"{server.url}/programmes/{pid}/v2/slide-0.png?size=640x360&rotation=0"
+            slides = [pool.submit(hoa.http.get, address, timeout=300) for _ in range(60)]
+            try:
+                assert wait_until(lambda: held.calls >= 2, 60)  # two draw, the rest wait
+                page = hoa.http.get(server.url + "/programmes", timeout=60)
+                assert page.status_code == 200 and "Tuần lễ hội" in page.text
+                assert held.calls == 2 and not any(s.done() for s in slides)
+            finally:
+                held.release.set()
+            assert all(s.result().status_code == 200 for s in slides)
+    finally:
+        held.release.set()
+        desk.previewer = real

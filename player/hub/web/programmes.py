@@ -9,6 +9,8 @@ back in the editor after the login.
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -231,7 +233,7 @@ async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Respo
             return d.previewer.contact_sheet(playlist, size, rotation).read_bytes()
 
     try:
-        png = await run_in_threadpool(render_sheet)
+        png = await rendering(render_sheet)
     except PreviewUnavailable as exc:
         raise HttpError(404, str(exc)) from None
     except PreviewError as exc:  # the playlist does not load, or the worker failed
@@ -271,6 +273,24 @@ def item_positions(data: Any) -> dict[str, int]:
             enumerate(items if isinstance(items, list) else []) if isinstance(i, dict)}
 
 
+# A page with many slides asks for them all at once; they wait here, holding no thread, so the
+# web server's thread pool stays free for the other pages while the worker draws. One limiter
+# an event loop (a limiter belongs to the loop it was made in).
+_PREVIEW_THREADS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+async def rendering(draw: Callable[[], bytes]) -> bytes:
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    limiter = _PREVIEW_THREADS.get(loop)
+    if limiter is None:
+        limiter = _PREVIEW_THREADS[loop] = anyio.CapacityLimiter(2)
+    return await anyio.to_thread.run_sync(draw, limiter=limiter)
+
+
 def slide_items(data: Any) -> list[dict[str, str]]:
     """id and kind of each item, in order: one slide each."""
     items = data.get("items") if isinstance(data, dict) else None
@@ -304,13 +324,13 @@ async def slide_png(request: Request, text: str, media: dict, index: int) -> Res
                 slides = d.previewer.render_slides(playlist, size, rotation)
             except PreviewError as exc:  # the temporary folder means nothing to the reader
                 raise PreviewError(str(exc).replace(str(playlist.parent) + "/", "")) from None
-        found = next((s for s in slides if s.index == index), None)
-        if found is None:
-            raise PreviewError(f"no slide {index + 1}")
-        return found.png.read_bytes()
+            found = next((s for s in slides if s.index == index), None)
+            if found is None:
+                raise PreviewError(f"no slide {index + 1}")
+            return found.png.read_bytes()  # while the folder a renderer may draw in exists
 
     try:
-        png = await run_in_threadpool(render_one)
+        png = await rendering(render_one)
     except PreviewUnavailable as exc:
         raise HttpError(404, str(exc)) from None
     except PreviewError as exc:
