@@ -104,9 +104,10 @@ class StatusBoard:
         with self._lock:
             self._audio = {"present": present, "reason": reason}
 
-    def set_display(self, driver: str, size: tuple[int, int]) -> None:
+    def set_display(self, driver: str, size: tuple[int, int], rotation: int = 0) -> None:
+        # the rotation tells the hub's previews which way up people see the panel
         with self._lock:
-            self._display = {"driver": driver, "size": list(size)}
+            self._display = {"driver": driver, "size": list(size), "rotation": rotation}
 
     def set_sync(self, **state: object) -> None:
         """Merge sync state: `time`, `result`, `bytes`, `error`, or anything else useful."""

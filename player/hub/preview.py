@@ -36,12 +36,13 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-RENDERER_VERSION = "1"  # bump when what the worker draws changes: old cache entries are unused
+RENDERER_VERSION = "2"  # bump when what the worker draws changes: old cache entries are unused
 ROTATIONS = (0, 90, 180, 270)
 MAX_SIDE = 7680
 SHEET_COLUMNS = 3
 SHEET_CELL = 480  # pixels across one slide on the contact sheet
 SHEET_MARGIN = 24
+MAX_HASHES = 10_000  # media files whose hashes are remembered
 
 
 class PreviewError(Exception):
@@ -68,7 +69,7 @@ class PreviewRenderer:
         self.keep = keep  # previews kept; the least recently made beyond this are deleted
         self.python = python
         self._lock = threading.Lock()  # previews queue up: a box has two cores
-        self._hashes: dict[tuple[str, int, int], str] = {}
+        self._hashes: dict[tuple[int, int, int, int], str] = {}
 
     def render_slides(self, playlist_path: Path, size: tuple[int, int],
                       rotation: int = 0) -> list[PreviewSlide]:
@@ -84,7 +85,7 @@ class PreviewRenderer:
         sheet = folder / "contact-sheet.png"
         if not sheet.exists():
             slides = self.render_slides(playlist_path, size, rotation)
-            title = f"{playlist_path.parent.name}/{playlist_path.name} · {size[0]}x{size[1]}" + (
+            title = f"{_playlist_name(playlist_path)} · {size[0]}x{size[1]}" + (
                 f" · {rotation}°" if rotation else "")
             _draw_sheet(slides, title, sheet)
         return sheet
@@ -119,14 +120,17 @@ class PreviewRenderer:
         return digest.hexdigest()[:40]
 
     def _file_hash(self, path: Path) -> str:
-        """A media file's sha256, remembered by (path, size, mtime) so big videos are hashed
-        once."""
+        """A media file's sha256, remembered by (device, inode, size, mtime) so big videos are
+        hashed once: the programme pages hand in a new temporary folder every time, holding
+        hard links to the same files."""
         try:
             stat = path.stat()
         except OSError:
             return "missing"
-        memo = (str(path), stat.st_size, stat.st_mtime_ns)
+        memo = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if memo not in self._hashes:
+            if len(self._hashes) >= MAX_HASHES:  # copies get new inodes: keep the memo bounded
+                self._hashes.clear()
             digest = hashlib.sha256()
             with open(path, "rb") as file:
                 while chunk := file.read(1 << 20):
@@ -170,6 +174,21 @@ class PreviewRenderer:
         entries.sort(key=lambda p: p.stat().st_mtime)
         for old in entries[: len(entries) - self.keep]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _playlist_name(playlist_path: Path) -> str:
+    """The playlist's ``name:``, else its folder and file (a programme's temporary folder
+    means nothing to the reader, its name does)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(playlist_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(name, str) and name.strip():
+        return name.strip()[:120]
+    return f"{playlist_path.parent.name}/{playlist_path.name}"
 
 
 def _check_screen(size: tuple[int, int], rotation: int) -> None:

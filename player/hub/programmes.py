@@ -5,7 +5,7 @@
   ``SaveConflict`` when someone saved in between (nothing is overwritten).
 - ``MediaSource``: where prepared media comes from (the media library plugs in here; a folder
   of files is the default). A playlist refers to a file as ``media/<sha256><ext>``.
-- ``Previewer``: renders a contact sheet of a programme; the default has none and says so.
+- ``Previewer``: renders a programme's slides and contact sheet; the default has none and says so.
 - ``check_text``: a playlist's YAML validated by the players' own rules (``player.core``), in a
   folder holding the media it names, with messages in the page's language.
 """
@@ -131,11 +131,18 @@ class Previewer(Protocol):
 
     def contact_sheet(self, playlist_path: Path, size: tuple[int, int], rotation: int) -> Path: ...
 
+    def render_slides(self, playlist_path: Path, size: tuple[int, int],
+                      rotation: int) -> list[Any]: ...
+
 
 class NoPreview:
     """The default: no renderer; the page says the preview is not ready."""
 
     def contact_sheet(self, playlist_path: Path, size: tuple[int, int], rotation: int) -> Path:
+        raise PreviewUnavailable("no preview renderer is installed on this hub")
+
+    def render_slides(self, playlist_path: Path, size: tuple[int, int],
+                      rotation: int) -> list[Any]:
         raise PreviewUnavailable("no preview renderer is installed on this hub")
 
 

@@ -82,7 +82,7 @@ class LoopReporter:
 
     def post_display(self, display: Display) -> None:
         if self.board is not None:
-            self.board.set_display(display.driver, display.size)
+            self.board.set_display(display.driver, display.size, display.rotation)
 
     def take_screenshot(self, display: Display) -> None:
         assert self.board is not None

@@ -212,7 +212,7 @@ def editor_fields(html: str) -> dict:
             value = re.search(r">([^<]*)</textarea>", tag).group(1)
         elif tag.startswith("<select"):
             continue
-        elif 'type="checkbox"' in tag:
+        elif 'type="checkbox"' in tag or 'type="radio"' in tag:
             if " checked" not in tag:
                 continue
             value = re.search(r'value="([^"]*)"', tag).group(1)

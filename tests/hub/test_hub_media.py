@@ -190,14 +190,17 @@ def test_delete_is_refused_while_a_programme_uses_the_file(web, editor):
     prepare_all(web)
     library = web.app.state.media.library
     item = library.list_all()[0]
-    library.media_in_use.append(lambda i: 'chương trình "Tết 2027"' if i.id == item.id else None)
+    def tet(i):
+        return 'chương trình "Tết 2027"' if i.id == item.id else None
+
+    library.media_in_use.append(tet)
     try:
         token = csrf_token(editor.get("/media").text)
         refused = editor.post(f"/media/{item.id}/delete", data={"csrf_token": token})
         assert refused.status_code == 409 and "Tết 2027" in refused.text
         assert library.get(item.id) is not None
     finally:
-        library.media_in_use.clear()
+        library.media_in_use.remove(tet)
     prepared = library.prepared_path(item.id)
     done = editor.post(f"/media/{item.id}/delete", data={"csrf_token": token})
     assert done.status_code == 303

@@ -128,16 +128,21 @@ def test_import_gives_a_vietnamese_message_not_a_parser_error(data, expected):
     assert "mapping values are not allowed" not in text.split("(")[0]
 
 
-def same_playback(path: Path) -> None:
+def through_the_form(text: bytes) -> str:
+    """A playlist's text opened in the editor's form and saved back."""
+    data = read_upload(text, "en")[1]
+    return dump_yaml(form_document(document_form(data)))
+
+
+def same_playback(path: Path, round_trip=through_the_form) -> None:
     """``path`` opened in the editor and saved back plays the same (items, schedule, overlays,
     interrupts, emergency)."""
     from player.core.playlist_reader import load_playlist
 
     original = load_playlist(path)
-    data = read_upload(path.read_bytes(), "en")[1]
     again = path.with_name(".roundtrip.yaml")
     try:
-        again.write_text(dump_yaml(form_document(document_form(data))), encoding="utf-8")
+        again.write_text(round_trip(path.read_bytes()), encoding="utf-8")
         reread = load_playlist(again)
     finally:
         again.unlink(missing_ok=True)

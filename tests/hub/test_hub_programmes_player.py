@@ -33,13 +33,18 @@ def new_slide_first(text: str) -> str:
 def test_approved_slide_rollback_and_emergency_reach_a_real_player(tmp_path):
     pytest.importorskip("player.app")
     root = tmp_path / "hub"
-    media = make_media(root / "media")  # the hub's default media folder
-    photo = next(m for m in media.list_ready() if m.kind == "image")
+    files = make_media(tmp_path / "files")
     config = hub_config_from_data(hub_config_data(Ed25519PrivateKey.generate()), "hub.yaml",
                                   tmp_path)
     server = HubServer(("127.0.0.1", 0), root, config)
     server.start()
     try:
+        # the photo goes through the hub's media library, prepared by its running job queue
+        library = server.app.state.media.library
+        added = library.add_file(files.folder / "thac-ban-gioc.jpg", "thác Bản Giốc.jpg", "hoa")
+        assert wait_until(lambda: library.get(added.id).ready), library.get(added.id)
+        photo = next(m for m in server.app.state.programmes.media.list_ready()
+                     if m.id == str(added.id))
         accounts = server.app.state.people.accounts
         accounts.add_user("hoa", PASSWORD, "editor")
         accounts.add_user("lan", PASSWORD, "approver")

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from player.channel import keys
-from player.hub.programmes import check_text, media_by_path
+from player.hub.programmes import NoPreview, check_text, media_by_path
 from tests.hub.hubtools import hub_config_data
 from tests.hub.programmetools import PASSPHRASE, editor_fields, fast_keys, item, make_media
 from tests.hub.webtools import PASSWORD, csrf_token, log_in, make_web_hub
@@ -27,6 +27,7 @@ def web(tmp_path, media):
     hub = make_web_hub(tmp_path, hub_config_data(Ed25519PrivateKey.generate()))
     desk = hub.app.state.programmes
     desk.media = media
+    desk.previewer = NoPreview()  # the preview hook's own test hands in a fake
     desk.keys = fast_keys(hub.store.engine, hub.clock)
     desk.publisher.extra_keys = desk.keys.public_keys
     for name, role in (("hoa", "editor"), ("minh", "editor"), ("lan", "approver"),

@@ -60,8 +60,9 @@ class RecordingBoard:
     def screenshot(self, jpeg, width, height):
         self.shots.append(jpeg)
 
-    def set_display(self, driver, size):
+    def set_display(self, driver, size, rotation=0):
         self.displays.append((driver, tuple(size)))
+        self.rotation = rotation
 
     def set_screen(self, state, detail=""):
         self.screens.append((state, detail))

@@ -22,8 +22,8 @@ def install(app: FastAPI, people: People) -> None:
     app.include_router(auth.router)
     app.include_router(fleet.router)
     app.include_router(admin.router)
-    __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
     media.install(app)  # the media library, its jobs and previews (docs/hub-media.md)
+    __import__("player.hub.web.programmes", fromlist=["install"]).install(app)
     app.include_router(__import__("player.hub.web.remote", fromlist=["router"]).router)
     app.include_router(foresight_pages.router)  # maintenance log, availability reports
 

@@ -9,6 +9,9 @@ back in the editor after the login.
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +24,7 @@ from player.core.problems import LoadError
 from player.hub.accounts import Session, same_token
 from player.hub.approval import ApprovalRefused, ProgrammeDesk
 from player.hub.approvers import ApproverKeys, PassphraseError
+from player.hub.preview import PreviewError
 from player.hub.programme_form import (
     apply_operation,
     document_form,
@@ -28,7 +32,9 @@ from player.hub.programme_form import (
     form_document,
     posted_form,
 )
+from player.hub.programme_media import connect
 from player.hub.programme_pages import ProgrammePage, render
+from player.hub.programme_preview import TargetScreen, target_screens, week_rows
 from player.hub.programmes import (
     FolderMediaSource,
     PreviewUnavailable,
@@ -77,9 +83,16 @@ def install(app: FastAPI) -> None:
     keys = ApproverKeys(engine, hub.clock)
     # approvers' keys are accepted on every channel: the upload API and the hub's own releases
     hub.publisher.extra_keys = keys.public_keys
-    app.state.programmes = ProgrammeDesk(
-        ProgrammeStore(engine, hub.clock), keys, hub.publisher, hub.config,
-        FolderMediaSource(Path(hub.root) / "media"), clock=hub.clock)
+    store = ProgrammeStore(engine, hub.clock)
+    service = getattr(app.state, "media", None)
+    if service is not None:  # the media library and its preview renderer (docs/hub-media.md)
+        app.state.programmes = ProgrammeDesk(
+            store, keys, hub.publisher, hub.config, connect(service.library, store),
+            service.previews, clock=hub.clock)
+    else:
+        app.state.programmes = ProgrammeDesk(
+            store, keys, hub.publisher, hub.config, FolderMediaSource(Path(hub.root) / "media"),
+            clock=hub.clock)
     app.include_router(router)
 
 
@@ -175,14 +188,12 @@ def programme_page(programme_id: int, request: Request, _: Viewer) -> Response:
     version = d.store.version(programme_id)
     assert version is not None
     langs, rows = translation_table(version.data, version.basis)
-    preview = preview_ready(d.previewer)
     text = render("programme.html", page, programme=programme, version=version,
                   versions=d.store.versions(programme_id),
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
                   langs=langs, rows=rows, screens=screens(request),
-                  channels=channel_choices(d), preview=preview, message=message_for(request,
-                                                                                        page),
-                  **page_context(request))
+                  channels=channel_choices(d), message=message_for(request, page),
+                  **preview_context(request, version, page.lang), **page_context(request))
     return html(text)
 
 
@@ -208,9 +219,6 @@ def channel_choices(d: ProgrammeDesk) -> list[tuple[str, list[str]]]:
     return [(c, [d.config.clusters[x].label for x in d.clusters_of(c)]) for c in d.channels()]
 
 
-SHEET_SIZES = {"1920x1080": (1920, 1080), "1080x1920": (1080, 1920), "1280x720": (1280, 720)}
-
-
 @router.get("/programmes/{programme_id:int}/contact-sheet.png")
 async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Response:
     """The newest version's contact sheet from the hub's preview renderer (a worker's job)."""
@@ -220,19 +228,162 @@ async def contact_sheet(programme_id: int, request: Request, _: Viewer) -> Respo
     programme_or_404(request, programme_id)
     version = d.store.version(programme_id)
     assert version is not None
-    size = SHEET_SIZES.get(request.query_params.get("size", ""), (1920, 1080))
-    rotation_text = request.query_params.get("rotation", "0")
-    rotation = int(rotation_text) if rotation_text in ("0", "90", "180", "270") else 0
+    size, rotation = screen_query(request)
 
     def render_sheet() -> bytes:
         with release_folder(version.yaml, media_by_path(d.media), real=True) as playlist:
             return d.previewer.contact_sheet(playlist, size, rotation).read_bytes()
 
     try:
-        png = await run_in_threadpool(render_sheet)
+        png = await rendering(render_sheet)
     except PreviewUnavailable as exc:
         raise HttpError(404, str(exc)) from None
+    except PreviewError as exc:  # the playlist does not load, or the worker failed
+        raise HttpError(422, str(exc)) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+# -- previews: each slide at each target screen, and the week ------------------------------
+
+def preview_screens(request: Request) -> list[TargetScreen]:
+    """The screens to preview on: the clusters' reported ones, else the library's setting."""
+    d, hub = desk(request), request.app.state.hub
+    service = getattr(request.app.state, "media", None)
+    fallback = service.library.settings.screen if service is not None else (1920, 1080)
+    clusters = [(c, d.config.clusters[c].label) for c in d.config.clusters]
+    return target_screens(hub.store, clusters, fallback)
+
+
+def screen_query(request: Request) -> tuple[tuple[int, int], int]:
+    """``size=WxH&rotation=R`` of a preview's address (the first target screen without)."""
+    try:
+        w, h = (int(n) for n in request.query_params.get("size", "").split("x"))
+        rotation = int(request.query_params.get("rotation", "0"))
+    except ValueError:
+        first = preview_screens(request)[0]
+        return first.size, first.rotation
+    if not (16 <= w <= 7680 and 16 <= h <= 7680) or rotation not in (0, 90, 180, 270):
+        first = preview_screens(request)[0]
+        return first.size, first.rotation
+    return (w, h), rotation
+
+
+def item_positions(data: Any) -> dict[str, int]:
+    """item id (as ``diff_items`` names it) -> its position, which is its slide's number."""
+    items = data.get("items") if isinstance(data, dict) else None
+    return {str(i.get("id") or f"item{n + 1}"): n for n, i in
+            enumerate(items if isinstance(items, list) else []) if isinstance(i, dict)}
+
+
+# A page with many slides asks for them all at once; they wait here, holding no thread, so the
+# web server's thread pool stays free for the other pages while the worker draws. One limiter
+# an event loop (a limiter belongs to the loop it was made in).
+_PREVIEW_THREADS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+async def rendering(draw: Callable[[], bytes]) -> bytes:
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    limiter = _PREVIEW_THREADS.get(loop)
+    if limiter is None:
+        limiter = _PREVIEW_THREADS[loop] = anyio.CapacityLimiter(2)
+    return await anyio.to_thread.run_sync(draw, limiter=limiter)
+
+
+def slide_items(data: Any) -> list[dict[str, str]]:
+    """id and kind of each item, in order: one slide each."""
+    items = data.get("items") if isinstance(data, dict) else None
+    found = []
+    for n, entry in enumerate(items if isinstance(items, list) else []):
+        entry = entry if isinstance(entry, dict) else {}
+        kind = "video" if "video" in entry else "image" if "image" in entry else "text"
+        found.append({"id": str(entry.get("id") or f"item{n + 1}"), "kind": kind})
+    return found
+
+
+def preview_context(request: Request, version: Any, lang: str,
+                    week: bool = True) -> dict[str, Any]:
+    """What the preview and week sections of a page need for ``version``."""
+    d = desk(request)
+    ready = preview_ready(d.previewer)
+    return {"preview": ready, "preview_screens": preview_screens(request) if ready else [],
+            "slide_items": slide_items(version.data) if version else [],
+            "week": week_view(request, version.yaml, lang) if version and week else None}
+
+
+async def slide_png(request: Request, text: str, media: dict, index: int) -> Response:
+    from player.hub.app import HttpError
+
+    d = desk(request)
+    size, rotation = screen_query(request)
+
+    def render_one() -> bytes:
+        with release_folder(text, media, real=True) as playlist:
+            try:
+                slides = d.previewer.render_slides(playlist, size, rotation)
+            except PreviewError as exc:  # the temporary folder means nothing to the reader
+                raise PreviewError(str(exc).replace(str(playlist.parent) + "/", "")) from None
+            found = next((s for s in slides if s.index == index), None)
+            if found is None:
+                raise PreviewError(f"no slide {index + 1}")
+            return found.png.read_bytes()  # while the folder a renderer may draw in exists
+
+    try:
+        png = await rendering(render_one)
+    except PreviewUnavailable as exc:
+        raise HttpError(404, str(exc)) from None
+    except PreviewError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/programmes/{programme_id:int}/v{number:int}/slide-{index:int}.png")
+async def version_slide(programme_id: int, number: int, index: int, request: Request,
+                        _: Viewer) -> Response:
+    """One slide of one saved version, drawn by the preview worker (cached by content)."""
+    from player.hub.app import HttpError
+
+    d = desk(request)
+    version = d.store.version(programme_id, number)
+    if version is None:
+        raise HttpError(404, "no such version")
+    return await slide_png(request, version.yaml, media_by_path(d.media), index)
+
+
+@router.get("/programmes/on-air/{channel}/slide-{index:int}.png")
+async def on_air_slide(channel: str, index: int, request: Request, _: Viewer) -> Response:
+    """One slide of what a channel serves now, drawn from the channel's own files."""
+    from player.hub.app import HttpError
+    from player.hub.programmes import MediaItem
+
+    d = desk(request)
+    current = on_air(d.publisher, channel) if channel in d.channels() else None
+    if current is None:
+        raise HttpError(404, "nothing on air")
+    objects = d.publisher.channels / channel / "objects"
+    media = {f.path: (MediaItem(f.sha256, f.path, "", f.sha256, ""), objects / f.sha256)
+             for f in current.files}
+    return await slide_png(request, current.playlist, media, index)
+
+
+def week_view(request: Request, text: str, lang: str) -> Any:
+    """The week from today (the clusters' time zone) of the playlist ``text``, or None."""
+    from zoneinfo import ZoneInfo
+
+    from player.core.playlist_reader import load_playlist
+
+    d = desk(request)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    today = datetime.fromtimestamp(d.clock(), tz).date()
+    try:
+        with release_folder(text, media_by_path(d.media)) as path:
+            playlist = load_playlist(path)
+    except (LoadError, OSError, ValueError):
+        return None
+    return week_rows(playlist, today, tz)
 
 
 # -- the editor ------------------------------------------------------------------------------
@@ -245,9 +396,18 @@ def editor_page(request: Request, programme_id: int, form: Any, base: int, statu
     text = dump_yaml(form_document(form))
     problems = check_text(text, media_by_path(d.media), page.lang)
     media = d.media.list_ready()
+    saved = d.store.version(programme_id)
     return html(render("programme_edit.html", page, programme=programme, form=form, base=base,
-                       media=media, problems=problems, message=message, notice=notice,
+                       media=media, thumbs=thumbnails(d, media), saved=saved,
+                       **preview_context(request, saved, page.lang, week=False),
+                       problems=problems, message=message, notice=notice,
                        **page_context(request)), status)
+
+
+def thumbnails(d: ProgrammeDesk, media: list) -> dict[str, str]:
+    """playlist path -> its thumbnail's address, when the media source has thumbnails."""
+    url = getattr(d.media, "thumbnail_url", None)
+    return {m.playlist_path: url(m.id) for m in media} if url else {}
 
 
 @router.get("/programmes/{programme_id:int}/edit")
@@ -339,7 +499,8 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
     current = on_air(d.publisher, channel) if channel else None
     from player.hub.programmes import load_document
 
-    changes = diff_items(load_document(current.playlist) if current else {}, version.data)
+    before = load_document(current.playlist) if current else {}
+    changes = diff_items(before, version.data)
     langs, rows = translation_table(version.data, version.basis)
     text = render("programme_approve.html", page, programme=programme, version=version,
                   changes=changes, channel=channel, on_air_version=current.version
@@ -348,7 +509,9 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
                   problems=check_text(version.yaml, media_by_path(d.media), page.lang),
                   channels=channel_choices(d),
                   media_names={m.playlist_path: m.name for m in d.media.list_ready()},
-                  preview=preview_ready(d.previewer),
+                  on_air_positions=item_positions(before) if current else {},
+                  draft_positions=item_positions(version.data),
+                  **preview_context(request, version, page.lang),
                   has_key=d.keys.get(current_name(request))
                   is not None, message=message, **page_context(request))
     return html(text, status)
