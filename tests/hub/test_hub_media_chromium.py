@@ -124,9 +124,10 @@ def test_upload_with_progress_in_chromium(served, driver, shots, size):
     wait.until(lambda d: any(photo.name in e.text
                              for e in d.find_elements(By.CSS_SELECTOR, item)))
     assert "Đã tải lên «" in driver.find_element(By.CSS_SELECTOR, "p.ok").text
-    assert driver.execute_script(
+    # thumbnails are separate requests: wait for them rather than look once
+    wait.until(lambda d: d.execute_script(
         "return [...document.querySelectorAll('li.media-item img')].every("
-        "i => i.complete && i.naturalWidth > 0)")
+        "i => i.complete && i.naturalWidth > 0)"))
     assert no_sideways_scroll(driver)
     save(driver, shots / f"media-library-{size}-vi.png", full=size == "phone")
     viewport(driver, size)

@@ -69,8 +69,10 @@ def test_pressing_the_buttons_in_chromium(setup, tmp_path):
         shot_id = newest()[0]
         # the script swaps the panel in when the picture is there: no reload
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'#remote img[src$="{shot_id}/file"]'))
-        assert driver.execute_script(
-            "return document.querySelector('#remote img.shot').naturalWidth") == 640
+        # the picture is a request of its own: wait for it to load (and the panel may be swapped)
+        wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector('#remote img.shot');"
+            "return i ? i.naturalWidth : 0;") == 640)
 
         logs = driver.find_element(By.CSS_SELECTOR, '#remote input[name="minutes"]')
         logs.clear()
