@@ -25,7 +25,7 @@ from tests.sync.kit import ChannelServer, publish_files
 pytestmark = pytest.mark.timeout(120)
 
 REPO = Path(__file__).resolve().parents[2]
-KILLS = 32
+KILLS = 24
 
 
 def media(version: int) -> dict[str, bytes]:
