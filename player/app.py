@@ -131,7 +131,11 @@ class Runtime:
             if board is not None:
                 board.event(severity, event, message, details)
 
-        return SyncWorker(self.config, self.inbox, on_event)
+        def on_sync(last_sync: dict) -> None:
+            if board is not None:
+                board.set_sync(**last_sync)
+
+        return SyncWorker(self.config, self.inbox, on_event, on_sync=on_sync)
 
     # -- remote commands (player.remote) ---------------------------------------------------
 
@@ -354,9 +358,14 @@ def board_event(board: StatusBoard | None, severity: str, event: str, message: s
 
 
 def make_board(config: Config) -> StatusBoard:
+    """The board, holding the last sync pass saved by an earlier run (or a `sync --once`), so
+    heartbeats and `status` show it before this run's sync worker finishes a pass."""
     from player.health.board import StatusBoard
+    from player.sync.state import read_last_sync
 
-    return StatusBoard(screenshot_interval=config.health.screenshot_interval)
+    board = StatusBoard(screenshot_interval=config.health.screenshot_interval)
+    board.set_sync(**read_last_sync(config.state_dir))
+    return board
 
 
 def make_notifier() -> Notifier:

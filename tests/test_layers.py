@@ -35,11 +35,7 @@ CONTRACTS: dict[str, tuple[set[str], set[str]]] = {
 
 # Known breaches, each with the reason it stays for now; the test fails when one is gone, so the
 # list only shrinks.
-EXCEPTIONS = {
-    # heartbeats fall back to sync's saved state when no worker posted to the board (a cron
-    # `sync --once`): the health worker reads it until sync reports through the board
-    ("player/health/worker.py", "player.sync.state"),
-}
+EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def imports_of(path: Path) -> list[str]:

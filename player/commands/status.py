@@ -42,19 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print status.json (with the sync state and the verdict) as JSON")
 
 
-def read_sync_state(state_dir: Path) -> dict | None:
-    """The sync worker's state file, when that part of the player is installed."""
+def read_sync_state(state_dir: Path) -> dict:
+    """The sync worker's state file (imported here: every command's module loads with the CLI)."""
+    from player.sync.state import read_sync_state as read
+
     try:
-        from player.sync.state import read_sync_state as read
-    except ImportError:
-        return None
-    try:
-        state = read(state_dir)
+        return read(state_dir)
     except (OSError, ValueError) as exc:
         return {"error": f"unreadable sync state: {exc}"}
-    if state is None or isinstance(state, dict):
-        return state
-    return getattr(state, "__dict__", None) or {"state": str(state)}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -80,11 +75,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def remote_commands(state_dir: Path, as_json: bool):  # noqa: ANN201 - list or text
-    """The last remote commands from the hub (player.remote), when that part is installed."""
-    try:
-        from player.remote.status import recent_json, recent_text
-    except ImportError:
-        return [] if as_json else ""
+    """The last remote commands from the hub (player.remote)."""
+    from player.remote.status import recent_json, recent_text
+
     return recent_json(state_dir) if as_json else recent_text(state_dir)
 
 

@@ -324,24 +324,7 @@ class HealthWorker(threading.Thread):
         # the schedule itself, so a receiver can tell off-hours from dark hours in a gap
         player["off_hours"] = [f"{start:%H:%M}-{end:%H:%M}"
                                for start, end in self.config.power.off_hours]
-        if not player["last_sync"]:
-            player["last_sync"] = self._sync_summary()
         return player
-
-    def _sync_summary(self) -> dict:
-        """The sync worker's saved state, when nothing was posted to the board."""
-        try:
-            from player.sync.state import read_sync_state
-        except ImportError:
-            return {}
-        try:
-            state = read_sync_state(self.state_dir)
-        except (OSError, ValueError):
-            return {}
-        if not state.get("last_attempt"):
-            return {}
-        return {"time": state.get("last_attempt"), "result": state.get("last_result"),
-                "bytes": state.get("last_bytes"), "error": state.get("last_error")}
 
     def _spool_pending(self) -> None:
         """Write the buffered reports and whatever waits on the board in one transaction."""

@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from player.core.manifest import MANIFEST_NAME
+
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "signage_hub_manifest"
@@ -83,7 +85,7 @@ def _manifest_stats(channels: Path) -> dict[str, tuple]:
         return stats
     for entry in entries:
         try:
-            info = os.stat(os.path.join(entry.path, "manifest.json"))
+            info = os.stat(os.path.join(entry.path, MANIFEST_NAME))
         except OSError:
             continue
         stats[entry.name] = (info.st_ino, info.st_mtime_ns, info.st_size)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME
+
 log = logging.getLogger(__name__)
 TIMEOUT = (15, 120)  # connect, read seconds
 
@@ -42,7 +44,7 @@ def upload_channel(out_folder: Path, hub_url: str, token: str,
         body = {"manifest": base64.b64encode(manifest_bytes).decode(), "signature": signature}
         answer = http.put(f"{base}api/v1/channels/{channel}/manifest", json=body,
                           headers=headers, timeout=TIMEOUT)
-        _raise_for(answer, "manifest.json")
+        _raise_for(answer, MANIFEST_NAME)
     except requests.RequestException as exc:
         raise UploadError(f"cannot reach the hub at {base}: {exc}") from None
     finally:
@@ -54,8 +56,8 @@ def upload_channel(out_folder: Path, hub_url: str, token: str,
 
 def _read_channel(folder: Path) -> tuple[bytes, str, dict]:
     try:
-        manifest_bytes = (folder / "manifest.json").read_bytes()
-        signature = (folder / "manifest.json.sig").read_text(encoding="ascii")
+        manifest_bytes = (folder / MANIFEST_NAME).read_bytes()
+        signature = (folder / SIGNATURE_NAME).read_text(encoding="ascii")
         data = json.loads(manifest_bytes)
         files = data["files"]
         if not isinstance(data["channel"], str) or not isinstance(files, list):
@@ -67,7 +69,7 @@ def _read_channel(folder: Path) -> tuple[bytes, str, dict]:
     except OSError as exc:
         raise UploadError(f"{folder}: cannot read the channel: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError):
-        raise UploadError(f"{folder}/manifest.json is not a channel manifest") from None
+        raise UploadError(f"{folder}/{MANIFEST_NAME} is not a channel manifest") from None
     return manifest_bytes, signature, data
 
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from player.core.manifest import MANIFEST_NAME
 from player.hub.config import ClusterEntry, HubConfig
 from player.hub.foresight import ClusterForesight, ForesightView
 from player.hub.ingest import HeartbeatStore
@@ -138,7 +139,7 @@ class PublishedVersions:
         except OSError:
             return {}
         for folder in folders:
-            version = self._version(folder / "manifest.json")
+            version = self._version(folder / MANIFEST_NAME)
             if version is not None:
                 versions[folder.name] = version
         return versions

@@ -24,13 +24,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 from player.hub import foresight_schema, schema
 from player.hub.config import HubConfig
@@ -200,7 +203,8 @@ class _Prepared:
 
     @classmethod
     def compile(cls, statement: sa.sql.ClauseElement, engine: Engine) -> _Prepared:
-        compiled = statement.compile(dialect=engine.dialect)
+        # a statement compiles to an SQLCompiler, the kind that knows the parameter order
+        compiled = cast("SQLCompiler", statement.compile(dialect=engine.dialect))
         names = compiled.positiontup
         return cls(str(compiled), tuple(names) if names is not None else None)
 
@@ -213,15 +217,25 @@ class _Prepared:
 class _Statements:
     """The writes, built and compiled once."""
 
+    report: _Prepared
+    sample: _Prepared
+    event: _Prepared
+    play: _Prepared
+    latest: _Prepared
+    screenshot: _Prepared
+    seen: _Prepared
+    history: _Prepared
+
     def __init__(self, engine: Engine):
         insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self.report = (insert(schema.reports).on_conflict_do_nothing()
-                       .returning(schema.reports.c.id))
-        self.sample = schema.samples.insert()
-        self.event = schema.events.insert()
-        self.play = schema.plays.insert()
+        statements: dict[str, sa.sql.ClauseElement] = {}
+        statements["report"] = (insert(schema.reports).on_conflict_do_nothing()
+                                .returning(schema.reports.c.id))
+        statements["sample"] = schema.samples.insert()
+        statements["event"] = schema.events.insert()
+        statements["play"] = schema.plays.insert()
         latest = insert(schema.latest)
-        self.latest = latest.on_conflict_do_update(
+        statements["latest"] = latest.on_conflict_do_update(
             index_elements=["cluster"],
             set_={"id": latest.excluded.id, "seq": latest.excluded.seq,
                   "received": latest.excluded.received, "body": latest.excluded.body},
@@ -230,20 +244,20 @@ class _Statements:
         # Only the newest to arrive is kept: it answers "what is on screen now". Ordered by the
         # hub's clock, so a device stamping 2099 cannot hide every later screenshot.
         shot = insert(schema.screenshots)
-        self.screenshot = shot.on_conflict_do_update(
+        statements["screenshot"] = shot.on_conflict_do_update(
             index_elements=["cluster"],
             set_={name: shot.excluded[name]
                   for name in ("id", "time", "received", "width", "height", "jpeg")},
             where=shot.excluded.received >= schema.screenshots.c.received)
         seen = insert(schema.seen)
-        self.seen = seen.on_conflict_do_update(
+        statements["seen"] = seen.on_conflict_do_update(
             index_elements=["cluster"],
             set_={"received": seen.excluded.received, "address": seen.excluded.address,
                   "reports": schema.seen.c.reports + seen.excluded.reports})
-        self.history = foresight_schema.health_history.insert()  # forecasts, availability
-        for name in ("report", "sample", "event", "play", "latest", "screenshot", "seen",
-                     "history"):
-            setattr(self, name, _Prepared.compile(getattr(self, name), engine))
+        # forecasts, availability
+        statements["history"] = foresight_schema.health_history.insert()
+        for name, statement in statements.items():
+            setattr(self, name, _Prepared.compile(statement, engine))
 
 
 class HeartbeatStore:

@@ -85,7 +85,7 @@ def guarded_protocol(max_header_bytes: int) -> type[asyncio.Protocol]:
     """The protocol class for uvicorn's `http=`: httptools if installed, else h11."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:  # httptools missing: uvicorn's import of it fails
+    except ImportError:  # httptools (the `hub` extra) missing: uvicorn's import of it fails
         log.info("httptools is not installed: serving HTTP with h11 (slower)")
         return GuardedH11Protocol
 

@@ -20,11 +20,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from player.channel.durable import sha256_file
 from player.channel.keys import sign
-from player.core.manifest import FileEntry, Manifest, ManifestError, manifest_bytes, parse_manifest
+from player.core.manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    ManifestError,
+    manifest_bytes,
+    parse_manifest,
+)
 from player.hub.programme_form import dump_yaml
-from player.hub.upload import MANIFEST, ChannelPublisher, UploadRefused, read_published
+from player.hub.upload import ChannelPublisher, UploadRefused, read_published
+from player.storage.durable import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +61,7 @@ def on_air(publisher: ChannelPublisher, channel: str) -> OnAir | None:
     published it: the hub, an upload or `signage-player publish`)."""
     folder = publisher.channels / channel
     try:
-        manifest = parse_manifest((folder / MANIFEST).read_bytes())
+        manifest = parse_manifest((folder / MANIFEST_NAME).read_bytes())
     except (OSError, ManifestError):
         return None
     entry = next((f for f in manifest.files if f.path == manifest.playlist), None)

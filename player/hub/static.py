@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from player.core.manifest import MANIFEST_NAME
 from player.hub.changes import ManifestChanges
 from player.hub.files import (
     ByteRange,
@@ -40,7 +41,7 @@ async def serve_channel_file(request: Request, url_path: str, files: ChannelFile
     if found is None:
         return JSONResponse({"error": "no such file"}, 404, headers={"Cache-Control": "no-store"})
     applied = None
-    if url_path.endswith("/manifest.json"):
+    if url_path.endswith(f"/{MANIFEST_NAME}"):
         found, applied = await _long_poll(request, files, url_path, found, changes)
     headers = {"ETag": found.etag, "Last-Modified": http_date(found.mtime),
                "Accept-Ranges": "bytes",

@@ -42,18 +42,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from player.core.manifest import Manifest, ManifestError, parse_manifest
+from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError, parse_manifest
 from player.hub.config import NAME_PATTERN, HubConfig
 from player.hub.files import OBJECT_NAME
 from player.hub.ingest import bearer_token
 from player.hub.reports import ManifestUpload
+from player.storage.durable import fsync_dir, write_atomic
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 MAX_VERSION = 10**12  # a version a second for 30,000 years: anything above is a mistake
 KEEP_VERSIONS = 3  # version folders kept (current and the ones before it)
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.json.sig"
 
 
 class UploadRefused(Exception):
@@ -213,7 +212,7 @@ def channel_lock(folder: Path) -> Iterator[None]:
 def read_published(folder: Path) -> tuple[bytes, int] | None:
     """The manifest served now and its version, or None."""
     try:
-        raw = (folder / MANIFEST).read_bytes()
+        raw = (folder / MANIFEST_NAME).read_bytes()
         version = json.loads(raw).get("version")
     except (OSError, ValueError, AttributeError):
         return None
@@ -235,12 +234,8 @@ def publish_version(folder: Path, version: int, manifest: bytes, signature: byte
 def _write_version(versions: Path, name: str, manifest: bytes, signature: bytes) -> Path:
     temp = versions / f".tmp-{name}-{os.getpid()}-{time.monotonic_ns()}"
     temp.mkdir()
-    for file_name, data in ((MANIFEST, manifest), (SIGNATURE, signature)):
-        with open(temp / file_name, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-    fsync_dir(temp)
+    for file_name, data in ((MANIFEST_NAME, manifest), (SIGNATURE_NAME, signature)):
+        write_atomic(temp / file_name, data)
     target = versions / name
     if target.exists():  # left by a publish killed before it became current
         shutil.rmtree(target)
@@ -266,7 +261,7 @@ def _adopt_plain_layout(folder: Path) -> None:
     Each step leaves a matching pair in place: the old pair is copied into a version folder
     and made current first, then the signature and the manifest become links to it.
     """
-    manifest, signature = folder / MANIFEST, folder / SIGNATURE
+    manifest, signature = folder / MANIFEST_NAME, folder / SIGNATURE_NAME
     if manifest.is_symlink() and signature.is_symlink():
         return
     if manifest.is_file() and not manifest.is_symlink() and signature.is_file():
@@ -275,8 +270,8 @@ def _adopt_plain_layout(folder: Path) -> None:
         target = _write_version(folder / "versions", name, manifest.read_bytes(),
                                 signature.read_bytes())
         _point_current(folder, target)
-    _replace_with_symlink(signature, f"current/{SIGNATURE}")
-    _replace_with_symlink(manifest, f"current/{MANIFEST}")
+    _replace_with_symlink(signature, f"current/{SIGNATURE_NAME}")
+    _replace_with_symlink(manifest, f"current/{MANIFEST_NAME}")
 
 
 def _drop_old_versions(folder: Path) -> None:
@@ -378,11 +373,3 @@ def _verify_signature(manifest: bytes, signature_text: str, keys: tuple[str, ...
         except InvalidSignature:
             continue
     raise UploadRefused(422, "the manifest's signature does not match any key of this channel")
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -20,11 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
 
 import pygame
 
 from player.media.probe import MediaError, decode_frames, normal_rotation, open_media
 from player.render.audio import AudioDecoder, AudioOutput, AudioStream
+
+if TYPE_CHECKING:
+    from av.video.frame import VideoFrame
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +45,16 @@ MAX_HOLE = 30.0  # a wait longer than this for the next frame is damage, not a s
 _END = object()
 
 
+# the pygame names of the layouts decoded into (pygame.image.frombuffer's formats)
+PygameFormat = Literal["BGR", "BGRA", "RGBX"]
+
+
 @dataclass(frozen=True)
 class PixelLayout:
     """A packed pixel layout by its FFmpeg and pygame names (both spell the bytes in memory)."""
 
     ffmpeg: str
-    pygame: str
+    pygame: PygameFormat
 
 
 PACKED_24 = PixelLayout("bgr24", "BGR")  # any screen: SDL widens each pixel while blitting
@@ -99,8 +107,8 @@ def release_free_memory() -> None:
 class _Frame:
     pts: float  # media seconds (loops add the clip length)
     duration: float
-    picture: object  # av.VideoFrame at drawing size; its plane is the pixel buffer
-    pixels: str  # the picture's layout by its pygame name
+    picture: VideoFrame  # at drawing size; its plane is the pixel buffer
+    pixels: PygameFormat  # the picture's layout by its pygame name
 
 
 @dataclass(frozen=True)
@@ -341,7 +349,7 @@ class _VideoDecoder:
     def _decode_pass(self, container, stream, offset: float) -> float | None:  # noqa: ANN001
         """Queue one pass of frames; returns where it ended (media time), None when stopped."""
         held: _Frame | None = None
-        last_pts = None
+        last_pts: float | None = None
         for frame in decode_frames(container, stream, self.path, on_error=self.on_error):
             if self._stopped.is_set():
                 return None
@@ -349,7 +357,9 @@ class _VideoDecoder:
                 break
             if frame.time is None and last_pts is None:
                 continue
-            pts = (frame.time if frame.time is not None else last_pts + DEFAULT_FRAME) + offset
+            # a frame without a time follows one with a time (the first ones were skipped)
+            pts = (frame.time if frame.time is not None
+                   else cast("float", last_pts) + DEFAULT_FRAME) + offset
             if last_pts is not None and pts <= last_pts:
                 continue  # a damaged timestamp going backwards: the picture would stutter
             picture = self._convert(frame, stream)
@@ -477,8 +487,8 @@ class VideoSlide:
             self._pts0 = self._pending.pts
             self._show(self._pending)
             self._pending = None
-        if self._stream is not None:
-            self._audio.play(self._stream, self._pts0, now, fade=self.fade)
+        if self._stream is not None:  # made only with an audio output
+            cast("AudioOutput", self._audio).play(self._stream, self._pts0, now, fade=self.fade)
 
     def draw(self, target: pygame.Surface, now: float) -> None:
         self._advance(now)
@@ -544,8 +554,8 @@ class VideoSlide:
         if self._closed:
             return
         self._closed = True
-        if self._stream is not None:
-            self._audio.stop(self._stream)
+        if self._stream is not None:  # made only with an audio output
+            cast("AudioOutput", self._audio).stop(self._stream)
         self._decoder.stop()
         if self._audio_decoder is not None:
             self._audio_decoder.stop()
@@ -588,7 +598,7 @@ class VideoSlide:
             if item is _END:
                 self._video_done = True
             elif item is not None:
-                self._pending = item
+                self._pending = cast("_Frame", item)  # the queue holds frames and _END
 
     def _advance(self, now: float) -> None:
         due = self.media_time(now) + DUE_SLACK

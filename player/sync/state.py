@@ -38,6 +38,20 @@ def read_sync_state(state_dir: Path) -> dict[str, Any]:
     return state
 
 
+def last_sync(saved: dict[str, Any]) -> dict[str, Any]:
+    """The last pass as heartbeats and `status` show it (`time`, `result`, `bytes`, `error`);
+    empty when no pass was ever attempted."""
+    if not saved.get("last_attempt"):
+        return {}
+    return {"time": saved.get("last_attempt"), "result": saved.get("last_result"),
+            "bytes": saved.get("last_bytes"), "error": saved.get("last_error")}
+
+
+def read_last_sync(state_dir: Path) -> dict[str, Any]:
+    """`last_sync` from the saved state: what the previous run (or a `sync --once`) did."""
+    return last_sync(_read(Path(state_dir) / STATE_NAME))
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,6 +74,11 @@ class SyncState:
     def get(self, key: str, default: Any = None) -> Any:
         with self._lock:
             return self._data.get(key, default)
+
+    def last_sync(self) -> dict[str, Any]:
+        """The last pass as the board shows it (see `last_sync`)."""
+        with self._lock:
+            return last_sync(self._data)
 
     def update(self, **values: Any) -> None:
         with self._lock:

@@ -53,16 +53,22 @@ def build_syncer(config: Config, on_event=None, stop: threading.Event | None = N
 
 
 class SyncWorker(StoppableThread):
-    """Keeps `<state_dir>/current` up to date; posts ReleaseReady(version, playlist) to `outbox`."""
+    """Keeps `<state_dir>/current` up to date; posts ReleaseReady(version, playlist) to `outbox`.
+
+    `on_event(severity, event, message, details)` hears of problems; `on_sync(last_sync)` hears
+    of each pass that changed the saved outcome (`time`, `result`, `bytes`, `error`)."""
 
     def __init__(self, config: Config, outbox: queue.Queue,
                  on_event: Callable[[str, str, str, dict], None] | None = None,
                  clock: Callable[[], datetime] = datetime.now,
-                 retry: tuple[float, float] = RETRY):
+                 retry: tuple[float, float] = RETRY,
+                 on_sync: Callable[[dict], None] | None = None):
         super().__init__(name="sync")  # daemon: a held long poll must not block exit
         self.config = config
         self.outbox = outbox
         self.on_event = on_event
+        self.on_sync = on_sync
+        self._last_sync: dict = {}
         self.clock = clock
         self._wake = threading.Event()
         self._full_requested = threading.Event()
@@ -163,6 +169,7 @@ class SyncWorker(StoppableThread):
                     self._report_unexpected(exc)
                     result = PassResult("failed", error=str(exc))
                 self._post(syncer)
+                self._report_sync(syncer)
                 if full:
                     with self._passes:
                         self.passes_done, self.last_result = self.passes_done + 1, result
@@ -180,6 +187,17 @@ class SyncWorker(StoppableThread):
                 if self._full_requested.is_set():
                     self._full_requested.clear()
                     next_poll = time.monotonic()
+
+    def _report_sync(self, syncer: Syncer) -> None:
+        """Tell `on_sync` the saved outcome when it changed (local checks run every few seconds)."""
+        summary = syncer.state.last_sync()
+        if self.on_sync is None or not summary or summary == self._last_sync:
+            return
+        self._last_sync = summary
+        try:
+            self.on_sync(summary)
+        except Exception:  # a listener's fault must not end syncing
+            log.exception("reporting the sync outcome")
 
     def _report_unexpected(self, exc: Exception) -> None:
         if self.on_event is not None:

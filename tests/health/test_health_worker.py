@@ -316,13 +316,16 @@ def test_an_unusable_state_folder_is_waited_for(tmp_path, caplog):
     assert {"file_bad", "restarted", "state_folder_usable"} <= set(events)
 
 
-def test_last_sync_comes_from_the_sync_state_file_when_not_posted(tmp_path):
+def test_last_sync_saved_by_an_earlier_run_shows_before_the_first_pass(tmp_path):
+    """The app puts sync's saved outcome on the board at start; health only reads the board."""
+    from player.app import make_board
+
     state = tmp_path / "state"
     state.mkdir()
     (state / "sync-state.json").write_text(json.dumps({
         "last_attempt": "2026-05-01T07:55:00Z", "last_result": "unchanged", "last_bytes": 0,
         "last_error": None}))
-    board = StatusBoard()
+    board = make_board(config(tmp_path))
     worker = HealthWorker(config(tmp_path), board, make_tree(tmp_path / "sys"))
     worker.start()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import threading
 from datetime import timedelta
 
 import pytest
@@ -309,6 +310,24 @@ def test_the_worker_thread_posts_release_ready_and_stops(tmp_path, key, server, 
     assert message == ReleaseReady(1, current_release(tmp_path / "state")[1])
     assert message.playlist.read_bytes().startswith(b"name: Test")
     assert message.loaded is not None and message.loaded.name == "Test"  # read off the render thread
+
+
+def test_the_worker_posts_each_pass_outcome_once(tmp_path, key, server, published):
+    outcomes: list[dict] = []
+    posted = threading.Event()
+    config = device_config(tmp_path / "state", sync_config(key, [server.url], interval=3600))
+    worker = SyncWorker(config, queue.Queue(), on_sync=lambda o: (outcomes.append(o), posted.set()))
+    worker.start()
+    try:
+        assert posted.wait(30), "no pass outcome posted"
+        worker.wake(full=False)  # a local-only check changes nothing: nothing more is posted
+    finally:
+        worker.stop()
+        worker.join(10)
+    assert len(outcomes) == 1, outcomes
+    outcome = outcomes[0]
+    assert (outcome["result"], outcome["error"]) == ("updated", None)
+    assert outcome["bytes"] > 0 and outcome["time"].endswith("Z")
 
 
 def test_the_worker_notices_a_usb_stick_channel(tmp_path, key):
