@@ -166,6 +166,10 @@ class _FrameQueue:
             self._cond.notify_all()
             return True
 
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._items)
+
     def get_nowait(self) -> object | None:
         with self._cond:
             if not self._items:
@@ -611,7 +615,10 @@ class VideoSlide:
             self._offset += self._pending.pts - due
             due = self._pending.pts
         shown = None
-        while True:
+        # At most the frames waiting when this draw began: a decoder refilling the queue while
+        # the draw drops late frames must not keep it busy (nor make what it shows depend on
+        # how fast the decoder thread happened to run).
+        for _ in range(len(self._frames) + 1):
             self._fetch()
             if self._pending is None or self._pending.pts > due:
                 break
