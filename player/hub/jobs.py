@@ -13,7 +13,6 @@ hub processes on one PostgreSQL share the queue; a claim is one conditional UPDA
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from player.hub.media import MediaItem, MediaLibrary
+from player.hub.media import MediaItem, MediaLibrary, pid_alive
 from player.hub.media_schema import media, media_jobs
 from player.hub.prepare import (
     Inspected,
@@ -35,6 +34,7 @@ from player.hub.prepare import (
     prepare_image,
     prepare_video,
 )
+from player.storage.durable import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class JobQueue:
         owner_host, _, pid = owner.rpartition(":")
         if owner_host and owner_host != host:
             return False
-        return not (pid.isdigit() and _alive(int(pid)))
+        return not (pid.isdigit() and pid_alive(int(pid)))
 
     # -- the worker ---------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ class JobQueue:
             prepared = prepare_video(source, scratch, info, settings,
                                      self._progress_writer(item.id), self.stopped)
         try:
-            sha256 = _file_sha256(prepared.path)
+            sha256 = sha256_file(prepared.path)[0]
             final = folder / f"{sha256}{prepared.ext}"
             os.replace(prepared.path, final)
             thumb = self.library.thumbnail_path(item.id)
@@ -247,24 +247,6 @@ def _frame_rate(path: Path) -> float | None:
     with av.open(str(path), metadata_errors="ignore") as container:
         rate = container.streams.video[0].average_rate
         return float(rate) if rate else None
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 __all__ = ["JobQueue", "MAX_ATTEMPTS"]

@@ -273,11 +273,11 @@ class MediaLibrary:
         write here, and none runs before the hub starts)."""
         for leftover in (self.folder / "incoming").glob("*.part"):
             pid = leftover.name.split("-", 1)[0]
-            if not (pid.isdigit() and _alive(int(pid))):
+            if not (pid.isdigit() and pid_alive(int(pid))):
                 leftover.unlink(missing_ok=True)
         for scratch in (self.folder / "prepared").glob(".job-*"):  # a conversion cut short
             pid = scratch.name.split(".")[1].rsplit("-", 1)[-1]
-            if not (pid.isdigit() and _alive(int(pid))):
+            if not (pid.isdigit() and pid_alive(int(pid))):
                 scratch.unlink(missing_ok=True)
 
 
@@ -286,7 +286,8 @@ def path_ext(name: str) -> str:
     return ext if 1 < len(ext) <= 6 and ext[1:].isalnum() else ""
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (this process counts as running)."""
     if pid == os.getpid():
         return True
     try:
@@ -308,5 +309,5 @@ def _item(row: Any) -> MediaItem:
         original_size=int(row.original_size or 0), error_code=row.error_code or "")
 
 
-__all__ = ["MediaItem", "MediaLibrary", "MediaRefused", "TooLarge", "UploadSink",
+__all__ = ["MediaItem", "pid_alive", "MediaLibrary", "MediaRefused", "TooLarge", "UploadSink",
            "display_name", "limit_for"]

@@ -35,6 +35,7 @@ from player.core.yamlfile import parse_yaml
 from player.hub.programme_form import EDITOR_LANGS
 from player.hub.programmes_schema import programme_stash, programme_versions, programmes
 from player.i18n import _, language
+from player.storage.durable import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +104,9 @@ class FolderMediaSource:
         known = self._hashes.get(path.name)
         if known and known[:2] == (info.st_mtime, info.st_size):
             return known[2]
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        self._hashes[path.name] = (info.st_mtime, info.st_size, digest.hexdigest())
-        return digest.hexdigest()
+        sha256 = sha256_file(path)[0]
+        self._hashes[path.name] = (info.st_mtime, info.st_size, sha256)
+        return sha256
 
 
 def media_by_path(source: MediaSource) -> dict[str, tuple[MediaItem, Path]]:
