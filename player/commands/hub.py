@@ -7,12 +7,17 @@ Another subcommand is added by registering it in SUBCOMMANDS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from player.core.problems import LoadError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 HELP = "run the centre's hub: serve channels, receive heartbeats, show the fleet page"
 log = logging.getLogger(__name__)
@@ -99,23 +104,38 @@ def load_config(args: argparse.Namespace):  # -> HubConfig | None
         return None
 
 
-def migrate_command(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from player.hub.database import current_revision, make_engine, migrate
+@contextlib.contextmanager
+def migrated_engine(args: argparse.Namespace) -> Iterator[Engine | None]:
+    """The hub's database engine with its schema brought up to date, disposed of on leaving;
+    None when the hub config has errors (they are logged). SQLAlchemyError from the
+    migration reaches the caller, who knows which command failed."""
+    from player.hub.database import make_engine, migrate
 
     config = load_config(args)
     if config is None:
-        return 1
+        yield None
+        return
     engine = make_engine(config.database_url(args.root))
     try:
         migrate(engine)
-        print(f"hub database at revision {current_revision(engine)}")
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from player.hub.database import current_revision
+
+    try:
+        with migrated_engine(args) as engine:
+            if engine is None:
+                return 1
+            print(f"hub database at revision {current_revision(engine)}")
     except SQLAlchemyError as exc:
         log.error("cannot migrate the hub database: %s", exc)
         return 1
-    finally:
-        engine.dispose()
     return 0
 
 

@@ -58,27 +58,21 @@ def read_password(from_stdin: bool) -> str:
 def main(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from player.commands.hub import load_config
+    from player.commands.hub import migrated_engine
     from player.hub.accounts import AccountError, Accounts
     from player.hub.audit import AuditLog
-    from player.hub.database import make_engine, migrate
 
-    config = load_config(args)
-    if config is None:
-        return 1
-    engine = make_engine(config.database_url(args.root))
     try:
-        migrate(engine)
-        accounts, audit = Accounts(engine), AuditLog(engine)
-        return run(args, accounts, audit)
+        with migrated_engine(args) as engine:
+            if engine is None:
+                return 1
+            return run(args, Accounts(engine), AuditLog(engine))
     except (AccountError, ValueError) as exc:
         print(f"hub user {args.user_command}: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         print(f"hub user {args.user_command}: cannot use the hub database: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
 
 
 def run(args: argparse.Namespace, accounts: Any, audit: Any) -> int:
