@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from player.hub.availability import CAUSES, Day
-from player.hub.pages import Page, Tick
+from player.hub.pages import Page
+from player.hub.plot import Tick
 
 SERIES = ("shown",) + CAUSES
 

@@ -10,7 +10,8 @@ from typing import Any
 from player.hub import forecast, triage
 from player.hub.forecast import DAY, Forecast
 from player.hub.foresight import ClusterForesight, History
-from player.hub.pages import Page, Plot, plot
+from player.hub.pages import Page
+from player.hub.plot import Plot, plot
 
 MAX_DAYS_AHEAD = 60.0  # a forecast line is drawn at most this far past now
 

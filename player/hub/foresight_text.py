@@ -1,5 +1,5 @@
 """The words of the forecasts, the availability report and the maintenance log (vi and en),
-merged into `player.hub.pages.TEXT`; and the values a forecast's words are filled with."""
+merged into `player.hub.page_text.TEXT`; and the values a forecast's words are filled with."""
 
 from __future__ import annotations
 

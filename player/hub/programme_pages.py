@@ -1,6 +1,6 @@
 """The words of the programme pages (Vietnamese by default, English with ``?lang=en``).
 
-They extend the hub's own words (``player.hub.pages.TEXT``) for these pages only, so the
+They extend the hub's own words (``player.hub.page_text.TEXT``) for these pages only, so the
 programme pages and the rest of the hub switch language the same way.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from player.hub import pages
+from player.hub import page_text, pages
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -234,7 +234,7 @@ class ProgrammePage(pages.Page):
     def __init__(self, lang: str, now: float | None = None, path: str = "/",
                  query: dict[str, str] | None = None):
         super().__init__(lang, now, path, query)
-        self.t = {**pages.TEXT[self.lang], **TEXT[self.lang]}
+        self.t = {**page_text.TEXT[self.lang], **TEXT[self.lang]}
 
     def error(self, key: str, values: dict[str, Any] | None = None) -> str:
         text = self.t.get("err_" + key, key)

@@ -104,7 +104,7 @@ def _warning_problems(c: ClusterStatus, limits: AlertLimits) -> list[Problem]:
     skew = clock_skew(c)
     if skew is not None:
         problems.append(Problem("clock", WARNING, {"seconds": skew}))
-    # failures predicted within the horizon (player/hub/forecast.py): words in pages.TEXT
+    # failures predicted within the horizon (player/hub/forecast.py): words in page_text.TEXT
     problems += [Problem("forecast_" + f.kind, WARNING, dict(f.values)) for f in c.forecasts]
     return problems
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from player.hub import pages, triage
 from player.hub.config import AlertLimits
 from player.hub.fleet import ClusterStatus, EventLine
+from player.hub.plot import plot as draw_plot
 
 NOW = 1_800_000_000.0
 LIMITS = AlertLimits(max_temperature=70, max_humidity=85, min_disk_free=10**9)
@@ -113,18 +114,18 @@ def test_far_future_and_far_past_times_are_shown_safely():
 def test_plot_keeps_the_limit_in_view_far_from_the_data():
     page = pages.Page("en", NOW)
     points = [(NOW - 86400 + i * 600, 30.0 + (i % 5)) for i in range(144)]
-    plot = pages.plot(points, NOW - 86400, NOW, "°C", page, limit=70.0)
+    plot = draw_plot(points, NOW - 86400, NOW, "°C", page, limit=70.0)
     assert plot is not None and plot.top <= plot.limit_y <= plot.bottom
     assert len(plot.lines) == 1 and not plot.dots  # one line, not dots
     assert plot.x_ticks and all(":" in t.label for t in plot.x_ticks)  # hours on a day's plot
-    year = pages.plot(points, NOW - 365 * 86400, NOW, "°C", page, limit=70.0)
+    year = draw_plot(points, NOW - 365 * 86400, NOW, "°C", page, limit=70.0)
     assert year.x_ticks and all("/" in t.label and ":" not in t.label for t in year.x_ticks)
 
 
 def test_a_gap_breaks_the_line_and_a_lone_sample_is_a_dot():
     page = pages.Page("vi", NOW)
     points = [(NOW - 20000 + i * 60, 40.0) for i in range(10)] + [(NOW - 100, 41.0)]
-    plot = pages.plot(points, NOW - 86400, NOW, "°C", page)
+    plot = draw_plot(points, NOW - 86400, NOW, "°C", page)
     assert len(plot.lines) == 1 and len(plot.dots) == 1
 
 
@@ -137,7 +138,7 @@ def test_a_gap_breaks_the_line_and_a_lone_sample_is_a_dot():
        st.sampled_from([(None, None), (0, 100), (0, None)]))
 def test_plot_never_fails_and_stays_in_its_box(points, days, limit, bounds):
     page = pages.Page("vi", NOW)
-    plot = pages.plot(points, NOW - days * 86400, NOW, "%", page, limit, bounds)
+    plot = draw_plot(points, NOW - days * 86400, NOW, "%", page, limit, bounds)
     if plot is None:
         return
     for line in plot.lines:

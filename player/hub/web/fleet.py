@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from player.hub import pages, triage
+from player.hub import page_text, pages, triage
 from player.hub.web import remote
 from player.hub.web.security import FleetReader, html, page_context, people
 
@@ -20,7 +20,7 @@ def _not_found(request: Request, message: str, key: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, 404)
     lang = pages.pick_lang(request.query_params)
-    text = pages.TEXT[lang][key]
+    text = page_text.TEXT[lang][key]
     return html(pages.render_error(404, text, lang, **page_context(request)), 404)
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from player.hub import pages
+from player.hub import page_text, pages
 from player.hub.accounts import Session
 from player.hub.availability import AvailabilityView, Day, month_days, total
 from player.hub.foresight_page import Section
@@ -56,7 +56,7 @@ def _cluster_name(request: Request, cluster_id: str) -> str | None:
 
 def _not_found(request: Request) -> Response:
     lang = pages.pick_lang(request.query_params)
-    text = pages.render_error(404, pages.TEXT[lang]["no_cluster"], lang, **page_context(request))
+    text = pages.render_error(404, page_text.TEXT[lang]["no_cluster"], lang, **page_context(request))
     return html(text, 404)
 
 
@@ -106,7 +106,7 @@ async def record_visit(cluster_id: str, request: Request, session: EditorSession
                                                   pages.LOCAL)
     except VisitError as exc:
         lang = pages.pick_lang(request.query_params)
-        message = pages.TEXT[lang][f"visit_bad_{exc}"]
+        message = page_text.TEXT[lang][f"visit_bad_{exc}"]
         return _maintenance_page(request, cluster_id, name, 422, message, fields)
     visit_id = MaintenanceLog(hub.store.engine, hub.clock).add(
         cluster_id, visited, found, parts, note, session.user.name)
@@ -180,7 +180,7 @@ def district_availability(request: Request, _: FleetReader) -> Response:
     for entry in sorted(hub.config.clusters.values(), key=lambda e: e.label.lower()):
         rows.append((entry.label, total(view.month(entry.id, year, month), first)))
     lang = pages.pick_lang(request.query_params)
-    return _report(request, pages.TEXT[lang]["district"], rows, [d for _, d in rows],
+    return _report(request, page_text.TEXT[lang]["district"], rows, [d for _, d in rows],
                    "/availability", year, month)
 
 
