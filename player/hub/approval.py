@@ -18,16 +18,11 @@ import sqlalchemy as sa
 
 from player.hub.approvers import ApproverKeys, PassphraseError
 from player.hub.config import HubConfig
-from player.hub.programmes import (
-    MediaSource,
-    NoPreview,
-    Previewer,
-    ProgrammeStore,
-    Version,
-    check_text,
-    media_by_path,
-    missing_translations,
-)
+from player.hub.programme_check import check_text
+from player.hub.programme_preview import NoPreview, Previewer
+from player.hub.programme_sources import MediaSource, media_by_path
+from player.hub.programme_translations import missing_translations
+from player.hub.programmes import ProgrammeStore, Version
 from player.hub.programmes_schema import programme_releases
 from player.hub.releases import (
     Published,

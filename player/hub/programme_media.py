@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from player.hub.media import MediaItem as LibraryItem
 from player.hub.media import MediaLibrary
-from player.hub.programmes import MediaItem, ProgrammeStore
+from player.hub.programme_sources import MediaItem
+from player.hub.programmes import ProgrammeStore
 from player.hub.programmes_schema import programme_releases, programme_versions, programmes
 
 log = logging.getLogger(__name__)

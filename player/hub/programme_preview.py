@@ -8,6 +8,8 @@
   interrupts first fire in it ("…" when again), judged by the player's own schedule code
   (``player.core.schedule``), in the clusters' time zone; hours whose seven days look alike are
   merged into one row.
+- ``Previewer``: what draws a programme's slides and contact sheet (the preview worker plugs in
+  here); ``NoPreview``, the default, has none and says so.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any, Protocol
 
 from player.core.playlist import Playlist
@@ -147,5 +150,36 @@ def interrupt_hours(playlist: Playlist, days: list[date], tz: tzinfo
     return found
 
 
+# -- the renderer that plugs in -------------------------------------------------------------
+
+class PreviewUnavailable(Exception):
+    """No preview renderer on this hub."""
+
+
+class Previewer(Protocol):
+    """Renders what the screens will show (the preview worker plugs in here)."""
+
+    def contact_sheet(self, playlist_path: Path, size: tuple[int, int], rotation: int) -> Path: ...
+
+    def render_slides(self, playlist_path: Path, size: tuple[int, int],
+                      rotation: int) -> list[Any]: ...
+
+
+class NoPreview:
+    """The default: no renderer; the page says the preview is not ready."""
+
+    def contact_sheet(self, playlist_path: Path, size: tuple[int, int], rotation: int) -> Path:
+        raise PreviewUnavailable("no preview renderer is installed on this hub")
+
+    def render_slides(self, playlist_path: Path, size: tuple[int, int],
+                      rotation: int) -> list[Any]:
+        raise PreviewUnavailable("no preview renderer is installed on this hub")
+
+
+def preview_ready(previewer: Previewer) -> bool:
+    """Whether pages should offer a preview (anything but the default stand-in)."""
+    return not isinstance(previewer, NoPreview)
+
+
 __all__ = ["TargetScreen", "target_screens", "reported_screen", "WeekRow", "week_rows",
-           "interrupt_hours"]
+           "interrupt_hours", "Previewer", "NoPreview", "PreviewUnavailable", "preview_ready"]

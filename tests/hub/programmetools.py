@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from player.hub.approvers import ApproverKeys, AttemptPolicy, KdfParameters
-from player.hub.programmes import FolderMediaSource, MediaItem
+from player.hub.programme_sources import FolderMediaSource, MediaItem
 
 # argon2id still, with a small memory cost: the tests exercise the logic, not the cost
 FAST_KDF = KdfParameters(time_cost=1, memory_kib=1024, parallelism=1)

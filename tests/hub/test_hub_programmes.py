@@ -16,15 +16,11 @@ from player.channel.keys import public_key_text
 from player.hub.approval import ApprovalRefused, ProgrammeDesk
 from player.hub.approvers import PassphraseError, open_sealed, seal
 from player.hub.config import hub_config_from_data
+from player.hub.programme_check import check_text, read_upload
 from player.hub.programme_form import document_form, dump_yaml, form_document
-from player.hub.programmes import (
-    ProgrammeStore,
-    SaveConflict,
-    check_text,
-    media_by_path,
-    read_upload,
-    translation_table,
-)
+from player.hub.programme_sources import media_by_path
+from player.hub.programme_translations import translation_table
+from player.hub.programmes import ProgrammeStore, SaveConflict
 from player.hub.programmes_schema import approver_keys
 from player.hub.upload import ChannelPublisher, UploadRefused
 from player.sync.sources import FolderSource

@@ -9,7 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from player.channel import keys
-from player.hub.programmes import NoPreview, check_text, media_by_path
+from player.hub.programme_check import check_text
+from player.hub.programme_preview import NoPreview
+from player.hub.programme_sources import media_by_path
 from tests.hub.hubtools import hub_config_data
 from tests.hub.programmetools import PASSPHRASE, editor_fields, fast_keys, item, make_media
 from tests.hub.webtools import PASSWORD, csrf_token, log_in, make_web_hub

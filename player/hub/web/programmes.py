@@ -25,6 +25,8 @@ from player.hub.accounts import Session, same_token
 from player.hub.approval import ApprovalRefused, ProgrammeDesk
 from player.hub.approvers import ApproverKeys, PassphraseError
 from player.hub.preview import PreviewError
+from player.hub.programme_check import check_text, load_document, read_upload, release_folder
+from player.hub.programme_diff import diff_items
 from player.hub.programme_form import (
     apply_operation,
     document_form,
@@ -34,21 +36,10 @@ from player.hub.programme_form import (
 )
 from player.hub.programme_media import connect
 from player.hub.programme_pages import ProgrammePage, render
-from player.hub.programme_preview import TargetScreen, target_screens, week_rows
-from player.hub.programmes import (
-    FolderMediaSource,
-    PreviewUnavailable,
-    ProgrammeStore,
-    StashFull,
-    check_text,
-    diff_items,
-    media_by_path,
-    missing_translations,
-    preview_ready,
-    read_upload,
-    release_folder,
-    translation_table,
-)
+from player.hub.programme_preview import PreviewUnavailable, TargetScreen, preview_ready, target_screens, week_rows
+from player.hub.programme_sources import FolderMediaSource, MediaItem, media_by_path
+from player.hub.programme_translations import missing_translations, translation_table
+from player.hub.programmes import ProgrammeStore, SaveConflict, StashFull
 from player.hub.releases import on_air
 from player.hub.upload import UploadRefused
 from player.hub.web.security import (
@@ -357,8 +348,6 @@ async def version_slide(programme_id: int, number: int, index: int, request: Req
 async def on_air_slide(channel: str, index: int, request: Request, _: Viewer) -> Response:
     """One slide of what a channel serves now, drawn from the channel's own files."""
     from player.hub.app import HttpError
-    from player.hub.programmes import MediaItem
-
     d = desk(request)
     current = on_air(d.publisher, channel) if channel in d.channels() else None
     if current is None:
@@ -471,8 +460,6 @@ async def save_edit(programme_id: int, request: Request) -> Response:
     if operation != "save":
         apply_operation(posted, operation)
         return editor_page(request, programme_id, posted, base, notice=page.t["unsaved"])
-    from player.hub.programmes import SaveConflict
-
     programme_or_404(request, programme_id)
     try:
         version = d.store.save(programme_id, base, dump_yaml(form_document(posted)),
@@ -497,8 +484,6 @@ def approve_page(request: Request, programme_id: int, status: int = 200,
     assert version is not None
     channel = d.channels()[0] if d.channels() else ""
     current = on_air(d.publisher, channel) if channel else None
-    from player.hub.programmes import load_document
-
     before = load_document(current.playlist) if current else {}
     changes = diff_items(before, version.data)
     langs, rows = translation_table(version.data, version.basis)
