@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from player.hub.availability import AvailabilityView  # noqa: E402
 from player.hub.config import hub_config_from_data  # noqa: E402
 from player.hub.fleet import FleetView, PublishedVersions  # noqa: E402
-from player.hub.ingest import HeartbeatStore, check_batch  # noqa: E402
+from player.hub.heartbeat_store import HeartbeatStore  # noqa: E402
+from player.hub.ingest import check_batch  # noqa: E402
 from player.hub.pages import LOCAL  # noqa: E402
 from tests.hub.hubtools import report  # noqa: E402
 

@@ -37,7 +37,8 @@ from player.hub.config import HubConfig
 from player.hub.database import make_engine, migrate
 from player.hub.files import ChannelFiles
 from player.hub.fleet import FleetView, PublishedVersions
-from player.hub.ingest import BatchError, HeartbeatStore, bearer_token, read_batch
+from player.hub.heartbeat_store import HeartbeatStore
+from player.hub.ingest import BatchError, bearer_token, read_batch
 from player.hub.notify import ManifestNotifier
 from player.hub.remote import CommandStore
 from player.hub.remote_api import install_remote_api

@@ -15,7 +15,7 @@ from pathlib import Path
 from player.core.manifest import MANIFEST_NAME
 from player.hub.config import ClusterEntry, HubConfig
 from player.hub.foresight import ClusterForesight, ForesightView
-from player.hub.ingest import HeartbeatStore
+from player.hub.heartbeat_store import HeartbeatStore
 
 log = logging.getLogger(__name__)
 

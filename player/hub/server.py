@@ -21,7 +21,7 @@ from player.hub.app import Hub, create_app, open_hub
 from player.hub.changes import ManifestChanges
 from player.hub.config import HubConfig
 from player.hub.fleet import FleetView
-from player.hub.ingest import HeartbeatStore
+from player.hub.heartbeat_store import HeartbeatStore
 from player.hub.protocol import guarded_protocol
 from player.hub.static import MAX_WAIT
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from player.hub.ingest import HeartbeatStore, check_batch
+from player.hub.heartbeat_store import HeartbeatStore
+from player.hub.ingest import check_batch
 from tests.hub.hubtools import EVIL_NAME, report
 
 TOKEN = "t" * 20

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from player.hub.ingest import HeartbeatStore, check_batch
+from player.hub.heartbeat_store import HeartbeatStore
+from player.hub.ingest import check_batch
 from player.hub.pages import LOCAL
 from tests.hub.hubtools import report
 

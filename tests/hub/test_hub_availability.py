@@ -15,7 +15,8 @@ from player.hub.availability import (
     day_minutes,
     parse_windows,
 )
-from player.hub.ingest import HeartbeatStore, check_batch
+from player.hub.heartbeat_store import HeartbeatStore
+from player.hub.ingest import check_batch
 from player.hub.pages import LOCAL
 from tests.hub.hubtools import report
 

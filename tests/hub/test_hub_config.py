@@ -8,7 +8,8 @@ import pytest
 
 from player.core.problems import LoadError
 from player.hub.config import load_hub_config
-from player.hub.ingest import HeartbeatStore, check_batch
+from player.hub.heartbeat_store import HeartbeatStore
+from player.hub.ingest import check_batch
 from tests.hub.hubtools import report
 
 

@@ -159,7 +159,8 @@ def test_batches_arriving_together_are_all_stored_and_acknowledged(hub):
 
 
 def test_a_failing_batch_in_a_group_does_not_fail_the_others(tmp_path, hub_database):
-    from player.hub.ingest import HeartbeatStore, check_batch
+    from player.hub.heartbeat_store import HeartbeatStore
+    from player.hub.ingest import check_batch
 
     store = HeartbeatStore(database_url(hub_database or tmp_path / "hub.sqlite", tmp_path))
     try:

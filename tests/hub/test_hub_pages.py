@@ -121,7 +121,8 @@ def test_states_follow_the_hub_clock(tmp_path, hub_database):
     from player.hub.config import ClusterEntry
     from player.hub.database import database_url
     from player.hub.fleet import FleetView, PublishedVersions
-    from player.hub.ingest import HeartbeatStore, check_batch
+    from player.hub.heartbeat_store import HeartbeatStore
+    from player.hub.ingest import check_batch
     clock = [1_800_000_000.0]
     config = HubConfig(clusters={"a": ClusterEntry("a", "t" * 16)})
     store = HeartbeatStore(database_url(hub_database or tmp_path / "hub.sqlite", tmp_path),

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from player.hub.accounts import Accounts, LoginPolicy, SessionPolicy
 from player.hub.app import create_app, open_hub
 from player.hub.config import HubConfig, hub_config_from_data
-from player.hub.ingest import HeartbeatStore
+from player.hub.heartbeat_store import HeartbeatStore
 from player.hub.web import People, PeopleSettings
 from tests.hub.accounttools import FAST_HASHER
 
