@@ -33,8 +33,9 @@ from player.core.units import parse_size  # noqa: E402
 from player.hub.database import make_engine, migrate  # noqa: E402
 from player.hub.jobs import JobQueue  # noqa: E402
 from player.hub.media import MediaLibrary  # noqa: E402
+from player.hub.media_inspect import inspect_upload  # noqa: E402
 from player.hub.media_settings import MediaSettings  # noqa: E402
-from player.hub.prepare import ffmpeg_program, inspect_upload, video_command  # noqa: E402
+from player.hub.prepare import ffmpeg_program, video_command  # noqa: E402
 
 
 def has_x265() -> bool:

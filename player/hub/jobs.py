@@ -24,11 +24,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from player.hub.media import MediaItem, MediaLibrary, pid_alive
+from player.hub.media_inspect import Inspected, MediaRefused
 from player.hub.media_schema import media, media_jobs
 from player.hub.prepare import (
-    Inspected,
     JobStopped,
-    MediaRefused,
     ffmpeg_program,
     make_thumbnail,
     prepare_image,

@@ -40,9 +40,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from player.hub.media_inspect import Inspected, MediaRefused, inspect_upload
 from player.hub.media_schema import media, media_jobs
 from player.hub.media_settings import MediaSettings
-from player.hub.prepare import Inspected, MediaRefused, inspect_upload
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class MediaItem:
     original_sha256: str = ""
     original_ext: str = ""
     original_size: int = 0
-    error_code: str = ""  # why it failed, as a code the pages put in words (prepare.MediaRefused)
+    error_code: str = ""  # why it failed, as a code the pages put in words (media_inspect.MediaRefused)
 
     @property
     def playlist_path(self) -> str:

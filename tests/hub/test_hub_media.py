@@ -394,7 +394,8 @@ def _script(path: Path, body: str) -> list[str]:
 
 
 def test_ffmpeg_progress_failure_and_timeout_are_reported(tmp_path):
-    from player.hub.prepare import FfmpegRun, MediaRefused
+    from player.hub.media_inspect import MediaRefused
+    from player.hub.prepare import FfmpegRun
 
     heard: list[float] = []
     progress = _script(tmp_path / "progress", "printf 'frame=1\\nout_time_us=2500000\\n"
