@@ -67,33 +67,17 @@ def render_playlist(playlist_path: Path, size: tuple[int, int], rotation: int, o
 
 def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any, config: Any,
                  out: Path, pygame: Any) -> dict:
-    from player.core.schedule import Entry
-    from player.render.loop import Player
-    from player.render.mediaslides import MediaFactory
-
     problems = Problems()
     logging.getLogger("player").addHandler(problems)
     frame = out / f"slide-{index}.png"
     strip: Path | None = None
-    source = playlist.folder / str(item.source)
     wall = time.time()
-    silent = replace(config, audio=replace(config.audio, enabled=False))
-    # A player per item: nothing of the item before (a crossfade) shows in this one's frame.
-    player = Player(display, fonts, playlist, fallback_text=config.fallback,
-                    media=MediaFactory(silent), mono=lambda: 1000.0, wall=lambda: wall)
+    player = _item_player(playlist, display, fonts, config, wall)
     try:
-        player.pacer.last_wall = wall
-        player.show(Entry(item, index, wall, wall + (item.duration or 10.0)), 1000.0, wall)
-        player.render(1000.0, wall)
-        shown = player.current.entry.item if player.current is not None else None
-        if shown is not item:
-            problems.messages.insert(0, f"item {item.id} cannot be shown; the screen would skip "
-                                        "to the next item")
-            display.canvas.fill((0, 0, 0))
-        pygame.image.save(display.canvas, str(frame))
-        if item.kind == "video" and shown is item:
+        shown = _draw_frame(player, index, item, display, frame, wall, pygame, problems)
+        if item.kind == "video" and shown:
             strip = out / f"strip-{index}.png"
-            _video_strip(player, item, source, display, strip,
+            _video_strip(player, item, playlist.folder / str(item.source), display, strip,
                          pygame, problems)
     except Exception as exc:  # one bad item never stops the others' previews
         problems.messages.append(f"item {item.id}: {type(exc).__name__}: {exc}")
@@ -106,6 +90,34 @@ def _render_item(playlist: Any, index: int, item: Any, display: Any, fonts: Any,
     return {"index": index, "label": _label(index, item), "kind": item.kind,
             "png": (strip or frame).name, "frame": frame.name,
             "problems": "\n".join(problems.messages)}
+
+
+def _item_player(playlist: Any, display: Any, fonts: Any, config: Any, wall: float) -> Any:
+    """A player per item: nothing of the item before (a crossfade) shows in this one's frame."""
+    from player.render.loop import Player
+    from player.render.mediaslides import MediaFactory
+
+    silent = replace(config, audio=replace(config.audio, enabled=False))
+    return Player(display, fonts, playlist, fallback_text=config.fallback,
+                  media=MediaFactory(silent), mono=lambda: 1000.0, wall=lambda: wall)
+
+
+def _draw_frame(player: Any, index: int, item: Any, display: Any, frame: Path, wall: float,
+                pygame: Any, problems: Problems) -> bool:
+    """The item's first frame saved to ``frame`` (black when the player would skip the item);
+    whether it was shown."""
+    from player.core.schedule import Entry
+
+    player.pacer.last_wall = wall
+    player.show(Entry(item, index, wall, wall + (item.duration or 10.0)), 1000.0, wall)
+    player.render(1000.0, wall)
+    shown = player.current.entry.item if player.current is not None else None
+    if shown is not item:
+        problems.messages.insert(0, f"item {item.id} cannot be shown; the screen would skip "
+                                    "to the next item")
+        display.canvas.fill((0, 0, 0))
+    pygame.image.save(display.canvas, str(frame))
+    return shown is item
 
 
 def _label(index: int, item: Any) -> str:
