@@ -65,7 +65,7 @@ def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
         assert runtime.apply_config(path) is None
         second = runtime.workers["health"]
         assert second is not first
-        wait_for(lambda: second.ticks >= 1 and second.spool.stats().reports >= 2, "a tick")
+        wait_for(lambda: second.ticks >= 1 and second.handoff.spool.stats().reports >= 2, "a tick")
     finally:
         runtime.stop_workers()
     spool = Spool(tmp_path / "state" / "reports.sqlite")
