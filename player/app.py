@@ -229,7 +229,7 @@ class Runtime:
                     release: int | None) -> Player:
         """The render loop, with the emergency message in force at start on its first frame."""
         from player.render.loop import Player
-        from player.render.text import FontSet
+        from player.render.text_fonts import FontSet
 
         config = self.config
         fonts = FontSet.from_config(config.fonts.latin, config.fonts.cjk, config.fonts.cjk_index)

@@ -26,7 +26,7 @@ def render_preview(playlist: Playlist, out: Path, *, config: Config | None = Non
     from player.render.display import close_display, open_display
     from player.render.loop import Player
     from player.render.mediaslides import MediaFactory
-    from player.render.text import FontSet
+    from player.render.text_fonts import FontSet
 
     config = config or Config()
     wall_start = (at or datetime.now()).timestamp()
