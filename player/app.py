@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
-from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config, load_config_lenient
+from player.core.config import DEFAULT_CONFIG_PATH, Config
+from player.core.config_reader import load_config, load_config_lenient
 from player.core.emergency import EmergencyFile
 from player.core.problems import LoadError
 from player.signals import StopSignals, flush_output, install_stop_signals, restart_in_place

@@ -100,7 +100,7 @@ def prepare_demo(out: Path, content: Path) -> DemoSetup:
 
 def write_player_config(setup: DemoSetup, hub_url: str, report_every: str = "10s") -> Path:
     """The player's config: sync from the hub, report to it; checked with the real loader."""
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
 
     path = setup.out / "player.yaml"
     path.write_text(yaml.safe_dump({

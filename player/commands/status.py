@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from player.core.config import DEFAULT_CONFIG_PATH, load_config_lenient
+from player.core.config import DEFAULT_CONFIG_PATH
+from player.core.config_reader import load_config_lenient
 from player.i18n import _
 
 HELP = "show the cluster's health (exit 1 when unhealthy)"

@@ -1,6 +1,6 @@
 import pytest
 
-from player.core.config import config_from_data
+from player.core.config_reader import config_from_data
 from player.core.problems import LoadError
 
 
@@ -47,7 +47,7 @@ def test_a_report_url_without_token_warns():
 def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
     """The worker is restarted in the same process: nothing ended, so nothing is reported."""
     from player.app import RunOptions, Runtime
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
     from player.health.spool import Spool
     from player.health.status import read_status, unhealthy
     from tests.health.test_health_worker import wait_for
