@@ -46,10 +46,10 @@ def test_a_report_url_without_token_warns():
 
 def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
     """The worker is restarted in the same process: nothing ended, so nothing is reported."""
-    from player.app import RunOptions, Runtime
     from player.core.config_reader import load_config
     from player.health.spool import Spool
     from player.health.status import read_status, unhealthy
+    from player.runtime import RunOptions, Runtime
     from tests.health.test_health_worker import wait_for
 
     path = tmp_path / "player.yaml"

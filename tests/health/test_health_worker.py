@@ -320,7 +320,7 @@ def test_an_unusable_state_folder_is_waited_for(tmp_path, caplog):
 
 def test_last_sync_saved_by_an_earlier_run_shows_before_the_first_pass(tmp_path):
     """The app puts sync's saved outcome on the board at start; health only reads the board."""
-    from player.app import make_board
+    from player.runtime import make_board
 
     state = tmp_path / "state"
     state.mkdir()
