@@ -1,10 +1,11 @@
 """Wiring for `signage-player run`: config, display, workers, the render loop, signals.
 
 The run's parts are a player.runtime.Runtime. Workers start in dependency order (health, sync,
-watch, remote) and stop in reverse in one `finally`; SIGTERM takes the same path as Ctrl-C. The render loop runs on the main thread. A changed
-config is applied in place where it can be (workers restarted with it, volume, power hours,
-fallback text, log level); a change of display, fonts or state folder, a display reconnected or
-the X server lost stop the run cleanly and start the program again in the same process.
+watch, remote) and stop in reverse in one `finally`; SIGTERM takes the same path as Ctrl-C. The
+render loop runs on the main thread. A changed config is applied in place where it can be
+(workers restarted with it, volume, power hours, fallback text, log level); a change of display,
+fonts or state folder, a display reconnected or the X server lost stop the run cleanly and start
+the program again in the same process.
 """
 
 from __future__ import annotations

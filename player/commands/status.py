@@ -55,7 +55,8 @@ def read_sync_state(state_dir: Path) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     from player.health.lifecycle import STATUS_FILE
-    from player.health.status import read_status, summary_text, unhealthy
+    from player.health.status import read_status
+    from player.health.summary import summary_text, unhealthy
 
     state_dir, problems = config_problems(args.config)
     status = read_status(state_dir / STATUS_FILE)

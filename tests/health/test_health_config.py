@@ -48,7 +48,8 @@ def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
     """The worker is restarted in the same process: nothing ended, so nothing is reported."""
     from player.core.config_reader import load_config
     from player.health.spool import Spool
-    from player.health.status import read_status, unhealthy
+    from player.health.status import read_status
+    from player.health.summary import unhealthy
     from player.runtime import RunOptions, Runtime
     from tests.health.test_health_worker import wait_for
 

@@ -9,7 +9,8 @@ import pytest
 from player.health.board import StatusBoard
 from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
-from player.health.status import read_status, summary_text, unhealthy
+from player.health.status import read_status
+from player.health.summary import summary_text, unhealthy
 from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree
 from tests.health.mounts import tmpfs

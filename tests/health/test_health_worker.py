@@ -15,7 +15,8 @@ from player.core.messages import StopRequested
 from player.health.board import StatusBoard
 from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
-from player.health.status import read_status, unhealthy, write_atomic
+from player.health.status import read_status, write_atomic
+from player.health.summary import unhealthy
 from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree, write
 from tests.health.receiver import Receiver
