@@ -75,10 +75,10 @@ def cpu_per_tick(root: Path, state: Path, ticks: int, smartctl: Path | None = No
     for n in range(ticks):
         board.count_frames(300, 0)
         if n % 5 == 0:
-            worker._next_write = 0.0  # a spool write every 5 ticks, as at the 60 s default
+            worker.handoff.next_write = 0.0  # a spool write every 5 ticks, as at the 60 s default
         worker.tick()
     cost = (time.process_time() - start) / ticks
-    worker.spool.close()
+    worker.handoff.spool.close()
     return cost, spent[0] / ticks, forewarn.smart.runs
 
 

@@ -59,7 +59,7 @@ def bench_switching(folder: Path, switches: int = 40) -> None:
     from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.loop import Player
-    from player.render.text import FontSet
+    from player.render.text_fonts import FontSet
 
     for name, color in (("a.jpg", (200, 30, 30)), ("b.jpg", (30, 30, 200))):
         Image.new("RGB", (1920, 1080), color).save(folder / name)
@@ -154,7 +154,8 @@ def time_slide(item, languages: tuple[str, ...], folder: Path, fonts, runs: int)
     (CPU, so that other work on a loaded machine does not count): cold with a fresh layout and
     font cache each time, warm when the same layout shows it again."""
     from player.render.slides import SlideContext, text_slide
-    from player.render.text import FontSet, TextLayout
+    from player.render.text import TextLayout
+    from player.render.text_fonts import FontSet
 
     cold, warm = [], []
     for _ in range(runs):
@@ -174,7 +175,7 @@ def bench_layout(runs: int = 10) -> None:
     from player.core.playlist import Item
     from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
-    from player.render.text import FontSet
+    from player.render.text_fonts import FontSet
 
     open_display(DisplayConfig(fullscreen=False), headless=True, size=(1920, 1080))
     playlist = load_playlist(DEMO)
@@ -206,7 +207,7 @@ def longest_steps(folder: Path, text: str, seconds: float) -> tuple[float, float
     from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
     from player.render.loop import Player
-    from player.render.text import FontSet
+    from player.render.text_fonts import FontSet
 
     path = folder / "long.yaml"
     path.write_text(f'languages: [vi]\ndefaults: {{duration: 1s}}\nitems:\n  - {{id: a, text: "{text}"}}\n'

@@ -37,7 +37,7 @@ from player.core.playlist_reader import load_playlist  # noqa: E402
 from player.render.display import close_display, open_display  # noqa: E402
 from player.render.loop import Player  # noqa: E402
 from player.render.mediaslides import MediaFactory  # noqa: E402
-from player.render.text import FontSet  # noqa: E402
+from player.render.text_fonts import FontSet  # noqa: E402
 
 PLAYLIST = """languages: [vi, en, zh]
 defaults: {duration: 200ms, transition: {type: crossfade, duration: 60ms}}

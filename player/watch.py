@@ -24,7 +24,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from player.core.config import load_config
+from player.core.config_reader import load_config
 from player.core.emergency import EmergencyFile
 from player.core.messages import ConfigChanged, PlaylistChanged, StopRequested
 from player.core.playlist_reader import read_ahead

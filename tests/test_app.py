@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from player.app import RunOptions, Runtime
-from player.core.config import load_config
+from player.core.config_reader import load_config
+from player.runtime import RunOptions, Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,8 @@ from datetime import time as clock_time
 
 import pytest
 
-from player.core.config import PowerConfig, config_from_data
+from player.core.config import PowerConfig
+from player.core.config_reader import config_from_data
 from player.power import PowerSchedule, in_window
 
 pytestmark = pytest.mark.timeout(60)

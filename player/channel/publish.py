@@ -112,6 +112,22 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
     `list_media` replaces the review of the playlist (`check`'s validation and warnings).
     """
     now = (now or datetime.now(UTC)).replace(microsecond=0)  # the manifest keeps seconds
+    paths, previous, warnings = _review(src, out, channel, key, list_media)
+    entries, new_objects, new_bytes = _store_objects(src, out / OBJECTS_DIR, paths)
+    manifest = Manifest(channel=channel, version=(previous.version + 1 if previous else 1),
+                        issued=now, expires=now + expires_in, playlist=PLAYLIST_NAME,
+                        files=tuple(entries))
+    _write_manifest(out, manifest, key)
+    log.info("published %s version %d: %d files, %d new objects (%d bytes)", channel,
+             manifest.version, len(entries), new_objects, new_bytes)
+    return PublishResult(manifest, new_objects, new_bytes, tuple(warnings))
+
+
+def _review(src: Path, out: Path, channel: str, key: Ed25519PrivateKey,
+            list_media: Callable[[Path], Sequence[str]] | None,
+            ) -> tuple[list[str], Manifest | None, list[str]]:
+    """The files to publish (the playlist first), the version `out` holds now and the
+    warnings; raises PublishError with every problem found in `src` and `out`."""
     playlist = src / PLAYLIST_NAME
     problems: list[str] = []
     _check_file(src, PLAYLIST_NAME, problems)
@@ -125,11 +141,14 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
     for path in paths[1:]:
         _check_file(src, path, problems)
     previous, warnings = _previous_manifest(out, channel, key, problems)
-    warnings = list(reviewed) + warnings
     if problems:
         raise PublishError(problems)
+    return paths, previous, list(reviewed) + warnings
 
-    objects = out / OBJECTS_DIR
+
+def _store_objects(src: Path, objects: Path, paths: list[str]) -> tuple[list[FileEntry], int, int]:
+    """Each file copied to `objects/<sha256>` unless already there: the entries, and how many
+    objects and bytes are new."""
     objects.mkdir(parents=True, exist_ok=True)
     entries, new_objects, new_bytes = [], 0, 0
     for path in paths:
@@ -143,10 +162,10 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
             new_objects += 1
             new_bytes += size
         entries.append(FileEntry(path, sha, size))
+    return entries, new_objects, new_bytes
 
-    manifest = Manifest(channel=channel, version=(previous.version + 1 if previous else 1),
-                        issued=now, expires=now + expires_in, playlist=PLAYLIST_NAME,
-                        files=tuple(entries))
+
+def _write_manifest(out: Path, manifest: Manifest, key: Ed25519PrivateKey) -> None:
     data = manifest_bytes(manifest)
     try:
         if parse_manifest(data) != manifest:
@@ -157,9 +176,6 @@ def publish(src: Path, out: Path, channel: str, key: Ed25519PrivateKey, expires_
     # once its signature is in place.
     write_atomic(out / SIGNATURE_NAME, keys.sign(key, data))
     write_atomic(out / MANIFEST_NAME, data, mtime=_next_mtime(out / MANIFEST_NAME))
-    log.info("published %s version %d: %d files, %d new objects (%d bytes)", channel,
-             manifest.version, len(entries), new_objects, new_bytes)
-    return PublishResult(manifest, new_objects, new_bytes, tuple(warnings))
 
 
 def _next_mtime(path: Path) -> float | None:

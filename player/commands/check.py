@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.core.config import DEFAULT_CONFIG_PATH, Config, load_config
+    from player.core.config import DEFAULT_CONFIG_PATH, Config
+    from player.core.config_reader import load_config
     from player.core.problems import LoadError
 
     if args.config is None and not args.playlists and not DEFAULT_CONFIG_PATH.exists():

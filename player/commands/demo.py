@@ -20,8 +20,13 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:  # the hub is imported when the demo runs, not with the command list
+    from player.hub.config import HubConfig
+    from player.hub.server import HubServer
 
 HELP = "publish the demo content, start a hub and a player on this machine, show the fleet page"
 log = logging.getLogger(__name__)
@@ -100,7 +105,7 @@ def prepare_demo(out: Path, content: Path) -> DemoSetup:
 
 def write_player_config(setup: DemoSetup, hub_url: str, report_every: str = "10s") -> Path:
     """The player's config: sync from the hub, report to it; checked with the real loader."""
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
 
     path = setup.out / "player.yaml"
     path.write_text(yaml.safe_dump({
@@ -160,10 +165,7 @@ class ScreenshotSaver:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.core.problems import LoadError
     from player.core.units import UnitError, parse_duration
-    from player.hub.client import UploadError, upload_channel
-    from player.hub.config import load_hub_config
     from player.hub.server import HubServer
 
     try:
@@ -174,10 +176,27 @@ def main(args: argparse.Namespace) -> int:
     headless = args.headless or not (os.environ.get("DISPLAY")
                                       or os.environ.get("WAYLAND_DISPLAY"))
     out = args.out or Path(tempfile.mkdtemp(prefix="signage-demo-"))
+    prepared = _prepare(out, args.content)
+    if isinstance(prepared, int):
+        return prepared
+    setup, config = prepared
     try:
-        content = args.content or bundled_content()
-        setup = prepare_demo(out, content)
-        config = load_hub_config(setup.hub_config)
+        hub = HubServer(("127.0.0.1", args.port), setup.hub_root, config)
+    except OSError as exc:
+        print(f"signage-player demo: cannot listen on 127.0.0.1:{args.port}: {exc}",
+              file=sys.stderr)
+        return 3
+    return _run(hub, setup, out, headless, exit_after)
+
+
+def _prepare(out: Path, content: Path | None) -> tuple[DemoSetup, HubConfig] | int:
+    """The demo's files and the hub's config, or the exit code after saying why not."""
+    from player.core.problems import LoadError
+    from player.hub.config import load_hub_config
+
+    try:
+        setup = prepare_demo(out, content or bundled_content())
+        return setup, load_hub_config(setup.hub_config)
     except FileNotFoundError as exc:
         print(f"signage-player demo: {exc}", file=sys.stderr)
         return 3
@@ -187,12 +206,14 @@ def main(args: argparse.Namespace) -> int:
     except Exception as exc:  # PublishError and friends: say what and stop
         print(f"signage-player demo: cannot prepare the demo: {exc}", file=sys.stderr)
         return 1
-    try:
-        hub = HubServer(("127.0.0.1", args.port), setup.hub_root, config)
-    except OSError as exc:
-        print(f"signage-player demo: cannot listen on 127.0.0.1:{args.port}: {exc}",
-              file=sys.stderr)
-        return 3
+
+
+def _run(hub: HubServer, setup: DemoSetup, out: Path, headless: bool,
+         exit_after: float | None) -> int:
+    """The hub started, the channel uploaded to it, a player syncing from it, until a stop."""
+    from player.core.problems import LoadError
+    from player.hub.client import UploadError, upload_channel
+
     hub.start()
     player = None
     try:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
     from player.core.playlist_reader import load_playlist
     from player.core.problems import LoadError
     from player.render.preview import PreviewError, render_preview

@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.app import RunOptions, run
+    from player.app import run
+    from player.runtime import RunOptions
 
     try:
         exit_after = parse_duration(args.exit_after) if args.exit_after else None

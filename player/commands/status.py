@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from player.core.config import DEFAULT_CONFIG_PATH, load_config_lenient
+from player.core.config import DEFAULT_CONFIG_PATH
+from player.core.config_reader import load_config_lenient
 from player.i18n import _
 
 HELP = "show the cluster's health (exit 1 when unhealthy)"
@@ -54,7 +55,8 @@ def read_sync_state(state_dir: Path) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     from player.health.lifecycle import STATUS_FILE
-    from player.health.status import read_status, summary_text, unhealthy
+    from player.health.status import read_status
+    from player.health.summary import summary_text, unhealthy
 
     state_dir, problems = config_problems(args.config)
     status = read_status(state_dir / STATUS_FILE)

@@ -71,7 +71,7 @@ class ProgressBar:
 
 
 def main(args: argparse.Namespace) -> int:
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
     from player.core.problems import LoadError
 
     try:

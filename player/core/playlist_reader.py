@@ -1,4 +1,5 @@
-"""Reading a playlist file: every key, time and media path checked into the model's dataclasses.
+"""Reading a playlist file: every key, time and media path checked into the model's dataclasses
+(an item's `when` windows: player/core/when_reader.py).
 
 `load_playlist` raises `LoadError` with all problems at once. Text is normalised to NFC here,
 once, so that everything downstream sees one spelling of each letter.
@@ -8,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from player.core.fields import Fields, type_name
-from player.core.hours import EQUAL_ENDS_WARNING, equal_ends
 from player.core.languages import language_problem, meant_language
 from player.core.media_paths import media_path_problem
 from player.core.playlist import (
     ALIGNS,
-    DAY_GROUPS,
     DEFAULT_DURATION,
     EMERGENCY_STYLE,
     FITS,
@@ -29,7 +27,6 @@ from player.core.playlist import (
     POSITIONS,
     STYLE_KEYS,
     TRANSITIONS,
-    WEEKDAYS,
     ClockOverlay,
     Interrupt,
     Item,
@@ -37,7 +34,6 @@ from player.core.playlist import (
     Style,
     Ticker,
     Transition,
-    Window,
     nfc,
 )
 from player.core.problems import LoadError, Problem, ProblemList
@@ -45,9 +41,9 @@ from player.core.units import (
     UnitError,
     parse_color,
     parse_duration,
-    parse_hours_range,
     parse_time_of_day,
 )
+from player.core.when_reader import read_when
 from player.core.yamlfile import line_of, read_yaml
 from player.i18n import _
 
@@ -250,7 +246,7 @@ class ItemReader:
             fit=f.choice("fit", FITS, self.fit),
             transition=self.read_transition(f, self.transition),
             style=style,
-            when=self.read_when(f),
+            when=read_when(f),
             audio=self.media_path(f, "audio") if f.has("audio") else None,
             loop=f.boolean("loop", False),
             volume=f.number("volume", 100, 0, 100) / 100,
@@ -360,40 +356,6 @@ class ItemReader:
             caption_background=f.parse("caption_background", parse_color, base.caption_background),
         )
 
-    def read_when(self, f: Fields) -> tuple[Window, ...]:
-        value = f.raw("when")
-        if value is None:
-            return ()
-        entries = f.entries("when") if isinstance(value, list) else [(0, value, f.key_path("when"), f.line_of("when"))]
-        windows = []
-        for _i, entry, path, line in entries:
-            windows.append(self.read_window(Fields(entry, path, self.problems, line)))
-        return tuple(windows)
-
-    def read_window(self, w: Fields) -> Window:
-        w.check_keys(("from", "until", "days", "hours"))
-        start = w.parse("from", _parse_date, None)
-        end = w.parse("until", _parse_date, None)
-        if start and end and end < start:
-            w.error("until", f"{end} is before from: {start}")
-        days: set[int] | None = None
-        if w.has("days"):
-            days = set()
-            for _i, day, path, line in w.entries("days") if isinstance(w.raw("days"), list) else [
-                    (0, w.raw("days"), w.key_path("days"), w.line_of("days"))]:
-                name = str(day).lower()[:3] if str(day).lower() not in DAY_GROUPS else str(day).lower()
-                if name in DAY_GROUPS:
-                    days.update(WEEKDAYS.index(d) for d in DAY_GROUPS[name])
-                elif name in WEEKDAYS and len(str(day)) in (3, len(_FULL_DAYS[WEEKDAYS.index(name)])):
-                    days.add(WEEKDAYS.index(name))
-                else:
-                    self.problems.error(line, path, "expected a weekday (mon, tue, ... sun, weekdays, "
-                                        f"weekend), got {type_name(day)}")
-        hours = w.parse("hours", parse_hours_range, None)
-        if equal_ends(hours):
-            w.warn("hours", EQUAL_ENDS_WARNING)
-        return Window(start, end, frozenset(days) if days is not None else None, hours)
-
     def media_path(self, f: Fields, key: str) -> str | None:
         value = f.raw(key)
         if not isinstance(value, str) or not value.strip():
@@ -411,16 +373,6 @@ class ItemReader:
             f.error(key, problem)
             return None
         return PurePosixPath(value).as_posix()
-
-
-_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def _parse_date(value: object) -> date:
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UnitError(f'expected a date like "2026-12-01", got {value!r}') from None
 
 
 def _located_like(original: Any, data: dict) -> Any:

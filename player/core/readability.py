@@ -160,38 +160,51 @@ def text_findings(pairs: Sequence[tuple[str, str]], duration: float | None, layo
     """
     findings: list[Finding] = []
     alternate = layout == "alternate" and len(pairs) > 1
-    shown = None if duration is None else duration / (len(pairs) if alternate else 1)
+    shares = len(pairs) if alternate else 1
+    shown = None if duration is None else duration / shares
     for lang, text in pairs:
-        length = visible_length(text)
-        if len(text) > LAYOUT_LIMIT:
-            findings.append(Finding(f"{key}.{lang}", _(
-                "{length:,} characters: the player lays out at most {limit:,} of one text and would "
-                "cut the rest; split it into several items").format(length=length, limit=LAYOUT_LIMIT),
-                "error"))
-            continue
-        needed = reading_seconds(text)
-        if shown is not None and needed > shown:
-            rate = length / needed
-            fits = int(shown * rate)
-            whole = needed * (len(pairs) if alternate else 1)
-            findings.append(Finding(f"{key}.{lang}", _(
-                "too long to read in the time it is shown: {length:,} characters take about "
-                "{needed} s to read ({rate:.0f} characters a second) and it shows for {shown:g} s; "
-                "shorten it to about {fits:,} characters or set duration: {duration}").format(
-                length=length, needed=math.ceil(needed), rate=rate, shown=shown, fits=fits,
-                duration=format_seconds(whole))))
+        found = _reading_finding(f"{key}.{lang}", text, shown, shares)
+        if found is not None:
+            findings.append(found)
     if sized and not any(f.severity == "error" for f in findings):
         groups = [[t for _l, t in pairs]] if not alternate else [[t] for _l, t in pairs]
-        for group in groups:
-            size = fitting_size(group, spacing)
-            if size < MIN_READABLE_PX:
-                findings.append(Finding(key, _(
-                    "too much text for the screen: it would be drawn at about {size} px on a "
-                    "1080-line screen, below the {minimum} px that read from a few metres; about "
-                    "{capacity:,} characters fit at {minimum} px").format(
-                    size=size, minimum=MIN_READABLE_PX, capacity=readable_capacity(spacing))))
-                break
+        findings += _size_findings(key, groups, spacing)
     return findings
+
+
+def _reading_finding(path: str, text: str, shown: float | None, shares: int) -> Finding | None:
+    """One language's text too long for the layout, or to read in the `shown` seconds it has
+    (`shares`: how many languages take turns in the item's duration)."""
+    length = visible_length(text)
+    if len(text) > LAYOUT_LIMIT:
+        return Finding(path, _(
+            "{length:,} characters: the player lays out at most {limit:,} of one text and would "
+            "cut the rest; split it into several items").format(length=length, limit=LAYOUT_LIMIT),
+            "error")
+    needed = reading_seconds(text)
+    if shown is None or needed <= shown:
+        return None
+    rate = length / needed
+    fits = int(shown * rate)
+    return Finding(path, _(
+        "too long to read in the time it is shown: {length:,} characters take about "
+        "{needed} s to read ({rate:.0f} characters a second) and it shows for {shown:g} s; "
+        "shorten it to about {fits:,} characters or set duration: {duration}").format(
+        length=length, needed=math.ceil(needed), rate=rate, shown=shown, fits=fits,
+        duration=format_seconds(needed * shares)))
+
+
+def _size_findings(key: str, groups: list[list[str]], spacing: float) -> list[Finding]:
+    """At most one finding: the first group of texts (one slide) drawn below MIN_READABLE_PX."""
+    for group in groups:
+        size = fitting_size(group, spacing)
+        if size < MIN_READABLE_PX:
+            return [Finding(key, _(
+                "too much text for the screen: it would be drawn at about {size} px on a "
+                "1080-line screen, below the {minimum} px that read from a few metres; about "
+                "{capacity:,} characters fit at {minimum} px").format(
+                size=size, minimum=MIN_READABLE_PX, capacity=readable_capacity(spacing)))]
+    return []
 
 
 def ticker_findings(pairs: Sequence[tuple[str, str]], separator: str) -> list[Finding]:

@@ -78,45 +78,18 @@ class Sampler:
         self.forewarn = forewarn or Forewarnings(config, state_dir, root)
 
     def sample(self) -> Sample:
-        readings: dict[str, float] = {}
+        readings: dict[str, float] = {}  # the forewarnings see what is read before them
         temperature = self._temperatures(readings)
-        connectors = sysfs.drm_connectors(self.root)
-        for name, state in connectors.items():
-            readings[labels("signage_display_connected", connector=name)] = float(
-                state == "connected")
-        disk_free, disk_total, read_only = self._disk(readings)
-        mount = sysfs.mount_of(self.root, self.state_dir)
-        ext4 = sysfs.ext4_errors(self.root, mount.device) if mount else None
-        if mount and ext4 is not None:
-            readings[labels("node_filesystem_errors_total", device=mount.device)] = float(ext4)
-        read_only = read_only or bool(mount and mount.read_only)
-        volts = sysfs.under_voltage(self.root)
-        for key, flag in volts.items():
-            readings[labels("signage_under_voltage", when=key)] = float(flag)
+        connectors = self._connectors(readings)
+        disk_free, disk_total, read_only, ext4 = self._filesystem(readings)
+        volts = self._under_voltage(readings)
         humidity = self._sensors(readings)
-        memory = sysfs.meminfo(self.root)
-        available = memory.get("MemAvailable")
-        if available is not None:
-            readings["node_memory_MemAvailable_bytes"] = float(available)
-            readings["node_memory_MemTotal_bytes"] = float(memory.get("MemTotal", 0))
-        load1 = sysfs.load1(self.root)
-        if load1 is not None:
-            readings["node_load1"] = load1
-        for device, values in sysfs.network(self.root).items():
-            readings[labels("node_network_up", device=device)] = values["up"]
-            readings[labels("node_network_receive_bytes_total", device=device)] = values[
-                "receive_bytes"]
-            readings[labels("node_network_transmit_bytes_total", device=device)] = values[
-                "transmit_bytes"]
+        available, load1 = self._memory_and_load(readings)
+        self._network(readings)
         self._process(readings)
         boot = sysfs.boot_id(self.root)
         forewarnings = self.forewarn.sample(readings, boot, connectors, volts, temperature)
-        uptime = sysfs.uptime(self.root) or 0.0
-        readings["node_boot_uptime_seconds"] = uptime
-        synced = self.clock_synced()
-        if synced is None:
-            synced = sysfs.clock_synchronised_file(self.root)
-        readings["node_timex_sync_status"] = float(synced)
+        uptime, synced = self._clock(readings)
         summary = {
             "temperature_celsius": _round(temperature, 1),
             "humidity_percent": _round(humidity, 1),
@@ -130,6 +103,57 @@ class Sampler:
                       summary=summary, readings=readings, read_only=read_only, ext4_errors=ext4,
                       under_voltage=volts.get("now", False), connectors=connectors,
                       forewarnings=forewarnings)
+
+    def _connectors(self, readings: dict[str, float]) -> dict[str, str]:
+        connectors = sysfs.drm_connectors(self.root)
+        for name, state in connectors.items():
+            readings[labels("signage_display_connected", connector=name)] = float(
+                state == "connected")
+        return connectors
+
+    def _filesystem(self, readings: dict[str, float]) -> tuple[int | None, int | None, bool, int | None]:
+        """Free and total bytes of the state filesystem, whether it is read-only, its ext4 errors."""
+        disk_free, disk_total, read_only = self._disk(readings)
+        mount = sysfs.mount_of(self.root, self.state_dir)
+        ext4 = sysfs.ext4_errors(self.root, mount.device) if mount else None
+        if mount and ext4 is not None:
+            readings[labels("node_filesystem_errors_total", device=mount.device)] = float(ext4)
+        return disk_free, disk_total, read_only or bool(mount and mount.read_only), ext4
+
+    def _under_voltage(self, readings: dict[str, float]) -> dict[str, bool]:
+        volts = sysfs.under_voltage(self.root)
+        for key, flag in volts.items():
+            readings[labels("signage_under_voltage", when=key)] = float(flag)
+        return volts
+
+    def _memory_and_load(self, readings: dict[str, float]) -> tuple[int | None, float | None]:
+        memory = sysfs.meminfo(self.root)
+        available = memory.get("MemAvailable")
+        if available is not None:
+            readings["node_memory_MemAvailable_bytes"] = float(available)
+            readings["node_memory_MemTotal_bytes"] = float(memory.get("MemTotal", 0))
+        load1 = sysfs.load1(self.root)
+        if load1 is not None:
+            readings["node_load1"] = load1
+        return available, load1
+
+    def _network(self, readings: dict[str, float]) -> None:
+        for device, values in sysfs.network(self.root).items():
+            readings[labels("node_network_up", device=device)] = values["up"]
+            readings[labels("node_network_receive_bytes_total", device=device)] = values[
+                "receive_bytes"]
+            readings[labels("node_network_transmit_bytes_total", device=device)] = values[
+                "transmit_bytes"]
+
+    def _clock(self, readings: dict[str, float]) -> tuple[float, bool]:
+        """The machine's uptime, and whether its clock is synchronised."""
+        uptime = sysfs.uptime(self.root) or 0.0
+        readings["node_boot_uptime_seconds"] = uptime
+        synced = self.clock_synced()
+        if synced is None:
+            synced = sysfs.clock_synchronised_file(self.root)
+        readings["node_timex_sync_status"] = float(synced)
+        return uptime, synced
 
     def _temperatures(self, readings: dict[str, float]) -> float | None:
         temps = sysfs.thermal_zones(self.root) + sysfs.hwmon_temperatures(self.root)

@@ -48,7 +48,7 @@ def render_playlist(playlist_path: Path, size: tuple[int, int], rotation: int, o
     from player.core.config import Config
     from player.core.playlist_reader import load_playlist
     from player.render.display import close_display, open_display
-    from player.render.text import FontSet
+    from player.render.text_fonts import FontSet
 
     playlist = load_playlist(playlist_path)
     config = Config()

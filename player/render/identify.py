@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pygame
 
-from player.render.text import Block, TextLayout
+from player.render.text import TextLayout
+from player.render.text_fit import Block
 
 BACKGROUND = (8, 30, 40, 225)
 ACCENT = (255, 214, 102)

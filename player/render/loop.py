@@ -44,7 +44,8 @@ from player.render.prepare import BlankSlide, Media, SlideMaker
 from player.render.reporting import LoopReporter, screenshot_jpeg
 from player.render.slides import SlideError
 from player.render.stage import Fade, Showing, Stage
-from player.render.text import FontSet, TextLayout
+from player.render.text import TextLayout
+from player.render.text_fonts import FontSet
 
 log = logging.getLogger(__name__)
 

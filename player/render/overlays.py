@@ -15,7 +15,8 @@ from player.core.clockfmt import clock_lines
 from player.core.playlist import ClockOverlay, Playlist, Ticker, text_for
 from player.core.readability import TICKER_LIMIT, columns, cut
 from player.render.slides import SlideContext
-from player.render.text import TextLayout, drawable
+from player.render.text import TextLayout
+from player.render.text_wrap import drawable
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from player.core.playback import Unplayable
 from player.core.playlist import Item, text_for
 from player.core.readability import SECONDARY_SCALE
 from player.media.images import Decoded, ImageError, decode_fitted
-from player.render.text import Block, TextLayout
+from player.render.text import TextLayout
+from player.render.text_fit import Block
 
 log = logging.getLogger(__name__)
 

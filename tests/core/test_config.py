@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from player.core.config import Config, config_from_data, load_config
+from player.core.config import Config
+from player.core.config_reader import config_from_data, load_config
 from player.core.problems import LoadError
 from player.core.yamlfile import parse_yaml
 
@@ -107,7 +108,7 @@ def test_config_text_raises_only_load_error(text):
 
 
 def test_lenient_loading_keeps_good_values(tmp_path):
-    from player.core.config import load_config_lenient
+    from player.core.config_reader import load_config_lenient
 
     path = tmp_path / "player.yaml"
     path.write_text("cluster: pac-ngam\nsync: {interval: soon}\ndisplay: {rotation: 90}\n", encoding="utf-8")

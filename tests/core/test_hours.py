@@ -7,7 +7,8 @@ from datetime import datetime, time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from player.core.config import AudioConfig, PowerConfig, QuietHours, load_config
+from player.core.config import AudioConfig, PowerConfig, QuietHours
+from player.core.config_reader import load_config
 from player.core.hours import EQUAL_ENDS_WARNING, in_hours
 from player.core.playlist import Window
 from player.core.playlist_reader import load_playlist

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from player.core.config import Config, HealthConfig, SensorConfig, config_from_data
+from player.core.config import Config, HealthConfig, SensorConfig
+from player.core.config_reader import config_from_data
 from player.core.problems import LoadError
 from player.health.board import StatusBoard
 from player.health.climate import ADVICE_EN, ADVICE_VI, CondensationWatch, dew_point

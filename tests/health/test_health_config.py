@@ -1,6 +1,6 @@
 import pytest
 
-from player.core.config import config_from_data
+from player.core.config_reader import config_from_data
 from player.core.problems import LoadError
 
 
@@ -46,10 +46,11 @@ def test_a_report_url_without_token_warns():
 
 def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
     """The worker is restarted in the same process: nothing ended, so nothing is reported."""
-    from player.app import RunOptions, Runtime
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
     from player.health.spool import Spool
-    from player.health.status import read_status, unhealthy
+    from player.health.status import read_status
+    from player.health.summary import unhealthy
+    from player.runtime import RunOptions, Runtime
     from tests.health.test_health_worker import wait_for
 
     path = tmp_path / "player.yaml"
@@ -65,7 +66,7 @@ def test_a_live_change_of_the_health_section_records_no_crash(tmp_path):
         assert runtime.apply_config(path) is None
         second = runtime.workers["health"]
         assert second is not first
-        wait_for(lambda: second.ticks >= 1 and second.spool.stats().reports >= 2, "a tick")
+        wait_for(lambda: second.ticks >= 1 and second.handoff.spool.stats().reports >= 2, "a tick")
     finally:
         runtime.stop_workers()
     spool = Spool(tmp_path / "state" / "reports.sqlite")

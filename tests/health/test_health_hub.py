@@ -30,13 +30,13 @@ def test_the_hub_accepts_every_report_the_player_sends(tmp_path):
     board.screenshot(b"\xff\xd8\xff\xe0fake-jpeg", 480, 270)
     worker.start()
     try:
-        wait_for(lambda: worker.ticks >= 3 and worker.spool.stats().reports == 0
-                 and worker.upload_state["last_ok"], "the spool to drain into the hub")
+        wait_for(lambda: worker.ticks >= 3 and worker.handoff.spool.stats().reports == 0
+                 and worker.uploads.state["last_ok"], "the spool to drain into the hub")
     finally:
         worker.stop()
         worker.join(10)
         hub.stop()
-    assert worker.upload_state["error"] is None
+    assert worker.uploads.state["error"] is None
     stored = _counts(tmp_path / "hub" / "hub.sqlite")
     assert stored["rejected"] == 0, stored
     assert stored["plays"] == 1 and stored["screenshots"] == 1 and stored["events"] >= 3

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from player.core.config import load_config
+from player.core.config_reader import load_config
 
 SCRIPT = Path(__file__).resolve().parents[2] / "install.sh"
 pytestmark = pytest.mark.timeout(60)

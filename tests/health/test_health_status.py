@@ -7,15 +7,8 @@ from player.cli import main as cli
 from player.core.config import HealthConfig
 from player.health.board import StatusBoard
 from player.health.readings import Sample
-from player.health.status import (
-    StatusFile,
-    alarm_events,
-    alarms,
-    read_status,
-    summary_text,
-    unhealthy,
-    write_atomic,
-)
+from player.health.status import StatusFile, alarm_events, alarms, read_status, write_atomic
+from player.health.summary import summary_text, unhealthy
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ import pytest
 from player.health.board import StatusBoard
 from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
-from player.health.status import read_status, summary_text, unhealthy
+from player.health.status import read_status
+from player.health.summary import summary_text, unhealthy
 from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree
 from tests.health.mounts import tmpfs
@@ -140,7 +141,7 @@ def test_no_upload_is_shown_before_one_happened(tmp_path, receiver):
     worker = run_worker(tmp_path, StatusBoard(), receiver.url, write_interval=3600)
     try:
         wait_for(lambda: worker.ticks >= 5, "a few ticks with nothing in the spool")
-        assert worker.upload_state["last_ok"] is None and receiver.posts == 0
+        assert worker.uploads.state["last_ok"] is None and receiver.posts == 0
     finally:
         stop(worker)
     assert "nothing uploaded yet" in summary_text(status_of(tmp_path))
@@ -152,7 +153,7 @@ def test_a_report_url_with_a_trailing_slash_still_uploads(tmp_path, receiver):
         wait_for(lambda: kinds(receiver, "heartbeat"), "a heartbeat at the receiver")
         wait_for(lambda: status_of(tmp_path)["upload"]["last_ok"], "the upload in the status")
         wait_for(lambda: status_of(tmp_path)["spool"]["reports"]
-                 == worker.spool.stats().reports, "the spool count as it is")
+                 == worker.handoff.spool.stats().reports, "the spool count as it is")
     finally:
         stop(worker)
     assert status_of(tmp_path)["upload"]["url"] == receiver.url
@@ -196,7 +197,7 @@ def test_a_read_only_state_folder_at_start_is_waited_for_and_nothing_is_lost(tmp
 
 
 def events_in(worker: HealthWorker) -> list:
-    spool = worker.spool
+    spool = worker.handoff.spool
     return [r.get("event") for r in spool.batch(5000)] if spool is not None else []
 
 
@@ -218,7 +219,7 @@ def test_a_full_disk_is_an_alarm_with_fresh_readings_locally_and_at_the_hub(tmp_
             board.event("error", "decode_failed", "clip.mp4 does not decode")
             wait_for(lambda: kinds(receiver, "event", "decode_failed"),
                      "the event sent straight from memory")
-            assert worker.spool_failing
+            assert worker.handoff.failing
             filler.unlink()
             (mount.path / "filler-2").unlink()
             wait_for(lambda: "disk_full" not in status_of(tmp_path).get("alarms", {}),

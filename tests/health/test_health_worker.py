@@ -15,7 +15,8 @@ from player.core.messages import StopRequested
 from player.health.board import StatusBoard
 from player.health.lifecycle import mark_clean_exit
 from player.health.spool import Spool
-from player.health.status import read_status, unhealthy, write_atomic
+from player.health.status import read_status, write_atomic
+from player.health.summary import unhealthy
 from player.health.worker import HealthWorker
 from tests.health.fakesys import make_tree, write
 from tests.health.receiver import Receiver
@@ -160,9 +161,10 @@ from datetime import datetime, UTC
 from player.core.config import Config, HealthConfig
 from player.core.messages import StopRequested
 from player.health.board import StatusBoard
+from player.health.handoff import SpoolHandoff
 from player.health.worker import HealthWorker
 
-class Loud(HealthWorker):
+class Loud(SpoolHandoff):
     def _spool(self, reports, errors):
         stored = super()._spool(reports, errors)
         for r in stored:
@@ -174,7 +176,8 @@ board = StatusBoard()
 cfg = Config(cluster="c1", state_dir=state, health=HealthConfig(
     report_url=url, token="secret", interval=0.05, upload_interval=0.05, min_disk_free=0,
     write_interval=0))
-worker = Loud(cfg, board, root)
+worker = HealthWorker(cfg, board, root)
+worker.handoff = Loud(board, worker.reserve, cfg.health.write_interval, time.monotonic)
 worker.start()
 n = 0
 while True:
@@ -232,7 +235,7 @@ def test_status_file_is_rewritten_only_when_it_changes(tmp_path):
         wait_for(lambda: worker.ticks >= 40, "forty ticks")
         # the spool grows by a heartbeat a tick: rewritten while few wait, then at each
         # doubling; readings noise never causes a rewrite
-        assert worker.status_file.writes <= 16
+        assert worker.status_writer.file.writes <= 16
         board.set_playing("other.yaml", 43, "x")
         wait_for(lambda: read_status(tmp_path / "state" / "status.json")["player"]["release"] == 43,
                  "the status to follow the new release")
@@ -249,16 +252,16 @@ def test_routine_reports_are_written_in_batches_errors_at_once_and_all_at_stop(t
     worker.start()
     try:
         wait_for(lambda: worker.ticks >= 5, "five ticks")
-        assert worker.spool.stats().reports == 0  # restarted (info) and heartbeats wait
+        assert worker.handoff.spool.stats().reports == 0  # restarted (info) and heartbeats wait
         board.event("error", "file_bad", "media/x.jpg is not an image")
-        wait_for(lambda: worker.spool.stats().reports >= 7, "the error to be written at once")
-        written = worker.spool.stats().reports
+        wait_for(lambda: worker.handoff.spool.stats().reports >= 7, "the error to be written at once")
+        written = worker.handoff.spool.stats().reports
         ticked = worker.ticks
         start = datetime.now(UTC)
         board.play("intro", 1, start, start)
         # counted from now, not from the start: on a loaded machine ticks run on meanwhile
         wait_for(lambda: worker.ticks >= ticked + 5, "five more ticks")
-        assert worker.spool.stats().reports == written
+        assert worker.handoff.spool.stats().reports == written
     finally:
         worker.stop()
         worker.join(10)
@@ -318,7 +321,7 @@ def test_an_unusable_state_folder_is_waited_for(tmp_path, caplog):
 
 def test_last_sync_saved_by_an_earlier_run_shows_before_the_first_pass(tmp_path):
     """The app puts sync's saved outcome on the board at start; health only reads the board."""
-    from player.app import make_board
+    from player.runtime import make_board
 
     state = tmp_path / "state"
     state.mkdir()
@@ -357,7 +360,7 @@ def test_stop_writes_pending_reports_even_while_an_upload_hangs(tmp_path):
         board.play("intro", 1, start, start)
         worker.stop()  # returns at once, whatever the upload does
         assert worker.is_alive()  # still waiting for the silent hub
-        kinds_now = [r["kind"] for r in worker.spool.batch(100)]
+        kinds_now = [r["kind"] for r in worker.handoff.spool.batch(100)]
         assert "play" in kinds_now  # on disk now
         connection.close()  # the hub goes away: the upload fails and the thread ends
     finally:

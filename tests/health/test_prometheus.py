@@ -58,7 +58,7 @@ def player_textfile(tmp_path: Path) -> str:
         worker.board.count_frames(300, 2)
         worker.tick()
     finally:
-        worker.spool.close()
+        worker.handoff.spool.close()
     return prom.read_text()
 
 

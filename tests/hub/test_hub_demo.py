@@ -36,7 +36,7 @@ def test_prepare_publishes_a_signed_channel_and_a_hub_config(setup):
 
 
 def test_hub_serves_the_uploaded_demo_and_the_player_config_is_valid(setup):
-    from player.core.config import load_config
+    from player.core.config_reader import load_config
 
     hub = HubServer(("127.0.0.1", 0), setup.hub_root, load_hub_config(setup.hub_config))
     hub.start()

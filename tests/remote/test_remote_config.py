@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from player.core.config import REMOTE_KINDS, config_from_data, load_config
+from player.core.config import REMOTE_KINDS
+from player.core.config_reader import config_from_data, load_config
 from player.core.problems import LoadError
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from player.core.config import config_from_data
+from player.core.config_reader import config_from_data
 from player.core.messages import CaptureScreen, ForceScreen, ShowIdentification, StopRequested
 from player.remote.executor import (
     BadCommand,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from player.core.config import config_from_data
+from player.core.config_reader import config_from_data
 from player.remote.executor import Executor
 from player.remote.record import RECORD_FILE, CommandRecord
 from player.remote.worker import RemoteWorker

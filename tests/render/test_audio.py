@@ -12,7 +12,8 @@ import numpy as np
 import pygame
 import pytest
 
-from player.core.config import AudioConfig, config_from_data
+from player.core.config import AudioConfig
+from player.core.config_reader import config_from_data
 from player.core.problems import LoadError
 from player.media.probe import MediaError
 from player.render.audio import (

@@ -18,7 +18,10 @@ from player.core.readability import ELLIPSIS, LAYOUT_LIMIT, TICKER_LIMIT
 from player.fonts import cjk_font
 from player.render.loop import Player
 from player.render.overlays import TickerOverlay
-from player.render.text import MAX_FACES, Block, FontSet, TextLayout, drawable
+from player.render.text import TextLayout
+from player.render.text_fit import Block
+from player.render.text_fonts import MAX_FACES, FontSet
+from player.render.text_wrap import drawable
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAGRAPH = ("Thác Bản Giốc nằm trên sông Quây Sơn, xã Đàm Thủy, huyện Trùng Khánh, tỉnh Cao Bằng. "

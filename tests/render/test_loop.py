@@ -11,7 +11,7 @@ from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady, StopRequested
 from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
-from player.render.text import FontSet
+from player.render.text_fonts import FontSet
 
 RED, BLUE, BG = (255, 0, 0), (0, 0, 255), (12, 44, 56)
 

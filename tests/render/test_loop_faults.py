@@ -10,7 +10,7 @@ from player.core.emergency import EmergencyFile
 from player.core.messages import ReleaseReady
 from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
-from player.render.text import FontSet
+from player.render.text_fonts import FontSet
 
 OPEN: list[Player] = []
 

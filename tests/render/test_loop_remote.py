@@ -10,7 +10,7 @@ from render_kit import Clock, RecordingBoard, close_display, offscreen, pixel
 from test_loop import FakePower, make_player, make_playlist
 
 from player.core.messages import CaptureScreen, ForceScreen, ShowIdentification
-from player.render.text import FontSet
+from player.render.text_fonts import FontSet
 
 RED = (255, 0, 0)
 

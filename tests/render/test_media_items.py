@@ -11,7 +11,7 @@ from player.core.config import Config
 from player.core.playlist_reader import load_playlist
 from player.render.loop import Player
 from player.render.mediaslides import MediaFactory
-from player.render.text import FontSet
+from player.render.text_fonts import FontSet
 
 
 @pytest.fixture

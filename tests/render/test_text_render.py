@@ -5,7 +5,10 @@ import pytest
 from render_kit import close_display, offscreen
 
 from player.fonts import cjk_font
-from player.render.text import Block, FontSet, TextLayout, split_runs, tokens
+from player.render.text import TextLayout
+from player.render.text_fit import Block
+from player.render.text_fonts import FontSet, split_runs
+from player.render.text_wrap import tokens
 
 needs_cjk = pytest.mark.skipif(cjk_font() is None, reason="no CJK font (apt install fonts-noto-cjk)")
 

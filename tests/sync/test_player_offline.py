@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from player.channel import keys
-from player.health.status import read_status, unhealthy
+from player.health.status import read_status
+from player.health.summary import unhealthy
 from tests.sync.kit import make_syncer, publish_files
 from tests.sync.test_recovery import dead_url
 

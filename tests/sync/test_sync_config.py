@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from player.channel import keys
-from player.core.config import config_from_data, load_config
+from player.core.config_reader import config_from_data, load_config
 from player.core.problems import LoadError
 
 KEY = keys.public_key_text(keys.generate_key())
