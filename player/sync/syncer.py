@@ -28,7 +28,7 @@ from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, Manife
 from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
 from player.sync.fetch import FetchError, RateLimiter, Stopped
-from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
+from player.sync.sources import FolderSource, HttpSource, Interrupted, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
 from player.sync.store import Release, Store
 
@@ -41,8 +41,9 @@ Source = HttpSource | FolderSource
 
 @dataclass(frozen=True)
 class PassResult:
-    """What one pass did. `result`: updated, unchanged, failed, refused, stopped, busy or idle
-    (no source had a channel and nothing is installed yet)."""
+    """What one pass did. `result`: updated, unchanged, failed, refused, stopped, busy, idle
+    (no source had a channel and nothing is installed yet) or interrupted (`hurry` cut a held
+    request: the next pass asks at once)."""
 
     result: str
     version: int | None = None
@@ -172,12 +173,21 @@ class Syncer:
         for source in self.sources:
             source.abort()
 
+    def hurry(self) -> None:
+        """From another thread: a held manifest request ends now (its pass is `interrupted`)
+        and the next is answered at once; downloads go on."""
+        for source in self.sources:
+            source.hurry()
+
     # One pass --------------------------------------------------------------------------------
 
     def run_once(self, progress: Progress | None = None, conditional: bool = True,
-                 local_only: bool = False) -> PassResult:
-        """One pass over the sources; never raises for network, content or disk problems."""
+                 local_only: bool = False, hold: bool = True) -> PassResult:
+        """One pass over the sources; never raises for network, content or disk problems.
+        `hold=False`: no server may hold the manifest request (someone waits for the answer)."""
         sources = [s for s in self.sources if isinstance(s, FolderSource) or not local_only]
+        if not hold:
+            self.hurry()
         if not local_only:
             self.store.state_dir.mkdir(parents=True, exist_ok=True)
             self.state.update(last_attempt=format_time(self.now()))
@@ -188,6 +198,8 @@ class Syncer:
         result = self._guarded_pass(sources, progress, conditional)
         if local_only and result.result != "updated":
             return result  # checked every few seconds: only news is worth a write to flash
+        if result.result == "interrupted":
+            return result  # nothing was learnt: the pass asked for next tells
         self._save(result)
         return result
 
@@ -210,12 +222,16 @@ class Syncer:
     def _run(self, sources: Sequence[Source], progress: Progress | None,
              conditional: bool) -> PassResult:
         current = self.store.current()
-        candidates, errors, refusals, waited = [], [], [], False
+        candidates, errors, refusals, waited, interrupted = [], [], [], False, False
         for source in sources:
             try:
                 candidate = self._ask(source, current, conditional)
             except SourceUnavailable as exc:
                 log.debug("%s", exc)
+                continue
+            except Interrupted as exc:
+                log.debug("%s", exc)
+                interrupted = True
                 continue
             except FetchError as exc:
                 errors.append(str(exc))
@@ -231,6 +247,8 @@ class Syncer:
         if self.stop_event.is_set():
             return PassResult("stopped", error="stopped")
         if not candidates:
+            if interrupted and not errors and not refusals:
+                return PassResult("interrupted", current.version if current else None)
             if errors:
                 return self._failed("; ".join(errors), "sync_failed", waited=waited)
             if refusals:

@@ -11,6 +11,7 @@ from player.hub.config import hub_config_from_data
 from player.hub.server import HubServer
 from player.sync.fetch import make_session
 from player.sync.sources import HttpSource
+from player.sync.state import read_sync_state
 from player.sync.syncer import Syncer
 from tests.hub.hubtools import hub_config_data
 from tests.sync.kit import publish_files, sync_config, yaml_check
@@ -88,3 +89,47 @@ def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
         worker.join(LONG_POLL_WAIT * 0.6)  # far less than the hold: the request was cut
     assert not worker.is_alive()
     assert not [e for e in events if e[1] == "sync_failed"]  # stopping is not a failure
+
+
+def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hub):
+    """The hub here holds a conditional manifest request until it stops: a sync_now that
+    returned at all did not wait for the hold to end."""
+    import queue
+
+    from player.sync.worker import SyncWorker
+    from tests.sync.kit import device_config
+
+    channel = tmp_path / "hub" / "channels" / "ban-gioc"
+    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
+    holding = threading.Event()
+    hold_ended = threading.Event()
+    hub_wait = hub.changes.wait
+
+    async def wait(timeout: float) -> None:  # the hub's own wait, for as long as the hub runs
+        holding.set()
+        await hub_wait(3600)
+        hold_ended.set()
+
+    hub.changes.wait = wait
+    events: list = []
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(
+        key, [hub.url + "channels/ban-gioc/"], interval=3600))
+    worker = SyncWorker(config, outbox, lambda *e: events.append(e))
+    worker.start()
+    try:
+        assert outbox.get(timeout=20).version == 1
+        worker.wake()  # poll again now: the hub holds this conditional request
+        assert holding.wait(20)
+        result = worker.sync_now(120)
+        assert not hold_ended.is_set()  # still held by the hub when the pass came back
+    finally:
+        worker.stop()
+        worker.join(30)
+    assert not worker.is_alive()
+    assert result is not None
+    # the pass sync_now asked for was answered at once, not held in its turn
+    assert (result.result, result.version, result.waited) == ("unchanged", 1, False)
+    assert worker.passes_done == 3  # the first, the one cut, the one asked for
+    assert not [e for e in events if e[1] == "sync_failed"]  # a cut hold is not a failure
+    assert read_sync_state(tmp_path / "state")["last_result"] == "unchanged"  # not "interrupted"
