@@ -98,6 +98,10 @@ class Site:
     def close(self) -> None:
         for client in self.people.values():
             client.close()
+        self.hub.changes.stop()  # as HubServer.stop does: held manifest long-polls end now
+        # the stopped box's held command poll would end at the hub's next look (RECHECK): woken
+        # now, it sees its player gone
+        self.hub.commands.bell.ring(CLUSTER)
         self.server.__exit__(None, None, None)
         self.hub.close()
 
