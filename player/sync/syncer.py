@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,9 @@ class PassResult:
     error: str | None = None
     waited: bool = False
     release: Release | None = None
+    # a server that holds requests was asked without an ETag, which it cannot hold: the next,
+    # conditional, request finds out whether it holds (no need to wait a whole interval)
+    asked_full: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Syncer:
         self.full_check_every = full_check_every
         self.lock_wait = lock_wait  # True: wait for another process's pass to end
         self._last_full: dict[str, float] = {}
+        self._asked_full = False  # this pass asked a holding server without an ETag
         self._on_event = on_event
         self._reported: set[tuple[str, str]] = set()
         self.public_keys = self._parse_keys(sync.public_keys)
@@ -195,7 +199,10 @@ class Syncer:
             return self._failed("no usable key in sync.public_keys: unsigned content is never "
                                 "accepted", "config_bad")
         self._pending: Manifest | None = None
+        self._asked_full = False
         result = self._guarded_pass(sources, progress, conditional)
+        if self._asked_full:
+            result = replace(result, asked_full=True)
         if local_only and result.result != "updated":
             return result  # checked every few seconds: only news is worth a write to flash
         if result.result == "interrupted":
@@ -278,7 +285,10 @@ class Syncer:
         # wrongly answers 304 cannot hide a new version for ever.
         fresh = time.monotonic() - self._last_full.get(source.name, -1e18) < self.full_check_every
         use_etag = conditional and current is not None and fresh
-        fetched = source.fetch_manifest(etags.get(source.name) if use_etag else None)
+        etag = etags.get(source.name) if use_etag else None
+        if etag is None and isinstance(source, HttpSource) and source.wait:
+            self._asked_full = True
+        fetched = source.fetch_manifest(etag)
         if fetched.raw is None:
             return fetched
         self._last_full[source.name] = time.monotonic()

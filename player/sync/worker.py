@@ -218,8 +218,10 @@ class SyncWorker(StoppableThread):
 
     def _delay(self, result: PassResult, failures: int) -> float:
         sync = self.config.sync
-        if result.waited and result.result != "failed":
-            return 1.0  # the hub held the request until a change or its timeout: ask again
+        if (result.waited or result.asked_full) and result.result != "failed":
+            # the hub held the request until a change or its timeout, or could not hold it
+            # (no ETag yet: at start, after new content): ask again, conditionally
+            return 1.0
         base = sync.interval
         if failures:
             base = min(sync.interval, FIRST_RETRY * 2 ** (failures - 1))

@@ -133,3 +133,39 @@ def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hu
     assert worker.passes_done == 3  # the first, the one cut, the one asked for
     assert not [e for e in events if e[1] == "sync_failed"]  # a cut hold is not a failure
     assert read_sync_state(tmp_path / "state")["last_result"] == "unchanged"  # not "interrupted"
+
+
+def test_after_the_first_pass_the_worker_holds_a_long_poll_without_waiting_an_interval(
+        tmp_path, key, hub):
+    """The first pass asks without an ETag, which the hub cannot hold; the next (conditional)
+    one goes out at once, not a whole `sync.interval` (an hour here) later, so a version
+    published then arrives within seconds."""
+    import queue
+
+    from player.sync.worker import SyncWorker
+    from tests.sync.kit import device_config
+
+    channel = tmp_path / "hub" / "channels" / "ban-gioc"
+    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
+    holding = threading.Event()
+    hub_wait = hub.changes.wait
+
+    async def wait(timeout: float) -> None:
+        holding.set()
+        await hub_wait(timeout)
+
+    hub.changes.wait = wait
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(
+        key, [hub.url + "channels/ban-gioc/"], interval=3600))
+    worker = SyncWorker(config, outbox)
+    worker.start()
+    try:
+        assert outbox.get(timeout=30).version == 1
+        assert holding.wait(60), "no long poll after the first pass"
+        publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v2"}, channel="ban-gioc")
+        assert outbox.get(timeout=60).version == 2
+    finally:
+        worker.stop()
+        worker.join(30)
+    assert not worker.is_alive()
