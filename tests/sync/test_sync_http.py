@@ -346,7 +346,12 @@ def test_the_worker_posts_each_pass_outcome_once(tmp_path, key, server, publishe
     assert outcome["bytes"] > 0 and outcome["time"].endswith("Z")
 
 
-def test_the_worker_notices_a_usb_stick_channel(tmp_path, key):
+def test_the_worker_notices_a_usb_stick_channel(tmp_path, key, monkeypatch):
+    """By its own periodic look (no file watcher here), every LOCAL_CHECK seconds: 10 in the
+    product, a fraction of a second here, the same loop."""
+    import player.sync.worker
+
+    monkeypatch.setattr(player.sync.worker, "LOCAL_CHECK", 0.2)
     stick = tmp_path / "usb"
     stick.mkdir()
     outbox: queue.Queue = queue.Queue()
