@@ -62,7 +62,8 @@ class ScriptedHub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/heartbeats"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="scripted-hub")
+        self.thread = threading.Thread(target=self.server.serve_forever, name="scripted-hub",
+                                       kwargs={"poll_interval": 0.05})  # a quick stop
 
     def __enter__(self) -> ScriptedHub:
         self.thread.start()

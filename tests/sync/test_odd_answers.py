@@ -80,7 +80,7 @@ def test_a_cache_answering_not_modified_to_everything_is_a_failed_pass(tmp_path)
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysNotModified)
-    thread = threading.Thread(target=server.serve_forever)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     source = HttpSource(f"http://127.0.0.1:{server.server_address[1]}/channels/x/", timeout=5)
     try:
