@@ -73,28 +73,38 @@ class Aborted(Exception):  # noqa: N818
     would retry."""
 
 
-class AbortableAdapter(HTTPAdapter):
-    """An HTTPAdapter whose open connections another thread can cut (`abort`).
+class Hold:
+    """One request a server may hold open (a long poll); `cut` once another thread cut it."""
 
-    A hub may hold a manifest request for many seconds; stopping the player must not wait
-    for it. Shutting the socket down makes the blocked read return at once.
+    def __init__(self) -> None:
+        self.cut = False
+
+
+class AbortableAdapter(HTTPAdapter):
+    """An HTTPAdapter whose open connections another thread can cut.
+
+    A hub may hold a manifest request for many seconds; stopping the player (`abort`) must not
+    wait for it, and neither must a remote `sync_now` (`cut_hold`). Shutting the socket down
+    makes the blocked read return at once: requests has no other way to cancel a request from
+    another thread.
     """
 
     def __init__(self, *args, **kwargs):
         self._live: weakref.WeakSet = weakref.WeakSet()
         self._aborted = threading.Event()
+        self._lock = threading.Lock()
+        self._hold: Hold | None = None
         super().__init__(*args, **kwargs)
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        live, aborted = self._live, self._aborted
+        adapter = self
 
         def tracked(base: type[HTTPConnection]) -> type:
             def connect(conn: HTTPConnection) -> None:
-                if aborted.is_set():  # not an OSError: urllib3 must not retry it
-                    raise Aborted("the sync is stopping")
+                adapter._refuse_if_cut()
                 base.connect(conn)
-                live.add(conn)
+                adapter._track(conn)
             return type(f"Tracked{base.__name__}", (base,), {"connect": connect})
 
         self.poolmanager.pool_classes_by_scheme = {
@@ -104,16 +114,63 @@ class AbortableAdapter(HTTPAdapter):
                           {"ConnectionCls": tracked(HTTPSConnection)}),
         }
 
+    def _refuse_if_cut(self) -> None:
+        # not an OSError: urllib3 must not retry it
+        if self._aborted.is_set():
+            raise Aborted("the sync is stopping")
+        hold = self._hold
+        if hold is not None and hold.cut:
+            raise Aborted("the held request was cut")
+
+    def _track(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            self._live.add(conn)
+            cut = self._aborted.is_set() or (self._hold is not None and self._hold.cut)
+        if cut:  # cut while this connection was being made: it would escape the cut
+            _shut(conn)
+
     def abort(self) -> None:
         """Cut open connections and refuse new ones (the session is done with)."""
-        self._aborted.set()
-        for conn in list(self._live):
-            sock = getattr(conn, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        with self._lock:
+            self._aborted.set()
+            live = list(self._live)
+        for conn in live:
+            _shut(conn)
+
+    def begin_hold(self) -> Hold:
+        """Mark the request about to be sent as one `cut_hold` may cut (one at a time)."""
+        hold = Hold()
+        with self._lock:
+            self._hold = hold
+        return hold
+
+    def end_hold(self, hold: Hold) -> None:
+        with self._lock:
+            if self._hold is hold:
+                self._hold = None
+
+    def cut_hold(self) -> bool:
+        """Cut the held request, if one is in flight (any thread); True when one was."""
+        with self._lock:
+            hold = self._hold
+            if hold is None:
+                return False
+            hold.cut = True
+            live = list(self._live)
+        # every connection of the session: the pool hands the held one out unnamed, and an
+        # idle one is only reopened
+        for conn in live:
+            _shut(conn)
+        return True
+
+
+def _shut(conn: HTTPConnection) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def abort_session(session: requests.Session) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME
 from player.core.signing import MAX_SIGNATURE_FILE
 from player.sync.fetch import (
     CHUNK,
+    AbortableAdapter,
     Aborted,
     FetchError,
     abort_session,
@@ -31,9 +33,12 @@ from player.sync.fetch import (
 log = logging.getLogger(__name__)
 
 
-
 class SourceUnavailable(FetchError):
     """Nothing to read there right now (no stick plugged in): not worth an alarm."""
+
+
+class Interrupted(FetchError):
+    """A held manifest request was cut by `hurry` (a remote sync_now): not a failure."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,28 @@ class HttpSource:
         self.timeout = timeout
         self.max_manifest_bytes = max_manifest_bytes
         self.wait = int(wait)
+        self._lock = threading.Lock()
+        self._hurry = False
 
     def fetch_manifest(self, etag: str | None = None) -> ManifestFetch:
-        headers = {"Prefer": f"wait={self.wait}"} if self.wait else {}
+        with self._lock:  # with `hurry`: a request is either not held, or cut once held
+            wait = 0 if self._hurry else self.wait
+            self._hurry = False
+            adapter = self._adapter()
+            hold = adapter.begin_hold() if adapter is not None and wait and etag else None
+        headers = {"Prefer": f"wait={wait}"} if wait else {}
         if etag:  # a hub holds only a conditional request, until the manifest changes
             headers["If-None-Match"] = etag
-        response = self._get(MANIFEST_NAME, headers, extra_wait=self.wait if etag else 0)
+        try:
+            response = self._get(MANIFEST_NAME, headers, extra_wait=wait if etag else 0)
+        except FetchError:
+            if hold is not None and hold.cut:
+                raise Interrupted(f"{urljoin(self.base, MANIFEST_NAME)}: the held request "
+                                  "was cut to ask again at once") from None
+            raise
+        finally:
+            if hold is not None and adapter is not None:
+                adapter.end_hold(hold)
         waited = "Preference-Applied" in response.headers
         if response.status_code == 304:
             response.close()
@@ -90,6 +111,19 @@ class HttpSource:
     def abort(self) -> None:
         """Cut a request in progress (a held long poll, a stalled transfer) from another thread."""
         abort_session(self.session)
+
+    def hurry(self) -> None:
+        """From any thread: cut a held manifest request now (it raises Interrupted), and do not
+        let the server hold the next one. A download in progress goes on."""
+        with self._lock:
+            self._hurry = True
+            adapter = self._adapter()
+            if adapter is not None:
+                adapter.cut_hold()
+
+    def _adapter(self) -> AbortableAdapter | None:
+        adapter = self.session.get_adapter(self.base)
+        return adapter if isinstance(adapter, AbortableAdapter) else None
 
     def _get(self, name: str, headers: dict[str, str], extra_wait: float = 0) -> requests.Response:
         url = urljoin(self.base, name)
@@ -147,6 +181,9 @@ class FolderSource:
 
     def abort(self) -> None:
         pass
+
+    def hurry(self) -> None:
+        pass  # a folder is read at once
 
     @staticmethod
     def _read(path: Path, limit: int) -> bytes:

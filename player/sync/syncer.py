@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, Manife
 from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
 from player.sync.fetch import FetchError, RateLimiter, Stopped
-from player.sync.sources import FolderSource, HttpSource, ManifestFetch, SourceUnavailable
+from player.sync.sources import FolderSource, HttpSource, Interrupted, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
 from player.sync.store import Release, Store
 
@@ -41,8 +41,9 @@ Source = HttpSource | FolderSource
 
 @dataclass(frozen=True)
 class PassResult:
-    """What one pass did. `result`: updated, unchanged, failed, refused, stopped, busy or idle
-    (no source had a channel and nothing is installed yet)."""
+    """What one pass did. `result`: updated, unchanged, failed, refused, stopped, busy, idle
+    (no source had a channel and nothing is installed yet) or interrupted (`hurry` cut a held
+    request: the next pass asks at once)."""
 
     result: str
     version: int | None = None
@@ -50,6 +51,9 @@ class PassResult:
     error: str | None = None
     waited: bool = False
     release: Release | None = None
+    # a server that holds requests was asked without an ETag, which it cannot hold: the next,
+    # conditional, request finds out whether it holds (no need to wait a whole interval)
+    asked_full: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Syncer:
         self.full_check_every = full_check_every
         self.lock_wait = lock_wait  # True: wait for another process's pass to end
         self._last_full: dict[str, float] = {}
+        self._asked_full = False  # this pass asked a holding server without an ETag
         self._on_event = on_event
         self._reported: set[tuple[str, str]] = set()
         self.public_keys = self._parse_keys(sync.public_keys)
@@ -172,12 +177,21 @@ class Syncer:
         for source in self.sources:
             source.abort()
 
+    def hurry(self) -> None:
+        """From another thread: a held manifest request ends now (its pass is `interrupted`)
+        and the next is answered at once; downloads go on."""
+        for source in self.sources:
+            source.hurry()
+
     # One pass --------------------------------------------------------------------------------
 
     def run_once(self, progress: Progress | None = None, conditional: bool = True,
-                 local_only: bool = False) -> PassResult:
-        """One pass over the sources; never raises for network, content or disk problems."""
+                 local_only: bool = False, hold: bool = True) -> PassResult:
+        """One pass over the sources; never raises for network, content or disk problems.
+        `hold=False`: no server may hold the manifest request (someone waits for the answer)."""
         sources = [s for s in self.sources if isinstance(s, FolderSource) or not local_only]
+        if not hold:
+            self.hurry()
         if not local_only:
             self.store.state_dir.mkdir(parents=True, exist_ok=True)
             self.state.update(last_attempt=format_time(self.now()))
@@ -185,9 +199,14 @@ class Syncer:
             return self._failed("no usable key in sync.public_keys: unsigned content is never "
                                 "accepted", "config_bad")
         self._pending: Manifest | None = None
+        self._asked_full = False
         result = self._guarded_pass(sources, progress, conditional)
+        if self._asked_full:
+            result = replace(result, asked_full=True)
         if local_only and result.result != "updated":
             return result  # checked every few seconds: only news is worth a write to flash
+        if result.result == "interrupted":
+            return result  # nothing was learnt: the pass asked for next tells
         self._save(result)
         return result
 
@@ -210,12 +229,16 @@ class Syncer:
     def _run(self, sources: Sequence[Source], progress: Progress | None,
              conditional: bool) -> PassResult:
         current = self.store.current()
-        candidates, errors, refusals, waited = [], [], [], False
+        candidates, errors, refusals, waited, interrupted = [], [], [], False, False
         for source in sources:
             try:
                 candidate = self._ask(source, current, conditional)
             except SourceUnavailable as exc:
                 log.debug("%s", exc)
+                continue
+            except Interrupted as exc:
+                log.debug("%s", exc)
+                interrupted = True
                 continue
             except FetchError as exc:
                 errors.append(str(exc))
@@ -231,6 +254,8 @@ class Syncer:
         if self.stop_event.is_set():
             return PassResult("stopped", error="stopped")
         if not candidates:
+            if interrupted and not errors and not refusals:
+                return PassResult("interrupted", current.version if current else None)
             if errors:
                 return self._failed("; ".join(errors), "sync_failed", waited=waited)
             if refusals:
@@ -260,7 +285,10 @@ class Syncer:
         # wrongly answers 304 cannot hide a new version for ever.
         fresh = time.monotonic() - self._last_full.get(source.name, -1e18) < self.full_check_every
         use_etag = conditional and current is not None and fresh
-        fetched = source.fetch_manifest(etags.get(source.name) if use_etag else None)
+        etag = etags.get(source.name) if use_etag else None
+        if etag is None and isinstance(source, HttpSource) and source.wait:
+            self._asked_full = True
+        fetched = source.fetch_manifest(etag)
         if fetched.raw is None:
             return fetched
         self._last_full[source.name] = time.monotonic()

@@ -79,6 +79,7 @@ class SyncWorker(StoppableThread):
         self._failed_starts = 0
         self._passes = threading.Condition()  # for sync_now (a remote command)
         self.passes_started = self.passes_done = 0
+        self._prompt = False  # the next full pass asks without a long poll (under _passes)
         self.last_result: PassResult | None = None
 
     def on_stop(self) -> None:
@@ -97,10 +98,15 @@ class SyncWorker(StoppableThread):
         self._wake.set()
 
     def sync_now(self, timeout: float) -> PassResult | None:
-        """Ask for a full pass now and wait for one that started after this call (a pass
-        already under way, a held long poll, ends first); None when none ended in time."""
+        """Ask for a full pass now and wait for one that started after this call; None when
+        none ended in time. A held long poll is cut at once and that pass asks without one;
+        a download under way ends first."""
         with self._passes:
             wanted = self.passes_started + 1
+            self._prompt = True
+        syncer = self._syncer
+        if syncer is not None:
+            syncer.hurry()
         self.wake(full=True)
         with self._passes:
             if not self._passes.wait_for(lambda: self.passes_done >= wanted
@@ -159,11 +165,13 @@ class SyncWorker(StoppableThread):
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
+                prompt = False
                 if full:
                     with self._passes:
                         self.passes_started += 1
+                        prompt, self._prompt = self._prompt, False
                 try:
-                    result = syncer.run_once(local_only=not full)
+                    result = syncer.run_once(local_only=not full, hold=not prompt)
                 except Exception as exc:  # never let one odd answer end syncing for good
                     log.exception("sync pass failed unexpectedly")
                     self._report_unexpected(exc)
@@ -174,7 +182,9 @@ class SyncWorker(StoppableThread):
                     with self._passes:
                         self.passes_done, self.last_result = self.passes_done + 1, result
                         self._passes.notify_all()
-                if full:
+                if full and result.result == "interrupted":
+                    next_poll = time.monotonic()  # the pass cut short is asked for again
+                elif full:
                     failures = failures + 1 if result.result == "failed" else 0
                     next_poll = time.monotonic() + self._delay(result, failures)
             wait = max(0.05, next_poll - time.monotonic())
@@ -208,8 +218,10 @@ class SyncWorker(StoppableThread):
 
     def _delay(self, result: PassResult, failures: int) -> float:
         sync = self.config.sync
-        if result.waited and result.result != "failed":
-            return 1.0  # the hub held the request until a change or its timeout: ask again
+        if (result.waited or result.asked_full) and result.result != "failed":
+            # the hub held the request until a change or its timeout, or could not hold it
+            # (no ETag yet: at start, after new content): ask again, conditionally
+            return 1.0
         base = sync.interval
         if failures:
             base = min(sync.interval, FIRST_RETRY * 2 ** (failures - 1))

@@ -35,7 +35,16 @@ def stop(worker: HealthWorker) -> None:
     worker.join(10)
 
 
-def test_the_item_on_screen_and_the_screen_state_follow_between_samples(tmp_path):
+@pytest.fixture
+def short_wake_gap(monkeypatch):
+    """Early status writes (a new item, a fixed config) at most every 0.3 s instead of 5 s:
+    the same rule, and each change still lands between two samples (an hour apart here)."""
+    import player.health.worker
+
+    monkeypatch.setattr(player.health.worker, "WAKE_GAP", 0.3)
+
+
+def test_the_item_on_screen_and_the_screen_state_follow_between_samples(tmp_path, short_wake_gap):
     board = StatusBoard()
     board.set_playing("p.yaml", 7, "intro")
     worker = run_worker(tmp_path, board, interval=3600)  # no new sample during the test
@@ -122,7 +131,7 @@ def test_a_dead_pid_is_not_shown_as_running(tmp_path):
                           "a clean stop")
 
 
-def test_a_fixed_config_clears_config_invalid_at_once(tmp_path):
+def test_a_fixed_config_clears_config_invalid_at_once(tmp_path, short_wake_gap):
     board = StatusBoard()
     worker = run_worker(tmp_path, board, interval=3600)
     try:

@@ -15,7 +15,7 @@ from player.health.forewarn import CONDENSATION, Forewarnings
 from player.health.readings import Sample, Sampler
 from player.health.status import alarm_events, alarms
 from player.health.storage import SmartReader
-from tests.health.fakesys import add_storage, fake_smartctl, write
+from tests.health.fakesys import add_storage, fake_smartctl, overwrite, write
 
 STEP = 900.0  # seconds between samples
 DAY = 86400.0
@@ -64,7 +64,7 @@ class Box:
 
     def set(self, path: str, value: float | str) -> None:
         text = value if isinstance(value, str) else str(round(value * 1000))
-        write(self.root, path, f"{text}\n")
+        overwrite(self.root, path, f"{text}\n")
 
     def climate(self, air: float, rh: float | str, glass: float) -> None:
         self.set(AIR, air)

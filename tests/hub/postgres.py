@@ -69,10 +69,21 @@ class PostgresServer:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8",
                   "--no-sync")
-        options = (f"-k {self.folder} -h 127.0.0.1 -p {self.port} -c fsync=off "
-                   "-c max_connections=300 -c shared_buffers=32MB")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
-                  str(self.folder / "server.log"), "-w", "-t", "120", "start", timeout=180)
+        log = self.folder / "server.log"
+        for attempt in range(5):
+            options = (f"-k {self.folder} -h 127.0.0.1 -p {self.port} -c fsync=off "
+                       "-c max_connections=300 -c shared_buffers=32MB")
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(log), "-w",
+                          "-t", "120", "start", timeout=180)
+                break
+            except subprocess.CalledProcessError:
+                # the free port found was taken by another program before the server bound it
+                taken = "could not bind" in log.read_text(errors="replace") if log.exists() else False
+                if not taken or attempt == 4:
+                    raise
+                log.unlink()
+                self.port = _free_port()
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -28,7 +28,7 @@ from player.health.storage import SmartReader
 from player.health.worker import HealthWorker
 from player.hub.config import hub_config_from_data
 from player.hub.server import HubServer
-from tests.health.fakesys import write
+from tests.health.fakesys import overwrite, write
 from tests.hub.hubtools import CLUSTER_TOKEN, hub_config_data
 
 STEP = 2 * 3600.0
@@ -105,7 +105,7 @@ class Box:
 
     def set(self, path: str, value: float | str) -> None:
         text = value if isinstance(value, str) else str(round(value * 1000))
-        write(self.root, path, f"{text}\n")
+        overwrite(self.root, path, f"{text}\n")
 
     def close(self) -> None:
         self.worker._close()

@@ -48,6 +48,9 @@ class Site:
         for name, role in (("bien-tap", "editor"), ("duyet", "approver")):
             self.app.state.people.accounts.add_user(name, PASSWORD, role)
         self.server = UvicornThread(self.app).__enter__()
+        # what the app's lifespan (off here) does: held manifest long-polls wake on the server's
+        # loop, at a publish and at close
+        self.hub.changes.bind(self.server.server.servers[0].get_loop())
         self.url = self.server.url
         self.people = {name: self.log_in(name) for name in ("bien-tap", "duyet")}
 
@@ -98,6 +101,10 @@ class Site:
     def close(self) -> None:
         for client in self.people.values():
             client.close()
+        self.hub.changes.stop()  # as HubServer.stop does: held manifest long-polls end now
+        # the stopped box's held command poll would end at the hub's next look (RECHECK): woken
+        # now, it sees its player gone
+        self.hub.commands.bell.ring(CLUSTER)
         self.server.__exit__(None, None, None)
         self.hub.close()
 

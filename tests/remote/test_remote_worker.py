@@ -62,7 +62,8 @@ class ScriptedHub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/heartbeats"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="scripted-hub")
+        self.thread = threading.Thread(target=self.server.serve_forever, name="scripted-hub",
+                                       kwargs={"poll_interval": 0.05})  # a quick stop
 
     def __enter__(self) -> ScriptedHub:
         self.thread.start()
@@ -171,3 +172,42 @@ def test_the_health_uploader_of_an_old_player_ignores_commands_in_the_answer(tmp
         finally:
             uploader.session.close()
     assert "commands" not in hub.polls[0]  # it did not say it takes them
+
+
+def test_a_stop_cuts_the_poll_the_hub_holds(tmp_path):
+    """The hub holds the empty POST until the test lets it go, after the worker has ended:
+    only cutting the request can end the worker first."""
+    holding, release = threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            holding.set()
+            release.wait(120)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    serving.start()
+    config = config_from_data({
+        "cluster": "bangioc-1", "state_dir": str(tmp_path / "state"),
+        "health": {"report_url": f"http://127.0.0.1:{server.server_address[1]}/api/v1/heartbeats",
+                   "token": "t" * 20},
+        "remote": {"poll_wait": "5m"}}, str(tmp_path / "player.yaml"))
+    executor = Executor(config, CommandRecord(config.state_dir / RECORD_FILE), RecordingSystem())
+    worker = RemoteWorker(config, executor)
+    worker.start()
+    try:
+        assert holding.wait(60)
+        worker.stop()
+        worker.join(60)  # far less than the hold (5 min) and its read timeout
+        assert not worker.is_alive() and not release.is_set()
+    finally:
+        release.set()
+        worker.stop()
+        worker.join(10)
+        server.shutdown()
+        server.server_close()
+        serving.join(10)

@@ -142,14 +142,21 @@ def test_weekday_interrupt_comes_back_on_monday(tmp_path, display, fonts):
     player = make_player(display, fonts, path, clock)
     player.step()
     fired = []
-    # run until Monday 13:00 in 20 s steps
+    at_times = [datetime(2026, 11, day, hour, minute).timestamp()
+                for day in (27, 28, 29, 30) for hour, minute in ((12, 0), (17, 30))]
+    # run until Monday 13:00: in 20 s steps from three minutes before each time an interrupt
+    # could fire to two minutes after it, in jumps of up to ten minutes between (each well
+    # inside the look-ups' reach; a jump never passes a time it could fire)
     while clock.wall() < datetime(2026, 11, 30, 13, 0).timestamp():
-        clock.advance(20)
+        ahead = [t - clock.wall() for t in at_times if t - clock.wall() > -120]
+        clock.advance(20.0 if not ahead or min(ahead) < 180 else min(600.0, min(ahead) - 120))
         player.step()
         wait_ready(player)
         if player.current.entry.role == "interrupt" and (not fired or fired[-1] != player.current.entry.start):
             fired.append(player.current.entry.start)
-    assert datetime(2026, 11, 30, 12, 0).timestamp() in fired, [datetime.fromtimestamp(f) for f in fired]
+    # Friday evening's, none at the weekend, Monday noon's
+    assert [datetime.fromtimestamp(f) for f in fired] == [datetime(2026, 11, 27, 17, 30),
+                                                         datetime(2026, 11, 30, 12, 0)]
 
 
 def test_emergency_background_image_is_drawn(tmp_path, display, fonts):

@@ -113,7 +113,8 @@ class ChannelServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="channel-server")
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="channel-server",
+                                       kwargs={"poll_interval": 0.05})  # a quick stop
 
     @property
     def url(self) -> str:

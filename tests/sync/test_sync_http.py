@@ -70,6 +70,22 @@ def test_an_unchanged_poll_is_one_request_and_no_object_bytes(tmp_path, key, ser
     assert "wait=" in server.log[0][1].get("prefer", "wait=") and server.body_bytes == 0
 
 
+def test_a_hurried_source_asks_once_without_a_long_poll(tmp_path, key, server, published):
+    """`hurry` before the request goes out (sync_now racing the worker): that request is not
+    held; the ones after are held again. `run_once(hold=False)` is the same for one pass."""
+    syncer = make_syncer(tmp_path / "state", key, server.url)
+    syncer.sources[0].wait = 25
+    syncer.run_once()
+    server.reset_counts()
+    syncer.hurry()
+    assert syncer.run_once().result == "unchanged"
+    assert syncer.run_once().result == "unchanged"
+    assert syncer.run_once(hold=False).result == "unchanged"
+    prefer = [(headers.get("prefer"), "if-none-match" in headers) for _p, headers, _s in server.log]
+    assert prefer == [(None, True), ("wait=25", True), (None, True)]
+    syncer.close()
+
+
 def test_a_full_manifest_request_now_and_then_defeats_a_wrong_304(tmp_path, key, server,
                                                                     published):
     syncer = make_syncer(tmp_path / "state", key, server.url, full_check_every=0)
@@ -330,7 +346,12 @@ def test_the_worker_posts_each_pass_outcome_once(tmp_path, key, server, publishe
     assert outcome["bytes"] > 0 and outcome["time"].endswith("Z")
 
 
-def test_the_worker_notices_a_usb_stick_channel(tmp_path, key):
+def test_the_worker_notices_a_usb_stick_channel(tmp_path, key, monkeypatch):
+    """By its own periodic look (no file watcher here), every LOCAL_CHECK seconds: 10 in the
+    product, a fraction of a second here, the same loop."""
+    import player.sync.worker
+
+    monkeypatch.setattr(player.sync.worker, "LOCAL_CHECK", 0.2)
     stick = tmp_path / "usb"
     stick.mkdir()
     outbox: queue.Queue = queue.Queue()

@@ -11,6 +11,7 @@ from player.hub.config import hub_config_from_data
 from player.hub.server import HubServer
 from player.sync.fetch import make_session
 from player.sync.sources import HttpSource
+from player.sync.state import read_sync_state
 from player.sync.syncer import Syncer
 from tests.hub.hubtools import hub_config_data
 from tests.sync.kit import publish_files, sync_config, yaml_check
@@ -60,7 +61,7 @@ def test_long_poll_on_the_hub(tmp_path, key, hub):
 def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
     import queue
 
-    from player.sync.worker import LONG_POLL_WAIT, SyncWorker
+    from player.sync.worker import SyncWorker
     from tests.sync.kit import device_config
 
     channel = tmp_path / "hub" / "channels" / "ban-gioc"
@@ -68,9 +69,9 @@ def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
     holding = threading.Event()
     hub_wait = hub.changes.wait
 
-    async def wait(timeout: float) -> None:  # the hub's own wait, noting that a request is held
+    async def wait(timeout: float) -> None:  # the hub's own wait, for as long as the hub runs
         holding.set()
-        await hub_wait(timeout)
+        await hub_wait(3600)
 
     hub.changes.wait = wait
     events: list = []
@@ -85,6 +86,86 @@ def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
         assert holding.wait(20)
     finally:
         worker.stop()
-        worker.join(LONG_POLL_WAIT * 0.6)  # far less than the hold: the request was cut
+        worker.join(60)  # the hub holds until it stops, after this: the request was cut
     assert not worker.is_alive()
     assert not [e for e in events if e[1] == "sync_failed"]  # stopping is not a failure
+
+
+def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hub):
+    """The hub here holds a conditional manifest request until it stops: a sync_now that
+    returned at all did not wait for the hold to end."""
+    import queue
+
+    from player.sync.worker import SyncWorker
+    from tests.sync.kit import device_config
+
+    channel = tmp_path / "hub" / "channels" / "ban-gioc"
+    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
+    holding = threading.Event()
+    hold_ended = threading.Event()
+    hub_wait = hub.changes.wait
+
+    async def wait(timeout: float) -> None:  # the hub's own wait, for as long as the hub runs
+        holding.set()
+        await hub_wait(3600)
+        hold_ended.set()
+
+    hub.changes.wait = wait
+    events: list = []
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(
+        key, [hub.url + "channels/ban-gioc/"], interval=3600))
+    worker = SyncWorker(config, outbox, lambda *e: events.append(e))
+    worker.start()
+    try:
+        assert outbox.get(timeout=20).version == 1
+        worker.wake()  # poll again now: the hub holds this conditional request
+        assert holding.wait(20)
+        result = worker.sync_now(120)
+        assert not hold_ended.is_set()  # still held by the hub when the pass came back
+    finally:
+        worker.stop()
+        worker.join(30)
+    assert not worker.is_alive()
+    assert result is not None
+    # the pass sync_now asked for was answered at once, not held in its turn
+    assert (result.result, result.version, result.waited) == ("unchanged", 1, False)
+    assert worker.passes_done == 3  # the first, the one cut, the one asked for
+    assert not [e for e in events if e[1] == "sync_failed"]  # a cut hold is not a failure
+    assert read_sync_state(tmp_path / "state")["last_result"] == "unchanged"  # not "interrupted"
+
+
+def test_after_the_first_pass_the_worker_holds_a_long_poll_without_waiting_an_interval(
+        tmp_path, key, hub):
+    """The first pass asks without an ETag, which the hub cannot hold; the next (conditional)
+    one goes out at once, not a whole `sync.interval` (an hour here) later, so a version
+    published then arrives within seconds."""
+    import queue
+
+    from player.sync.worker import SyncWorker
+    from tests.sync.kit import device_config
+
+    channel = tmp_path / "hub" / "channels" / "ban-gioc"
+    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
+    holding = threading.Event()
+    hub_wait = hub.changes.wait
+
+    async def wait(timeout: float) -> None:
+        holding.set()
+        await hub_wait(timeout)
+
+    hub.changes.wait = wait
+    outbox: queue.Queue = queue.Queue()
+    config = device_config(tmp_path / "state", sync_config(
+        key, [hub.url + "channels/ban-gioc/"], interval=3600))
+    worker = SyncWorker(config, outbox)
+    worker.start()
+    try:
+        assert outbox.get(timeout=30).version == 1
+        assert holding.wait(60), "no long poll after the first pass"
+        publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v2"}, channel="ban-gioc")
+        assert outbox.get(timeout=60).version == 2
+    finally:
+        worker.stop()
+        worker.join(30)
+    assert not worker.is_alive()
