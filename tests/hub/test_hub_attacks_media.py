@@ -5,6 +5,7 @@ names, pixel bombs, slow uploads and paths that try to leave the hub's folder.""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import struct
@@ -238,8 +239,9 @@ def test_the_contact_sheet_reads_no_path_outside_the_hub(web, tmp_path):
         assert answer.status_code in (200, 404, 422), size
 
 
-def test_a_slow_upload_does_not_stop_the_hub_answering_others(web):
+def test_a_slow_upload_does_not_stop_the_hub_answering_others(web, caplog):
     """Slowloris: a few bytes of an upload every now and then, on several connections."""
+    caplog.set_level(logging.INFO)
     editor = logged_in(web, "lan")
     cookie = "; ".join(f"{k}={v}" for k, v in editor.cookies.items())
     with UvicornThread(web.app) as server:
@@ -263,6 +265,9 @@ def test_a_slow_upload_does_not_stop_the_hub_answering_others(web):
             for sock in slow:
                 sock.close()
     assert incoming_is_empty(web)
+    # the cut-off uploads are an everyday event for the log, not an error with a traceback
+    assert "Exception in ASGI application" not in caplog.text
+    assert "cut off: the browser went away" in caplog.text
 
 
 def test_html_in_a_slide_is_drawn_as_plain_text_in_the_preview(web, tmp_path):

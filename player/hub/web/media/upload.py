@@ -9,6 +9,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from player.hub.accounts import Session, role_allows, same_token
 from player.hub.media import MediaItem, MediaRefused, TooLarge, UploadSink
@@ -47,6 +48,14 @@ async def upload(request: Request) -> Response:
         item = await _receive(request, form)
     except MediaRefused as exc:
         return _upload_refused(request, words, form, exc, session)
+    except ClientDisconnect:
+        # the browser closed the connection mid-upload (page left, network lost): nothing to
+        # answer, nothing kept, and no traceback in the hub's log for an everyday event
+        if form.sink is not None:
+            form.sink.abort()
+        log.info("upload of %r by %s cut off: the browser went away before the end",
+                 form.filename or "", session.user.name)
+        return Response(status_code=400)
     except BaseException:
         if form.sink is not None:
             form.sink.abort()
