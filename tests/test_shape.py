@@ -19,9 +19,6 @@ ALLOWED: dict[str, str] = {
     "player/render/loop.py": "being split",
     "player/render/video.py": "being split",
     "player/render/video.py::VideoSlide.__init__": "being split",
-    "player/sync/fetch.py::receive": "being split",
-    "player/sync/syncer.py": "being split",
-    "player/sync/syncer.py::Syncer._run": "being split",
 }
 
 

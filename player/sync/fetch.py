@@ -15,8 +15,9 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
 import urllib3
@@ -239,20 +240,7 @@ def receive(partial: Path, size: int, open_at: Opener,
         out.seek(offset)
         out.truncate()
         try:
-            for chunk in chunks:
-                if not chunk:
-                    continue
-                chunk = chunk[:size - offset]
-                out.write(chunk)
-                digest.update(chunk)
-                offset += len(chunk)
-                on_bytes(len(chunk))
-                if offset >= size:
-                    break
-                if should_stop():
-                    raise Stopped()
-        except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
-            raise FetchError(f"connection failed after {offset} of {size} bytes ({exc})") from None
+            offset = _copy(chunks, out, offset, size, digest, on_bytes, should_stop)
         finally:
             close = getattr(chunks, "close", None)
             if close:
@@ -262,6 +250,29 @@ def receive(partial: Path, size: int, open_at: Opener,
     if offset < size:
         raise FetchError(f"the transfer ended after {offset} of {size} bytes")
     return digest.hexdigest()
+
+
+def _copy(chunks: Iterable[bytes], out: BinaryIO, offset: int, size: int,
+          digest: hashlib._Hash, on_bytes: Callable[[int], None],
+          should_stop: Callable[[], bool]) -> int:
+    """Append `chunks` to `out` up to `size` bytes in all, hashing them; the offset reached
+    (an interrupted copy keeps what was written: `out` is flushed by the caller)."""
+    try:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            chunk = chunk[:size - offset]
+            out.write(chunk)
+            digest.update(chunk)
+            offset += len(chunk)
+            on_bytes(len(chunk))
+            if offset >= size:
+                break
+            if should_stop():
+                raise Stopped()
+    except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
+        raise FetchError(f"connection failed after {offset} of {size} bytes ({exc})") from exc
+    return offset
 
 
 def _resume_point(partial: Path, size: int, digest: hashlib._Hash) -> int:

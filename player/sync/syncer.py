@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.core import signing as keys
 from player.core.config import SyncConfig
-from player.core.manifest import MANIFEST_NAME, SIGNATURE_NAME, Manifest, ManifestError, format_time, parse_manifest
+from player.core.manifest import Manifest, ManifestError, format_time, parse_manifest
 from player.core.playlist_reader import load_playlist
 from player.core.problems import LoadError
-from player.sync.fetch import FetchError, RateLimiter, Stopped
+from player.sync.download import DiskLow, Downloader, Progress
+from player.sync.fetch import FetchError, Stopped
+from player.sync.restore import restore_newest
 from player.sync.sources import FolderSource, HttpSource, Interrupted, ManifestFetch, SourceUnavailable
 from player.sync.state import SyncState
 from player.sync.store import Release, Store
@@ -35,7 +37,6 @@ from player.sync.store import Release, Store
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str, str, str, dict], None]
-Progress = Callable[[int, int], None]
 Source = HttpSource | FolderSource
 
 
@@ -63,6 +64,17 @@ class _Candidate:
     manifest: Manifest
 
 
+@dataclass
+class _Answers:
+    """What the sources said in one pass."""
+
+    candidates: list[_Candidate] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    waited: bool = False
+    interrupted: bool = False
+
+
 def default_playlist_check(playlist: Path) -> None:
     """Load the release's playlist the way the render loop will (raises LoadError)."""
     load_playlist(playlist)
@@ -84,10 +96,7 @@ class Syncer:
         self.sources = list(sources)
         self.stop_event = stop or threading.Event()
         self.now = now
-        self.disk_usage = disk_usage
         self.check_playlist = check_playlist
-        self.attempts = attempts
-        self.retry_wait = retry_wait
         self.full_check_every = full_check_every
         self.lock_wait = lock_wait  # True: wait for another process's pass to end
         self._last_full: dict[str, float] = {}
@@ -95,6 +104,8 @@ class Syncer:
         self._on_event = on_event
         self._reported: set[tuple[str, str]] = set()
         self.public_keys = self._parse_keys(sync.public_keys)
+        self.downloader = Downloader(sync, self.store, self.state, self.stop_event, disk_usage,
+                                     self.report, attempts, retry_wait)
 
     def _parse_keys(self, texts: Sequence[str]) -> list[Ed25519PublicKey]:
         parsed = []
@@ -137,35 +148,12 @@ class Syncer:
         the screen must not wait for the hub to show content it already has."""
         if self.store.current() is not None or not self.public_keys:
             return None
-        with self.store.locked() as mine:
-            if not mine or self.store.current() is not None:
-                return None
-            for release in self.store.complete_releases():
-                if not self._usable(release):
-                    continue
-                self.store.make_current(release.path)
-                self.report("warning", "release_restored", f"the current content link was "
-                            f"missing: playing release {release.version}, the newest complete "
-                            "release on disk", {"version": release.version})
-                return release
-        return None
-
-    def _usable(self, release: Release) -> bool:
-        try:
-            raw = (release.path / MANIFEST_NAME).read_bytes()
-            signature = (release.path / SIGNATURE_NAME).read_bytes()
-        except OSError:
-            return False
-        if not keys.verify(self.public_keys, raw, signature):
-            log.warning("release %s on disk is not signed by a pinned key; not used",
-                        release.path.name)
-            return False
-        try:
-            self.check_playlist(release.playlist)
-        except Exception as exc:  # LoadError or worse: either way it would not play
-            log.warning("release %s on disk does not load (%s); not used", release.path.name, exc)
-            return False
-        return True
+        release = restore_newest(self.store, self.public_keys, self.check_playlist)
+        if release is not None:
+            self.report("warning", "release_restored", f"the current content link was "
+                        f"missing: playing release {release.version}, the newest complete "
+                        "release on disk", {"version": release.version})
+        return release
 
     def close(self) -> None:
         for source in self.sources:
@@ -220,7 +208,7 @@ class Syncer:
             if self.stop_event.is_set():  # cut on purpose by stop()
                 return PassResult("stopped", error="stopped")
             return self._failed(str(exc), "sync_failed")
-        except _DiskLow as exc:
+        except DiskLow as exc:
             return self._failed(str(exc.strerror), "disk_low")
         except OSError as exc:
             event = "disk_low" if exc.errno == errno.ENOSPC else "sync_failed"
@@ -229,7 +217,27 @@ class Syncer:
     def _run(self, sources: Sequence[Source], progress: Progress | None,
              conditional: bool) -> PassResult:
         current = self.store.current()
-        candidates, errors, refusals, waited, interrupted = [], [], [], False, False
+        answers = self._ask_all(sources, current, conditional)
+        if self.stop_event.is_set():
+            return PassResult("stopped", error="stopped")
+        if not answers.candidates:
+            return self._nothing_new(answers, current)
+        best = max(answers.candidates, key=lambda c: c.manifest.version)
+        if answers.errors and best.manifest.version <= (current.version if current else 0):
+            # A stick holding the current version must not hide that the hub is unreachable.
+            return self._failed("; ".join(answers.errors), "sync_failed", waited=answers.waited)
+        # Only changing the store needs the lock: asking (maybe a long poll held by the hub)
+        # must not keep a technician's `sync --once` waiting.
+        with self.store.locked(wait=self.lock_wait) as mine:
+            if not mine:
+                return PassResult("busy", error="another sync of this state folder is running",
+                                  waited=answers.waited)
+            self.store.prepare()
+            return self._apply(best, self.store.current(), progress, answers.waited)
+
+    def _ask_all(self, sources: Sequence[Source], current: Release | None,
+                 conditional: bool) -> _Answers:
+        answers = _Answers()
         for source in sources:
             try:
                 candidate = self._ask(source, current, conditional)
@@ -238,44 +246,32 @@ class Syncer:
                 continue
             except Interrupted as exc:
                 log.debug("%s", exc)
-                interrupted = True
+                answers.interrupted = True
                 continue
             except FetchError as exc:
-                errors.append(str(exc))
+                answers.errors.append(str(exc))
                 continue
             if isinstance(candidate, str):  # refused, and reported
-                refusals.append(candidate)
-                continue
-            if isinstance(candidate, ManifestFetch):  # unchanged since the last pass
-                waited = waited or candidate.waited
-                continue
-            waited = waited or candidate.fetched.waited
-            candidates.append(candidate)
-        if self.stop_event.is_set():
-            return PassResult("stopped", error="stopped")
-        if not candidates:
-            if interrupted and not errors and not refusals:
-                return PassResult("interrupted", current.version if current else None)
-            if errors:
-                return self._failed("; ".join(errors), "sync_failed", waited=waited)
-            if refusals:
-                return PassResult("refused", current.version if current else None,
-                                  error="; ".join(refusals), waited=waited)
-            if current is None:
-                return PassResult("idle", waited=waited)
-            return PassResult("unchanged", current.version, waited=waited)
-        best = max(candidates, key=lambda c: c.manifest.version)
-        if errors and best.manifest.version <= (current.version if current else 0):
-            # A stick holding the current version must not hide that the hub is unreachable.
-            return self._failed("; ".join(errors), "sync_failed", waited=waited)
-        # Only changing the store needs the lock: asking (maybe a long poll held by the hub)
-        # must not keep a technician's `sync --once` waiting.
-        with self.store.locked(wait=self.lock_wait) as mine:
-            if not mine:
-                return PassResult("busy", error="another sync of this state folder is running",
-                                  waited=waited)
-            self.store.prepare()
-            return self._apply(best, self.store.current(), progress, waited)
+                answers.refusals.append(candidate)
+            elif isinstance(candidate, ManifestFetch):  # unchanged since the last pass
+                answers.waited = answers.waited or candidate.waited
+            else:
+                answers.waited = answers.waited or candidate.fetched.waited
+                answers.candidates.append(candidate)
+        return answers
+
+    def _nothing_new(self, answers: _Answers, current: Release | None) -> PassResult:
+        version, waited = (current.version if current else None), answers.waited
+        if answers.interrupted and not answers.errors and not answers.refusals:
+            return PassResult("interrupted", version)
+        if answers.errors:
+            return self._failed("; ".join(answers.errors), "sync_failed", waited=waited)
+        if answers.refusals:
+            return PassResult("refused", version, error="; ".join(answers.refusals),
+                              waited=waited)
+        if current is None:
+            return PassResult("idle", waited=waited)
+        return PassResult("unchanged", version, waited=waited)
 
     def _ask(self, source: Source, current: Release | None,
              conditional: bool) -> _Candidate | ManifestFetch | str:
@@ -341,58 +337,9 @@ class Syncer:
                         f"at {format_time(manifest.expires)}; not installed", {"source": name})
             self._remember_etag(best)
             return PassResult("refused", manifest.version, error="manifest expired", waited=waited)
-        fetched = self._download(best, progress)
+        self._pending = best.manifest
+        fetched = self.downloader.download(best.source, best.manifest, progress)
         return self._switch(best, fetched, waited)
-
-    def _download(self, best: _Candidate, progress: Progress | None) -> int:
-        manifest = best.manifest
-        self._pending = manifest
-        self.store.collect_garbage(pending=manifest)
-        needed = self.store.bytes_to_fetch(manifest)
-        free = self.disk_usage(self.store.root).free
-        if free - needed < self.config.min_free:
-            raise _DiskLow(needed, free, self.config.min_free)
-        self.state.update(bytes_pending=needed)
-        total, done = needed, 0
-        limiter = RateLimiter(self.config.bandwidth_limit, self.stop_event.wait)
-
-        def on_bytes(count: int) -> None:
-            nonlocal done
-            done += count
-            limiter.consume(count)
-            if progress:
-                progress(done, total)
-
-        if progress and total:
-            progress(0, total)
-        for sha, size in sorted(self.store.missing_objects(manifest).items(), key=lambda i: i[1]):
-            self._fetch_object(best.source, sha, size, on_bytes)
-        return done
-
-    def _fetch_object(self, source: Source, sha: str, size: int,
-                      on_bytes: Callable[[int], None]) -> None:
-        partial = self.store.partial_path(sha)
-        last_error = ""
-        # A local folder read does not get better by waiting; the next look at it will do.
-        attempts = 1 if isinstance(source, FolderSource) else self.attempts
-        for attempt in range(attempts):
-            if attempt and self.stop_event.wait(self.retry_wait * 2 ** (attempt - 1)):
-                raise Stopped()
-            try:
-                digest = source.fetch_object(sha, size, partial, on_bytes, self.stop_event.is_set)
-            except FetchError as exc:
-                last_error = str(exc)
-                log.info("object %s: %s (attempt %d of %d)", sha[:12], exc, attempt + 1,
-                         attempts)
-                continue
-            if digest == sha:
-                self.store.install_object(sha)
-                return
-            partial.unlink(missing_ok=True)
-            last_error = f"object {sha[:12]} arrived with the wrong sha256 ({digest[:12]})"
-            self.report("warning", "file_bad", f"{source.name}: {last_error}; discarded",
-                        {"source": source.name, "object": sha})
-        raise FetchError(last_error)
 
     def _switch(self, best: _Candidate, fetched: int, waited: bool) -> PassResult:
         manifest = best.manifest
@@ -446,10 +393,4 @@ class Syncer:
         current = self.store.current()
         values["current_version"] = current.version if current else None
         self.state.update(**values)
-
-
-class _DiskLow(OSError):
-    def __init__(self, needed: int, free: int, min_free: int):
-        super().__init__(errno.ENOSPC, f"the new release needs {needed} bytes but only {free} are "
-                         f"free and sync.min_free keeps {min_free}; not downloaded")
 

@@ -165,23 +165,7 @@ class SyncWorker(StoppableThread):
             due = time.monotonic() >= next_poll
             full = due and in_hours(sync.hours, self.clock().time())
             if full or has_local:
-                prompt = False
-                if full:
-                    with self._passes:
-                        self.passes_started += 1
-                        prompt, self._prompt = self._prompt, False
-                try:
-                    result = syncer.run_once(local_only=not full, hold=not prompt)
-                except Exception as exc:  # never let one odd answer end syncing for good
-                    log.exception("sync pass failed unexpectedly")
-                    self._report_unexpected(exc)
-                    result = PassResult("failed", error=str(exc))
-                self._post(syncer)
-                self._report_sync(syncer)
-                if full:
-                    with self._passes:
-                        self.passes_done, self.last_result = self.passes_done + 1, result
-                        self._passes.notify_all()
+                result = self._one_pass(syncer, full)
                 if full and result.result == "interrupted":
                     next_poll = time.monotonic()  # the pass cut short is asked for again
                 elif full:
@@ -197,6 +181,27 @@ class SyncWorker(StoppableThread):
                 if self._full_requested.is_set():
                     self._full_requested.clear()
                     next_poll = time.monotonic()
+
+    def _one_pass(self, syncer: Syncer, full: bool) -> PassResult:
+        """A full pass (the sources asked) or a look at local folders only, counted and posted."""
+        prompt = False
+        if full:
+            with self._passes:
+                self.passes_started += 1
+                prompt, self._prompt = self._prompt, False
+        try:
+            result = syncer.run_once(local_only=not full, hold=not prompt)
+        except Exception as exc:  # never let one odd answer end syncing for good
+            log.exception("sync pass failed unexpectedly")
+            self._report_unexpected(exc)
+            result = PassResult("failed", error=str(exc))
+        self._post(syncer)
+        self._report_sync(syncer)
+        if full:
+            with self._passes:
+                self.passes_done, self.last_result = self.passes_done + 1, result
+                self._passes.notify_all()
+        return result
 
     def _report_sync(self, syncer: Syncer) -> None:
         """Tell `on_sync` the saved outcome when it changed (local checks run every few seconds)."""

@@ -63,10 +63,11 @@ def device_config(state_dir: Path, sync: SyncConfig) -> Config:
 
 
 def make_syncer(state_dir: Path, key: Ed25519PrivateKey, url_or_folder: str | Path,
-                events: list | None = None, timeout: float = 2.0, **options) -> Syncer:
+                events: list | None = None, timeout: float = 2.0,
+                sync: SyncConfig | None = None, **options) -> Syncer:
     """A Syncer with one source, quick retries and a YAML-only playlist check."""
     text = str(url_or_folder)
-    sync = sync_config(key, [text], timeout=timeout)
+    sync = sync or sync_config(key, [text], timeout=timeout)
     if text.startswith("http"):
         source = HttpSource(text, make_session(retries=2, backoff=0.01), timeout=timeout)
     else:

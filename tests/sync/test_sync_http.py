@@ -256,8 +256,8 @@ def test_the_disk_guard_refuses_and_says_why(tmp_path, key, server, published):
 
     events: list = []
     syncer = make_syncer(tmp_path / "state", key, server.url, events,
-                         disk_usage=lambda _p: Usage())
-    syncer.config = sync_config(key, [server.url], min_free=900_000)
+                         disk_usage=lambda _p: Usage(),
+                         sync=sync_config(key, [server.url], min_free=900_000))
     result = syncer.run_once()
     assert result.result == "failed" and "min_free" in result.error
     assert event_names(events) == ["disk_low"]
@@ -268,8 +268,8 @@ def test_the_disk_guard_refuses_and_says_why(tmp_path, key, server, published):
 def test_a_wrong_channel_is_refused(tmp_path, key, server):
     publish_files(tmp_path / "src", server.root, key, FILES, channel="other-place")
     events: list = []
-    syncer = make_syncer(tmp_path / "state", key, server.url, events)
-    syncer.config = sync_config(key, [server.url], channel="ban-gioc")
+    syncer = make_syncer(tmp_path / "state", key, server.url, events,
+                         sync=sync_config(key, [server.url], channel="ban-gioc"))
     assert syncer.run_once().result == "refused"
     assert event_names(events) == ["channel_mismatch"]
 
