@@ -140,16 +140,18 @@ class VideoSlide:
         if frame is None or placed is None:
             target.fill(self.background)
             return
-        if not placed.covers(self.size):
-            # Only the bars: the picture covers the rest (filling all of it first would write a
-            # 1080p screen twice, 0.3-0.4 ms a frame).
-            for bar in placed.bars(target.get_size()):
-                target.fill(self.background, bar)
         if frame.pixels is None:
             if not self._write_into(target, frame, placed):
-                target.blit(self._converted(frame), (placed.x, placed.y))
+                picture = self._converted(frame)
+                target.blit(picture, (placed.x, placed.y), (0, 0, placed.width, placed.height))
         elif not self._copy_rows(target, placed):
             target.blit(cast("pygame.Surface", self._surface), (placed.x, placed.y))
+        if not placed.covers(self.size):
+            # Only the bars: the picture covers the rest (filling all of it first would write a
+            # 1080p screen twice, 0.3-0.4 ms a frame). After the picture, whose conversion may
+            # write a few pixels into the bar to its right.
+            for bar in placed.bars(target.get_size()):
+                target.fill(self.background, bar)
 
     def _write_into(self, target: pygame.Surface, frame: Frame, placed: Placement) -> bool:
         """Convert a YUV picture straight into `target`'s pixels, in `target`'s own layout.
@@ -160,8 +162,10 @@ class VideoSlide:
         """
         layout = layout_of(target)
         picture = frame.picture
+        width = target.get_width()
         if (layout is None or not inside(placed, target.get_size()) or self._writer is None
-                or (picture.width, picture.height) != (placed.width, placed.height)):
+                or (picture.width, picture.height) != (placed.width, placed.height)
+                or placed.x + video_convert.padded(picture.width) > width):
             return False
         pitch = target.get_pitch()
         target.lock()
@@ -176,12 +180,15 @@ class VideoSlide:
         """A YUV picture as a surface of our own, to blit where it cannot be written in place
         (a picture larger than the target with `fit: cover`, a target of another layout)."""
         picture = frame.picture
-        size = (picture.width, picture.height)
+        # wide enough for the whole blocks the conversion writes (see video_convert.BLOCK)
+        size = (video_convert.padded(picture.width), picture.height)
         if self._surface is None or self._surface.get_size() != size:
             self._surface = pygame.Surface(size, 0, 32, XRGB_MASKS)
         if frame is not self._converted_frame:
             self._converted_frame = frame
-            self._write_into(self._surface, frame, Placement(size[0], size[1], 0, 0))
+            # Always writable: a 32-bit surface of our own, padded; YUV frames exist only when
+            # there is a writer.
+            self._write_into(self._surface, frame, Placement(picture.width, picture.height, 0, 0))
         return self._surface
 
     def _copy_rows(self, target: pygame.Surface, placed: Placement) -> bool:

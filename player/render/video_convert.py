@@ -21,6 +21,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# swscale's unscaled YUV to RGB conversion writes whole blocks of pixels: up to 15 beyond the
+# width of a row (measured on yuv420p; 8-pixel blocks for other YUV layouts). A row may only be
+# written where that much room follows it.
+BLOCK = 16
 SWS_BILINEAR = 2  # the flags the filter graph used: the unscaled path takes no filter anyway
 # sws_getCoefficients takes AVColorSpace numbers; AVCOL_SPC_RGB (0) on a YUV frame means nothing
 # useful, so it, like "unspecified", gets swscale's default (BT.601), as the filter graph does.
@@ -70,6 +74,11 @@ def _load() -> Any | None:
 _LIB = _load()
 
 
+def padded(width: int) -> int:
+    """The pixels a row of `width` may be written over (its width rounded up to a block)."""
+    return -(-width // BLOCK) * BLOCK
+
+
 def available() -> bool:
     """True when frames can be converted straight into a surface on the render thread."""
     return _LIB is not None
@@ -92,7 +101,8 @@ class ScreenWriter:
 
     def write(self, picture: Any, ffmpeg_layout: str, address: int, pitch: int) -> None:
         """Convert `picture` (a PyAV VideoFrame) into the `ffmpeg_layout` pixels at `address`,
-        rows `pitch` bytes apart, at the picture's own size."""
+        rows `pitch` bytes apart, at the picture's own size. Each row may be written over up
+        to `padded(picture.width)` pixels: the caller makes sure that room is there."""
         assert _LIB is not None
         self._configure(picture, ffmpeg_layout)
         planes = picture.planes
