@@ -89,11 +89,7 @@ class VideoSlide:
         self._stream: AudioStream | None = None
         self._audio_decoder: AudioDecoder | None = None
         if audio is not None and audio.available and not mute and volume > 0:
-            self._stream = AudioStream(volume)
-            self._audio_decoder = AudioDecoder(path, self._stream,
-                                               loop=loop and duration is not None,
-                                               on_error=on_error)
-            self._audio_decoder.start()
+            self._start_sound(volume, loop and duration is not None, on_error)
         self._prepared = False
         self._closed = False
         self._pending: Frame | None = None
@@ -104,6 +100,13 @@ class VideoSlide:
         self._t0 = 0.0
         self._pts0 = 0.0
         self._offset = 0.0
+
+    def _start_sound(self, volume: float, loop: bool,
+                     on_error: Callable[[str], None] | None) -> None:
+        """Decode the clip's sound from now on, into a stream the output plays from start()."""
+        self._stream = AudioStream(volume)
+        self._audio_decoder = AudioDecoder(self.path, self._stream, loop=loop, on_error=on_error)
+        self._audio_decoder.start()
 
     # -- the Slide interface -------------------------------------------------------------------
 
