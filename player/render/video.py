@@ -203,7 +203,7 @@ class VideoSlide:
         case (a narrower picture, another layout, other line lengths) is blitted.
         """
         frame = self._current
-        if frame is None or placed.x != 0 or placed.y < 0:
+        if frame is None or frame.pixels is None or placed.x != 0 or placed.y < 0:
             return False
         picture = frame.picture
         plane = picture.planes[0]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class ScreenWriter:
             return
         assert _LIB is not None
         source = int(picture.format)
-        target = int(av.VideoFormat(ffmpeg_layout))
+        target: int = int(cast(Any, av.VideoFormat(ffmpeg_layout)))  # its AVPixelFormat
         context = _LIB.sws_getCachedContext(self._context, picture.width, picture.height, source,
                                             picture.width, picture.height, target, SWS_BILINEAR,
                                             None, None, None)
