@@ -419,7 +419,7 @@ def test_frame_picture_round_trip():
 
 
 @pytest.mark.parametrize("target_size, letterbox", [((320, 192), 0), ((320, 240), 24)])
-def test_a_full_width_picture_is_copied_into_the_screen_as_a_blit_would_draw_it(
+def test_a_picture_is_written_into_the_screen_as_a_blit_would_draw_it(
         tmp_path, target_size, letterbox):
     clip = make_clip(tmp_path / "bars.mp4", 0.2, size=(160, 96), audio=False)
     screen = pygame.display.set_mode(target_size)
@@ -430,10 +430,11 @@ def test_a_full_width_picture_is_copied_into_the_screen_as_a_blit_would_draw_it(
         slide.draw(screen, 0.0)
         placed = slide._decoder.placement
         assert (placed.y, placed.width) == (letterbox, target_size[0])
-        assert slide._copy_rows(screen, placed)  # the screen's own layout: copied
-        blitted = pygame.Surface(target_size, depth=24)  # another layout: blitted
+        # the screen's own layout: converted straight into its pixels
+        assert slide._write_into(screen, slide._current, placed)
+        blitted = pygame.Surface(target_size, depth=24)  # another layout: converted and blitted
         slide.draw(blitted, 0.0)
-        assert not slide._copy_rows(blitted, placed)
+        assert not slide._write_into(blitted, slide._current, placed)
         for y in range(0, target_size[1], 7):
             for x in range(0, target_size[0], 11):
                 assert screen.get_at((x, y)) == blitted.get_at((x, y)), (x, y)

@@ -58,19 +58,25 @@ def test_switching_between_sizes_and_rotations_keeps_filter_graphs_bounded(tmp_p
     # (a slide and its decoder pointing at each other) would pile up here clip after clip.
     gc.collect()
     before = live(av.filter.Graph)
+    contexts = []  # the in-place converters' swscale contexts, freed with their slides
+    used = 0
     gc.disable()
     most = 0
     try:
         for n in range(60):
             slide = VideoSlide(f"v{n}", clips[n % len(clips)], SIZE, "contain", (0, 0, 0),
                                on_error=lambda message: None)
-            play_a_little(slide, canvas, 1 + n % 7)
+            play_a_little(slide, canvas if n % 2 else screen, 1 + n % 7)
+            writer = slide._writer
+            used += writer is not None and writer._context is not None
             slide.close()
             del slide
             most = max(most, live(av.filter.Graph) - before)
+            contexts.append(writer._context if writer is not None else None)
     finally:
         gc.enable()
     assert most <= 1, f"{most} filter graphs alive after closing their clips"
+    assert used >= 20 and contexts == [None] * 60
 
 
 def cut_clip(tmp_path: Path, suffix: str = ".mp4") -> Path:
