@@ -310,3 +310,17 @@ def close_display() -> None:
     import pygame
 
     pygame.display.quit()
+
+
+def stop_asked() -> str | None:
+    """Why the person at the screen asked to stop (window closed, Esc or Q), after taking
+    SDL's pending events; None when nobody did."""
+    import pygame
+
+    asked = None
+    for event in pygame.event.get():
+        if event.type == pygame.QUIT:
+            asked = "window closed"
+        elif event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q):
+            asked = "key pressed"
+    return asked

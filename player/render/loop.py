@@ -13,11 +13,8 @@ import logging
 import queue
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import pygame
 
 from player.core.config import Config
 from player.core.messages import (
@@ -36,7 +33,9 @@ from player.core.playlist_reader import load_playlist
 from player.core.ports import Board, Notifier, Power
 from player.core.problems import LoadError
 from player.core.schedule import Entry
-from player.render.display import Display, DisplayKeeper
+from player.core.screen_switch import ScreenSwitch
+from player.render.display import Display, DisplayKeeper, stop_asked
+from player.render.identify import IdentificationCard
 from player.render.mediaslides import VideoItemSlide
 from player.render.overlays import playlist_layers
 from player.render.pacing import Pacer
@@ -69,7 +68,7 @@ class Player:
         self.inbox: queue.Queue = inbox or queue.Queue()
         self.reporter = LoopReporter(board, screenshot_width)
         self.notifier = notifier
-        self.power = power
+        self.screen = ScreenSwitch(power)
         self.on_config = on_config
         self.default_fit = default_fit
         self.mono, self.wall = mono, wall
@@ -84,7 +83,6 @@ class Player:
         self.plays = PlaybackController(playlist, release, fallback_text=fallback_text, wall=start,
                                         duration_of=self.video_length, report=self.reporter.report,
                                         on_playlist=self.playlist_changed)
-        self.forced_screen: tuple[bool, bool] | None = None  # from the hub: (on, schedule's off)
         self.reporter.playing(playlist.name, release, "")
         self.reporter.post_display(display)
 
@@ -132,10 +130,7 @@ class Player:
         self.plays.set_fallback_text(config.fallback)
         self.pacer.max_fps = config.display.max_fps
         self.reporter.screenshot_width = config.health.screenshot_width
-        if power is not self.power:
-            if self.power is not None:
-                self.power.close()
-            self.power = power
+        self.screen.replace_power(power)
 
     def video_length(self, item: Item) -> float | None:
         if self.slides.media is None or item.source is None:
@@ -185,14 +180,12 @@ class Player:
             except Exception as exc:  # a screen gone away: the command fails, the loop goes on
                 reply.set_exception(exc)
         elif isinstance(message, ShowIdentification):
-            from player.render.identify import IdentificationCard
-
             self.stage.card = IdentificationCard(message.lines, self.layout,
                                                  self.display.logical_size,
                                                  self.mono() + message.seconds)
             self.pacer.redraw = True
         else:
-            self.forced_screen = (message.on, self.screen_off_by_schedule(self.wall()))
+            self.screen.force(message.on, self.wall())
             self.pacer.redraw = True
 
     def emergency_changed(self, message: EmergencyChanged) -> None:
@@ -291,7 +284,7 @@ class Player:
 
     def render(self, now: float, wall: float) -> None:
         self.pacer.draw(now, wall)
-        why = "screen off by schedule" if self.forced_screen is None else "screen off by a remote command"
+        why = "screen off by schedule" if self.screen.forced is None else "screen off by a remote command"
         self.reporter.frame(self.display, self.stage.screen_off, self.pacer.frames, self.pacer.late, wall,
                             why)
 
@@ -343,22 +336,14 @@ class Player:
             self.notifier.watchdog()  # only from here: a hung loop stops the pings
             self.last_watchdog = now
 
-    def screen_off_by_schedule(self, wall: float) -> bool:
-        return bool(self.power is not None and self.power.screen_off(datetime.fromtimestamp(wall)))
+    @property
+    def power(self) -> Power | None:
+        return self.screen.power
 
     def apply_power(self, wall: float) -> None:
         """Screen-off hours: the picture goes black and the sound stops; back on, the loop
         starts again from the schedule."""
-        # An emergency message shows even in the off hours.
-        scheduled = self.screen_off_by_schedule(wall)
-        off = self.plays.emergency is None and scheduled
-        if self.forced_screen is not None:
-            if self.forced_screen[1] != scheduled:  # the schedule moved on: it rules again
-                self.forced_screen = None
-            else:
-                off = self.plays.emergency is None and not self.forced_screen[0]
-        if self.power is not None:
-            self.power.apply(off)  # runs a command only on a change (and once at start)
+        off = self.screen.off(wall, emergency=self.plays.emergency is not None)
         if off == self.stage.screen_off:
             return
         self.stage.screen_off = off
@@ -383,7 +368,8 @@ class Player:
         self.pacer.last_wall = self.wall()
         try:
             while self.stop_reason is None:
-                self.pump_events()
+                if (asked := stop_asked()) is not None:
+                    self.stop(asked)
                 self.step()
                 if self.frames == 1 and on_first_frame is not None:
                     on_first_frame()
@@ -399,13 +385,6 @@ class Player:
         finally:
             self.close()
         return self.stop_reason or "stopped"
-
-    def pump_events(self) -> None:
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                self.stop("window closed")
-            elif event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q):
-                self.stop("key pressed")
 
     def close(self) -> None:
         if self.current is not None:

@@ -78,13 +78,8 @@ class VideoSlide:
         self._reported: set[str] = set()
         on_error = self._report_damage if on_error is not None else None
         self._frames = FrameQueue(QUEUE_FRAMES)
-        layout = screen_layout(pygame.display.get_surface())
-        direct = video_convert.available() and layout is not PACKED_24
-        self._writer = video_convert.ScreenWriter() if direct else None
-        self._decoder = VideoDecoder(
-            path, size, fit, self._frames, layout=layout, loop=loop and duration is not None,
-            on_error=on_error, direct=direct,
-            on_truncated=self._report_truncated if self._on_truncated is not None else None)
+        self._writer, self._decoder = self._start_picture(fit, loop and duration is not None,
+                                                          on_error)
         self._audio = audio
         self._stream: AudioStream | None = None
         self._audio_decoder: AudioDecoder | None = None
@@ -100,6 +95,18 @@ class VideoSlide:
         self._t0 = 0.0
         self._pts0 = 0.0
         self._offset = 0.0
+
+    def _start_picture(self, fit: str, loop: bool, on_error: Callable[[str], None] | None
+                       ) -> tuple[video_convert.ScreenWriter | None, VideoDecoder]:
+        """Decode the clip's pictures from now on: YUV frames converted straight into the
+        screen's pixels where its layout allows (a writer), else converted by the decoder."""
+        layout = screen_layout(pygame.display.get_surface())
+        direct = video_convert.available() and layout is not PACKED_24
+        decoder = VideoDecoder(
+            self.path, self.size, fit, self._frames, layout=layout, loop=loop,
+            on_error=on_error, direct=direct,
+            on_truncated=self._report_truncated if self._on_truncated is not None else None)
+        return (video_convert.ScreenWriter() if direct else None), decoder
 
     def _start_sound(self, volume: float, loop: bool,
                      on_error: Callable[[str], None] | None) -> None:

@@ -72,7 +72,7 @@ def test_screen_off_from_the_hub_holds_until_the_schedule_changes(tmp_path, disp
         power.off = True  # the off hours begin: the schedule rules again
         clock.advance(1)
         player.step()
-        assert player.forced_screen is None and player.screen_off
+        assert player.screen.forced is None and player.screen_off
         power.off = False  # and end: the screen comes back by itself
         clock.advance(1)
         player.step()
