@@ -58,42 +58,9 @@ def test_long_poll_on_the_hub(tmp_path, key, hub):
         syncer.close()
 
 
-def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
-    import queue
-
-    from player.sync.worker import SyncWorker
-    from tests.sync.kit import device_config
-
-    channel = tmp_path / "hub" / "channels" / "ban-gioc"
-    publish_files(tmp_path / "src", channel, key, {"media/a.jpg": b"v1"}, channel="ban-gioc")
-    holding = threading.Event()
-    hub_wait = hub.changes.wait
-
-    async def wait(timeout: float) -> None:  # the hub's own wait, for as long as the hub runs
-        holding.set()
-        await hub_wait(3600)
-
-    hub.changes.wait = wait
-    events: list = []
-    outbox: queue.Queue = queue.Queue()
-    config = device_config(tmp_path / "state", sync_config(
-        key, [hub.url + "channels/ban-gioc/"], interval=3600))
-    worker = SyncWorker(config, outbox, lambda *e: events.append(e))
-    worker.start()
-    try:
-        assert outbox.get(timeout=20).version == 1
-        worker.wake()  # poll again now: the hub holds this conditional request
-        assert holding.wait(20)
-    finally:
-        worker.stop()
-        worker.join(60)  # the hub holds until it stops, after this: the request was cut
-    assert not worker.is_alive()
-    assert not [e for e in events if e[1] == "sync_failed"]  # stopping is not a failure
-
-
-def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hub):
-    """The hub here holds a conditional manifest request until it stops: a sync_now that
-    returned at all did not wait for the hold to end."""
+def held_worker(tmp_path, key, hub):
+    """A sync worker on version 1 whose next, conditional, poll the hub holds until it stops;
+    returns the worker (started and held), its events and an Event set when a hold ends."""
     import queue
 
     from player.sync.worker import SyncWorker
@@ -121,6 +88,26 @@ def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hu
         assert outbox.get(timeout=20).version == 1
         worker.wake()  # poll again now: the hub holds this conditional request
         assert holding.wait(20)
+    except BaseException:
+        worker.stop()
+        worker.join(30)
+        raise
+    return worker, events, hold_ended
+
+
+def test_stopping_the_worker_cuts_a_held_long_poll(tmp_path, key, hub):
+    worker, events, _ = held_worker(tmp_path, key, hub)
+    worker.stop()
+    worker.join(60)  # the hub holds until it stops, after this: the request was cut
+    assert not worker.is_alive()
+    assert not [e for e in events if e[1] == "sync_failed"]  # stopping is not a failure
+
+
+def test_sync_now_cuts_a_held_long_poll_and_asks_again_at_once(tmp_path, key, hub):
+    """The hub here holds a conditional manifest request until it stops: a sync_now that
+    returned at all did not wait for the hold to end."""
+    worker, events, hold_ended = held_worker(tmp_path, key, hub)
+    try:
         result = worker.sync_now(120)
         assert not hold_ended.is_set()  # still held by the hub when the pass came back
     finally:
