@@ -82,8 +82,12 @@ def log_in(client, name: str, password: str = PASSWORD, **extra):
 class UvicornThread:
     """The app served by a real uvicorn on 127.0.0.1 (an ephemeral port), from a thread."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, receive_buffer: int | None = None):
         self.socket = socket.socket()
+        if receive_buffer:
+            # set before listening, so that every accepted connection keeps it (no autotuning):
+            # a request body the app does not read then stands still in the sender
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

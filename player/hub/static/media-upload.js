@@ -5,6 +5,7 @@
 (function () {
   var form = document.getElementById("upload-form");
   var lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "";
+  var uploading = false;  // reloading the page now would cut the upload off
 
   function say(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key] || ""; });
@@ -42,7 +43,7 @@
       var request = new XMLHttpRequest();
       request.open("POST", form.action);
       request.setRequestHeader("Accept", "application/json");
-      bar.hidden = false; bar.value = 0; button.disabled = true;
+      bar.hidden = false; bar.value = 0; button.disabled = true; uploading = true;
       status.className = "muted"; status.textContent = form.dataset.uploading;
       request.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
@@ -59,7 +60,7 @@
           location.assign(url.toString());
           return;
         }
-        button.disabled = false; bar.hidden = true;
+        button.disabled = false; bar.hidden = true; uploading = false;
         status.className = "notice";
         if (/\/login/.test(request.responseURL || "")) {  // the session ended meanwhile
           status.textContent = form.dataset.expired;
@@ -70,7 +71,7 @@
         }
       });
       request.addEventListener("error", function () {
-        button.disabled = false; bar.hidden = true;
+        button.disabled = false; bar.hidden = true; uploading = false;
         status.className = "notice"; status.textContent = form.dataset.network;
       });
       request.send(new FormData(form));
@@ -98,7 +99,9 @@
           var bar = li.querySelector("progress.job");
           if (bar) { bar.value = Math.floor(m.progress * 100); }
         });
-        if (finished) { location.reload(); } else { setTimeout(poll, 2000); }
+        // an item finished: reload to show it, unless an upload is under way (its end
+        // loads the page anyway)
+        if (finished && !uploading) { location.reload(); } else { setTimeout(poll, 2000); }
       })
       .catch(function () { setTimeout(poll, 5000); });
   }
