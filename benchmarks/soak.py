@@ -13,6 +13,7 @@ no growth in open files or threads). The first 100 switches warm the caches and 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import statistics
 import sys
@@ -95,8 +96,27 @@ def make_media(folder: Path) -> None:
         make_clip(folder / "media" / name, size, codec, rotation, sound)
 
 
-def sample(process: psutil.Process) -> tuple[float, int, int]:
-    return process.memory_info().rss / 1e6, len(os.listdir("/proc/self/fd")), threading.active_count()
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def c_heap_in_use() -> float:
+    """MB the C heap hands out (glibc's mallinfo2: allocated chunks plus mmapped blocks), so
+    that RSS growth can be told apart: memory still in use, or free memory not given back."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return float("nan")
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / 1e6
+
+
+def sample(process: psutil.Process) -> tuple[float, int, int, float, int]:
+    return (process.memory_info().rss / 1e6, len(os.listdir("/proc/self/fd")),
+            threading.active_count(), c_heap_in_use(), sys.getallocatedblocks())
 
 
 def main() -> None:
@@ -142,24 +162,27 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; {args.switches} switches in {elapsed:.0f} s "
           f"({(cpu.user + cpu.system - cpu0.user - cpu0.system) / elapsed * 100:.0f}% CPU)")
     windows = summarise(samples, args.window)
-    for end, rss, files, threads in windows:
+    for end, rss, files, threads, heap, blocks in windows:
         print(f"  up to {end:6d} switches: RSS median {rss:7.1f} MB, open files at most {files:3d}, "
-              f"threads at most {threads}")
+              f"threads at most {threads}; C heap in use {heap:6.1f} MB, Python blocks {blocks}")
     first, last = windows[0], windows[-1]
     print(f"growth from the first window to the last: RSS {last[1] - first[1]:+.1f} MB, "
           f"open files {last[2] - first[2]:+d}, threads {last[3] - first[3]:+d} (target: RSS < 10 MB, "
           f"files and threads +0)")
 
 
-def summarise(samples: list[tuple], window: int) -> list[tuple[int, float, int, int]]:
+def summarise(samples: list[tuple], window: int) -> list[tuple[int, float, int, int, float, int]]:
     """Per window of `window` switches: the median RSS (one sample's RSS depends on which
-    frames happen to be queued) and the most open files and threads seen."""
+    frames happen to be queued), the most open files and threads seen, and the median C heap
+    in use and Python memory blocks."""
     out = []
     for start in range(100, samples[-1][0] + 1, window):
         group = [s for s in samples if start <= s[0] < start + window]
         if group:
             out.append((start + window, statistics.median(s[1] for s in group),
-                        max(s[2] for s in group), max(s[3] for s in group)))
+                        max(s[2] for s in group), max(s[3] for s in group),
+                        statistics.median(s[4] for s in group),
+                        int(statistics.median(s[5] for s in group))))
     return out
 
 
