@@ -102,21 +102,22 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost")]
 
 
-def c_heap_in_use() -> float:
-    """MB the C heap hands out (glibc's mallinfo2: allocated chunks plus mmapped blocks), so
-    that RSS growth can be told apart: memory still in use, or free memory not given back."""
+def c_heap() -> tuple[float, float]:
+    """MB the C heap hands out (glibc's mallinfo2: allocated chunks plus mmapped blocks) and MB
+    it holds free, so that RSS growth can be told apart: memory still in use, or free memory
+    not given back (fragmentation)."""
     try:
         mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
     except (OSError, AttributeError):
-        return float("nan")
+        return float("nan"), float("nan")
     mallinfo2.restype = _MallInfo2
     info = mallinfo2()
-    return (info.uordblks + info.hblkhd) / 1e6
+    return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
 
 
-def sample(process: psutil.Process) -> tuple[float, int, int, float, int]:
+def sample(process: psutil.Process) -> tuple[float, int, int, float, float, int]:
     return (process.memory_info().rss / 1e6, len(os.listdir("/proc/self/fd")),
-            threading.active_count(), c_heap_in_use(), sys.getallocatedblocks())
+            threading.active_count(), *c_heap(), sys.getallocatedblocks())
 
 
 def main() -> None:
@@ -162,19 +163,20 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; {args.switches} switches in {elapsed:.0f} s "
           f"({(cpu.user + cpu.system - cpu0.user - cpu0.system) / elapsed * 100:.0f}% CPU)")
     windows = summarise(samples, args.window)
-    for end, rss, files, threads, heap, blocks in windows:
+    for end, rss, files, threads, heap, free, blocks in windows:
         print(f"  up to {end:6d} switches: RSS median {rss:7.1f} MB, open files at most {files:3d}, "
-              f"threads at most {threads}; C heap in use {heap:6.1f} MB, Python blocks {blocks}")
+              f"threads at most {threads}; C heap in use {heap:5.1f} MB, free {free:5.1f} MB; "
+              f"Python blocks {blocks}")
     first, last = windows[0], windows[-1]
     print(f"growth from the first window to the last: RSS {last[1] - first[1]:+.1f} MB, "
           f"open files {last[2] - first[2]:+d}, threads {last[3] - first[3]:+d} (target: RSS < 10 MB, "
           f"files and threads +0)")
 
 
-def summarise(samples: list[tuple], window: int) -> list[tuple[int, float, int, int, float, int]]:
+def summarise(samples: list[tuple], window: int) -> list[tuple]:
     """Per window of `window` switches: the median RSS (one sample's RSS depends on which
-    frames happen to be queued), the most open files and threads seen, and the median C heap
-    in use and Python memory blocks."""
+    frames happen to be queued), the most open files and threads seen, and the medians of the
+    C heap in use and free and of Python's memory blocks."""
     out = []
     for start in range(100, samples[-1][0] + 1, window):
         group = [s for s in samples if start <= s[0] < start + window]
@@ -182,7 +184,8 @@ def summarise(samples: list[tuple], window: int) -> list[tuple[int, float, int, 
             out.append((start + window, statistics.median(s[1] for s in group),
                         max(s[2] for s in group), max(s[3] for s in group),
                         statistics.median(s[4] for s in group),
-                        int(statistics.median(s[5] for s in group))))
+                        statistics.median(s[5] for s in group),
+                        int(statistics.median(s[6] for s in group))))
     return out
 
 
