@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 WATCH_BEFORE = 0.006  # start polling the channel this long before the predicted switch
 POLL = 0.002
 LONGEST_SLEEP = 0.5  # between watches (volume and quiet hours are looked at every second)
+SURE = 2 * MIXER_BUFFER / RATE  # a switch not seen this long after it was due: look harder
 SPEED_GAIN = 0.25  # how much of a measured change in the card's speed is taken at once
 FADE_STEP = 0.02  # the volume steps this often during a crossfade (inaudible steps)
 
@@ -274,9 +275,12 @@ class AudioOutput:
     def _observe(self, voice: _Voice, now: float) -> None:
         if not voice.in_flight:
             return
-        if len(voice.in_flight) == 2 and voice.channel.get_queue() is not None:
+        pending = len(voice.in_flight) == 2 and voice.channel.get_queue() is not None
+        if pending and now < _switch_time(voice, voice.in_flight[1]) + SURE:
             voice.idle_seen = False  # the first chunk still plays: one call is enough
             return
+        # Past that, a channel may also have run dry with a Sound still queued (a driver that
+        # plays faster than `queue` follows `play`): get_busy tells.
         if not voice.channel.get_busy():
             if not voice.idle_seen:
                 # pygame starts the queued Sound from SDL's "finished" callback, so for a moment
@@ -290,7 +294,7 @@ class AudioOutput:
             voice.in_flight = []  # all played: an underrun, or the end
             return
         voice.idle_seen = False
-        if len(voice.in_flight) == 2:
+        if len(voice.in_flight) == 2 and not pending:
             self._switched(voice, now)
 
     def _switched(self, voice: _Voice, now: float) -> None:
