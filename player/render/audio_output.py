@@ -55,7 +55,7 @@ class _Voice:
         self.in_flight: list[InFlight] = []
         self.samples = 0  # handed to the channel since it was last started
         self.speed = 1.0  # the card's seconds per second of samples, as measured
-        self.idle_seen = False
+        self.idle_since: float | None = None  # when the channel was first seen idle
         self.last_poll = 0.0
         self.fade: tuple[float, float, bool] | None = None  # start, seconds, fading in
 
@@ -254,7 +254,7 @@ class AudioOutput:
         self._feed(voice, now)
         voice.stream.set_in_flight(voice.in_flight)
         voice.last_poll = now
-        if voice.idle_seen:
+        if voice.idle_since is not None:
             return POLL
         if not voice.in_flight:
             return 0.02 if not voice.stream.finished else 1.0
@@ -277,23 +277,24 @@ class AudioOutput:
             return
         pending = len(voice.in_flight) == 2 and voice.channel.get_queue() is not None
         if pending and now < _switch_time(voice, voice.in_flight[1]) + SURE:
-            voice.idle_seen = False  # the first chunk still plays: one call is enough
+            voice.idle_since = None  # the first chunk still plays: one call is enough
             return
         # Past that, a channel may also have run dry with a Sound still queued (a driver that
         # plays faster than `queue` follows `play`): get_busy tells.
         if not voice.channel.get_busy():
-            if not voice.idle_seen:
-                # pygame starts the queued Sound from SDL's "finished" callback, so for a moment
-                # the channel looks idle between two chunks: look again before believing it.
-                voice.idle_seen = True
+            # pygame starts the queued Sound from SDL's "finished" callback, which waits for
+            # the GIL: meanwhile the channel looks idle with the Sound still queued, for as long
+            # as other threads hold the GIL. Look again before believing it.
+            voice.idle_since = now if voice.idle_since is None else voice.idle_since
+            if now - voice.idle_since < (SURE if pending else POLL / 2):
                 return
-            voice.idle_seen = False
+            voice.idle_since = None
             if not voice.stream.eof_played():
                 self.underruns += 1
                 log.debug("audio underrun at %.3f", voice.in_flight[-1].pts)
             voice.in_flight = []  # all played: an underrun, or the end
             return
-        voice.idle_seen = False
+        voice.idle_since = None
         if len(voice.in_flight) == 2 and not pending:
             self._switched(voice, now)
 
@@ -307,7 +308,7 @@ class AudioOutput:
         if done.offset > 0 and now - voice.last_poll <= 2 * POLL + 0.001:
             measured = (seen - done.start) / done.seconds
             voice.speed += SPEED_GAIN * (measured - voice.speed)
-            voice.speed = min(max(voice.speed, 0.9), 1.1)
+            voice.speed = min(max(voice.speed, 0.75), 1.25)  # SDL's dummy driver, loaded
         current.start, current.speed = seen, voice.speed
         if self.on_chunk and voice is self._voice:
             self.on_chunk(current.pts, current.seconds, current.start)
