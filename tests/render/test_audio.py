@@ -230,6 +230,30 @@ def test_the_feeder_looks_rarely_and_the_clock_follows_the_card(rate):
     assert max(abs(e) for e in errors[20:]) < 0.004, errors  # its speed measured
 
 
+def test_a_channel_idle_with_a_sound_queued_is_believed_only_when_it_lasts():
+    device = Device()
+    stream = AudioStream(max_seconds=5)
+    stream.write(0.0, pcm(4.0))
+    device.output.play(stream, 0.0, device.now)
+    device.run(0.1)
+    channel = device.mixer.channel
+    # pygame's switch to the queued Sound waiting for the GIL: idle for a moment, then on.
+    channel.playing, channel.pos = None, 0
+    for _ in range(3):
+        device.output.service(device.now)
+        device.now += 0.002
+    channel.playing, channel.queued = channel.queued, None
+    device.run(0.1)
+    assert device.output.underruns == 0
+    # A driver that ran dry before `queue` reached it: the Sound stays queued, nothing plays.
+    device.run(0.35)
+    channel.playing, channel.pos = None, 0
+    assert channel.queued is not None
+    device.run(0.5)  # seen once the switch is overdue (at most a chunk and two periods)
+    assert device.output.underruns == 1
+    assert channel.get_busy() and stream.position(device.now) is not None  # playing again
+
+
 def test_a_new_stream_takes_the_floor():
     device = Device()
     first, second = AudioStream(), AudioStream()
