@@ -283,10 +283,11 @@ class AudioOutput:
         # plays faster than `queue` follows `play`): get_busy tells.
         if not voice.channel.get_busy():
             # pygame starts the queued Sound from SDL's "finished" callback, which waits for
-            # the GIL: meanwhile the channel looks idle with the Sound still queued, for as long
-            # as other threads hold the GIL. Look again before believing it.
+            # the GIL: the channel looks idle for a moment, longer on a loaded machine. Look
+            # again before believing it, for longer while samples handed out are still due.
             voice.idle_since = now if voice.idle_since is None else voice.idle_since
-            if now - voice.idle_since < (SURE if pending else POLL / 2):
+            early = pending or now < _switch_time(voice, None) - SURE
+            if now - voice.idle_since < (SURE if early else POLL / 2):
                 return
             voice.idle_since = None
             if not voice.stream.eof_played():
