@@ -282,12 +282,12 @@ class AudioOutput:
         # Past that, a channel may also have run dry with a Sound still queued (a driver that
         # plays faster than `queue` follows `play`): get_busy tells.
         if not voice.channel.get_busy():
-            # pygame starts the queued Sound from SDL's "finished" callback, which waits for
-            # the GIL: the channel looks idle for a moment, longer on a loaded machine. Look
-            # again before believing it, for longer while samples handed out are still due.
+            # pygame starts the queued Sound from SDL's "finished" callback once that gets the
+            # GIL: the channel looks idle meanwhile, for tens of ms on a loaded machine (and
+            # treating that as an underrun would skip the queued chunk). So it is believed
+            # only once everything handed out should have been played.
             voice.idle_since = now if voice.idle_since is None else voice.idle_since
-            early = pending or now < _switch_time(voice, None) - SURE
-            if now - voice.idle_since < (SURE if early else POLL / 2):
+            if now - voice.idle_since < POLL / 2 or now < _switch_time(voice, None) - SURE:
                 return
             voice.idle_since = None
             if not voice.stream.eof_played():

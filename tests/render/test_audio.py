@@ -249,7 +249,7 @@ def test_a_channel_idle_with_a_sound_queued_is_believed_only_when_it_lasts():
     device.run(0.35)
     channel.playing, channel.pos = None, 0
     assert channel.queued is not None
-    device.run(0.5)  # seen once the switch is overdue (at most a chunk and two periods)
+    device.run(0.8)  # believed once both chunks should have played
     assert device.output.underruns == 1
     assert channel.get_busy() and stream.position(device.now) is not None  # playing again
 
