@@ -6,7 +6,8 @@ Plays the clip in real time through VideoSlide and the real mixer (SDL's `dummy`
 unless SDL_AUDIODRIVER says otherwise; it consumes samples at its own pace, like a sound card
 whose clock is not the CPU's) on the offscreen video driver. For every flash it takes the time
 the flash frame was flipped, and the time the beep's first sample reached the mixer, from the
-chunks handed out (when each chunk started, as the feeder saw it, plus SDL's mixing buffer).
+chunks handed out (when each chunk started, as the feeder saw it, the beep's place between that
+and the next chunk's start, plus SDL's mixing buffer).
 With `--latency MS` the sink is taken to delay the sound by that much (`audio.latency`): the
 sound is heard that much later, and the pictures should be held back with it.
 Offset = picture time - sound time (positive: the picture is late). Prints the figures.
@@ -24,6 +25,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def mixed_at(chunks: list[tuple[float, float, float]], media: float) -> float | None:
+    """When the sample at media time `media` went to the mixer: between the starts of its chunk
+    and the next, as the feeder saw them (the card's own speed, not 48 kHz by the CPU's clock)."""
+    for (pts, secs, start), after in zip(chunks, [*chunks[1:], None]):
+        if pts <= media < pts + secs:
+            if after is not None and abs(after[0] - (pts + secs)) < 0.001:
+                return start + (media - pts) / secs * (after[2] - start)
+            return start + (media - pts)
+    return None
 
 
 def main() -> int:
@@ -87,10 +99,9 @@ def main() -> int:
     latency = MIXER_BUFFER / RATE + args.latency / 1000
     offsets = []
     for beep, seen in sorted(shown.items()):
-        for pts, secs, start in chunks:
-            if pts <= beep < pts + secs:
-                offsets.append((beep, seen - (start + (beep - pts) + latency)))
-                break
+        heard = mixed_at(chunks, beep)
+        if heard is not None:
+            offsets.append((beep, seen - (heard + latency)))
     if not offsets:
         print("no flash matched to a beep")
         return 1

@@ -1,8 +1,12 @@
 """Sound through `pygame.mixer`: one Channel fed with s16 stereo 48 kHz chunks, and the audio clock.
 
 SDL channels cannot tell how far they have played, so the clock is kept from the samples handed
-out: each chunk's start is predicted from the one before it (its sample count at 48 kHz) and
-checked against what the channel shows (`get_queue()` empties when the queued chunk starts).
+out: each chunk's start is predicted from the one before it (its sample count at 48 kHz, at the
+card's measured speed) and checked against what the channel shows (`get_queue()` empties when
+SDL's mixing callback switches to the queued chunk). SDL mixes whole periods of MIXER_BUFFER
+samples from the moment a channel starts, so the switch comes in the period holding the last
+sample of the chunk before: a known time ahead of the chunk's own start, which makes the moment
+to look predictable to a few milliseconds, and a short close watch around it is enough.
 One feeder thread serves the one stream that currently has the floor; a video (or a still item's
 `audio` track) decodes into an `AudioStream` and the render loop reads `position()` from it.
 
@@ -22,7 +26,8 @@ from datetime import datetime
 from player.core.config import AudioConfig
 from player.render.audio_stream import (
     CHANNELS,
-    CHUNK_SECONDS,
+    CHUNK_SAMPLES,
+    FIRST_CHUNK_SAMPLES,
     FRAME_BYTES,
     MIXER_BUFFER,
     RATE,
@@ -33,8 +38,11 @@ from player.render.volume import device_level
 
 log = logging.getLogger(__name__)
 
-WATCH_BEFORE = 0.015  # start polling the channel this long before a chunk should end
+WATCH_BEFORE = 0.006  # start polling the channel this long before the predicted switch
 POLL = 0.002
+LONGEST_SLEEP = 0.5  # between watches (volume and quiet hours are looked at every second)
+SURE = 2 * MIXER_BUFFER / RATE  # a switch not seen this long after it was due: look harder
+SPEED_GAIN = 0.25  # how much of a measured change in the card's speed is taken at once
 FADE_STEP = 0.02  # the volume steps this often during a crossfade (inaudible steps)
 
 
@@ -45,7 +53,9 @@ class _Voice:
         self.channel = channel
         self.stream = stream
         self.in_flight: list[InFlight] = []
-        self.idle_seen = False
+        self.samples = 0  # handed to the channel since it was last started
+        self.speed = 1.0  # the card's seconds per second of samples, as measured
+        self.idle_since: float | None = None  # when the channel was first seen idle
         self.last_poll = 0.0
         self.fade: tuple[float, float, bool] | None = None  # start, seconds, fading in
 
@@ -244,14 +254,16 @@ class AudioOutput:
         self._feed(voice, now)
         voice.stream.set_in_flight(voice.in_flight)
         voice.last_poll = now
-        if voice.idle_seen:
+        if voice.idle_since is not None:
             return POLL
         if not voice.in_flight:
             return 0.02 if not voice.stream.finished else 1.0
-        # Watch closely around the moment the playing chunk should end: the queued one starting
+        if len(voice.in_flight) == 1 and not voice.stream.eof_played():
+            return 0.02  # the decoder is behind: feed as soon as it has more
+        # Watch closely around the moment SDL should switch chunks (or run out): that moment
         # is the only sign of the card's own clock, which may run a little fast or slow.
-        first = voice.in_flight[0]
-        return min(max(first.start + first.seconds - now - WATCH_BEFORE, POLL), 0.05)
+        switch = _switch_time(voice, voice.in_flight[-1] if len(voice.in_flight) == 2 else None)
+        return min(max(switch - now - WATCH_BEFORE, POLL), LONGEST_SLEEP)
 
     def _apply_volume(self, now: float) -> None:
         level = self.level()
@@ -263,31 +275,50 @@ class AudioOutput:
     def _observe(self, voice: _Voice, now: float) -> None:
         if not voice.in_flight:
             return
+        pending = len(voice.in_flight) == 2 and voice.channel.get_queue() is not None
+        if pending and now < _switch_time(voice, voice.in_flight[1]) + SURE:
+            voice.idle_since = None  # the first chunk still plays: one call is enough
+            return
+        # Past that, a channel may also have run dry with a Sound still queued (a driver that
+        # plays faster than `queue` follows `play`): get_busy tells.
         if not voice.channel.get_busy():
-            if not voice.idle_seen:
-                # pygame starts the queued Sound from SDL's "finished" callback, so for a moment
-                # the channel looks idle between two chunks: look again before believing it.
-                voice.idle_seen = True
+            # pygame starts the queued Sound from SDL's "finished" callback once that gets the
+            # GIL: the channel looks idle meanwhile, for tens of ms on a loaded machine (and
+            # treating that as an underrun would skip the queued chunk). So it is believed
+            # only once everything handed out should have been played.
+            voice.idle_since = now if voice.idle_since is None else voice.idle_since
+            if now - voice.idle_since < POLL / 2 or now < _switch_time(voice, None) - SURE:
                 return
-            voice.idle_seen = False
+            voice.idle_since = None
             if not voice.stream.eof_played():
                 self.underruns += 1
                 log.debug("audio underrun at %.3f", voice.in_flight[-1].pts)
             voice.in_flight = []  # all played: an underrun, or the end
-        voice.idle_seen = False
-        if len(voice.in_flight) == 2 and voice.channel.get_queue() is None:
-            done = voice.in_flight.pop(0)
-            current = voice.in_flight[0]
-            # It started when the previous chunk ran out, which we saw in (last poll, now].
-            current.start = min(max(done.start + done.seconds, voice.last_poll), now)
-            if self.on_chunk and voice is self._voice:
-                self.on_chunk(current.pts, current.seconds, current.start)
+            return
+        voice.idle_since = None
+        if len(voice.in_flight) == 2 and not pending:
+            self._switched(voice, now)
+
+    def _switched(self, voice: _Voice, now: float) -> None:
+        """The queued chunk started: SDL switched to it in (last poll, now]."""
+        done = voice.in_flight.pop(0)
+        current = voice.in_flight[0]
+        lead = _lead(current.offset) * voice.speed
+        seen = min(max(current.start, voice.last_poll + lead), now + lead)
+        # A close look (not the first chunk, whose start was a guess) measures the card's speed.
+        if done.offset > 0 and now - voice.last_poll <= 2 * POLL + 0.001:
+            measured = (seen - done.start) / done.seconds
+            voice.speed += SPEED_GAIN * (measured - voice.speed)
+            voice.speed = min(max(voice.speed, 0.75), 1.25)  # SDL's dummy driver, loaded
+        current.start, current.speed = seen, voice.speed
+        if self.on_chunk and voice is self._voice:
+            self.on_chunk(current.pts, current.seconds, current.start)
 
     def _feed(self, voice: _Voice, now: float) -> None:
-        nbytes = int(CHUNK_SECONDS * RATE) * FRAME_BYTES
         stream = voice.stream
         while len(voice.in_flight) < 2:
-            chunk = stream.take(nbytes, now)
+            size = CHUNK_SAMPLES if voice.in_flight else FIRST_CHUNK_SAMPLES
+            chunk = stream.take(size * FRAME_BYTES, now)
             if chunk is None:
                 return
             pts, data = chunk
@@ -297,12 +328,29 @@ class AudioOutput:
                 gain = self.level() * stream.volume * voice.gain(now)
                 voice.channel.set_volume(max(0.0, min(1.0, gain)))
                 voice.channel.play(sound)
+                voice.samples = 0  # SDL starts the channel at the top of its next period
                 start = now
                 if self.on_chunk and voice is self._voice:
                     self.on_chunk(pts, seconds, start)
             else:
                 voice.channel.queue(sound)
                 prev = voice.in_flight[-1]
-                start = prev.start + prev.seconds
+                start = prev.start + prev.seconds * voice.speed
             stream.samples_out += len(data) // FRAME_BYTES
-            voice.in_flight.append(InFlight(pts, seconds, start, sound))
+            voice.in_flight.append(InFlight(pts, seconds, start, sound, voice.samples, voice.speed))
+            voice.samples += len(data) // FRAME_BYTES
+
+
+def _lead(offset: int) -> float:
+    """How long before a chunk's first sample (at `offset` on the channel) SDL switches to it:
+    in the mixing period that holds the sample before it."""
+    return (offset - (offset - 1) // MIXER_BUFFER * MIXER_BUFFER) / RATE
+
+
+def _switch_time(voice: _Voice, queued: InFlight | None) -> float:
+    """When SDL should switch to `queued` (None: when the channel should run dry)."""
+    if queued is not None:
+        return queued.start - _lead(queued.offset) * voice.speed
+    last = voice.in_flight[-1]
+    end = last.offset + round(last.seconds * RATE)
+    return last.start + last.seconds * voice.speed - _lead(end) * voice.speed

@@ -1,9 +1,9 @@
 """The PCM of one item on its way to the speaker, and the A/V clock kept from it.
 
 SDL channels cannot tell how far they have played, so the clock is kept from the samples handed
-out: each chunk's start is predicted from the one before it (its sample count at 48 kHz) and
-checked against what the channel shows. A decoder thread writes; the output's feeder takes;
-the render loop reads `position()`.
+out: each chunk's start is predicted from the one before it (its sample count, at the sound
+card's measured speed) and checked against what the channel shows. A decoder thread writes;
+the output's feeder takes; the render loop reads `position()`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ RATE = 48000
 CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS  # s16 stereo
 MIXER_BUFFER = 1024  # samples; SDL mixes this much ahead of the speaker
-CHUNK_SECONDS = 0.1  # one Sound handed to the channel; two are in flight at most
+# One Sound handed to the channel; two are in flight at most. Whole mixing periods, so every
+# chunk starts at the same place in SDL's buffer; the first after a start is short, so the
+# first check of the clock comes soon.
+CHUNK_SAMPLES = 16 * MIXER_BUFFER  # 341 ms
+FIRST_CHUNK_SAMPLES = 2 * MIXER_BUFFER
 GAP_TOLERANCE = 0.003  # a timestamp gap or overlap below this is rounding, not a hole
 MAX_PAD = 10.0  # a larger hole in the timestamps is a jump, not silence to play
 BUFFER_SECONDS = 2.0  # how far a decoder may run ahead of the speaker
@@ -29,6 +33,8 @@ class InFlight:
     seconds: float
     start: float  # monotonic time its first sample went to the mixer (predicted, then checked)
     sound: object  # keeps the pygame Sound alive while SDL plays it
+    offset: int = 0  # samples on the channel before this chunk since it was started
+    speed: float = 1.0  # seconds the card takes to play one second of samples (measured)
 
 
 class AudioStream:
@@ -106,11 +112,13 @@ class AudioStream:
             # Past the end of the playing chunk, the queued one has started only once the feeder
             # has seen it start; until then the clock waits (a picture early is worse than late).
             first = self._in_flight[0]
-            elapsed = min(now - first.start, first.seconds + CONFIRM_SLACK)
+            elapsed = min((now - first.start) / first.speed, first.seconds + CONFIRM_SLACK)
             mixed = self._in_flight[-1].pts + self._in_flight[-1].seconds
             for chunk in self._in_flight:
                 if elapsed <= chunk.seconds:
-                    mixed = chunk.pts + max(elapsed, 0.0)
+                    # Before the first chunk's start (SDL switched to it a period early), the
+                    # tail of the one before is still being heard: count back from it.
+                    mixed = chunk.pts + elapsed
                     break
                 elapsed -= chunk.seconds
             # SDL mixes a buffer ahead of the speaker; nothing is heard before the first sample.

@@ -188,8 +188,10 @@ class FakeChannel:
     def get_volume(self) -> float:
         return self.volume
 
-    def advance(self, seconds: float) -> None:
-        left = int(round(seconds * RATE)) * 4
+    def mix(self, samples: int) -> None:
+        """One run of SDL's mixing callback: `samples` more, switching to the queued Sound
+        within the same period, as SDL_mixer does."""
+        left = samples * 4
         while left and self.playing is not None:
             data = self.playing.data
             take = min(left, len(data) - self.pos)
@@ -210,6 +212,9 @@ class FakeMixer:
         self.settings: tuple | None = None
         self.channels = {0: FakeChannel()}
         self.channel = self.channels[0]  # the one a sound without a crossfade plays on
+        self.period = 1024  # samples SDL mixes at a time (the mixer's buffer)
+        self.clock = 0  # samples the device has played
+        self.next_period = 0  # when SDL mixes next
 
     def get_init(self) -> tuple | None:
         return self.settings
@@ -230,6 +235,12 @@ class FakeMixer:
         return self.channels.setdefault(index, FakeChannel())
 
     def advance(self, seconds: float) -> None:
-        """Every channel plays on by `seconds`."""
-        for channel in self.channels.values():
-            channel.advance(seconds)
+        """The device plays on by `seconds`: SDL's callback mixes every channel a period
+        (1024 samples) at a time, at the top of each period, so a Sound started or queued in
+        between is reached at the next one."""
+        end = self.clock + int(round(seconds * RATE))
+        while self.next_period < end:
+            for channel in self.channels.values():
+                channel.mix(self.period)
+            self.next_period += self.period
+        self.clock = end
