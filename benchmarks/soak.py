@@ -36,6 +36,7 @@ from PIL import Image  # noqa: E402
 from player.core.config import Config, DisplayConfig  # noqa: E402
 from player.core.playlist_reader import load_playlist  # noqa: E402
 from player.render.display import close_display, open_display  # noqa: E402
+from player.render.heap import limit_arenas  # noqa: E402
 from player.render.loop import Player  # noqa: E402
 from player.render.mediaslides import MediaFactory  # noqa: E402
 from player.render.text_fonts import FontSet  # noqa: E402
@@ -125,6 +126,7 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=3000)
     parser.add_argument("--window", type=int, default=1000, help="switches per printed line")
     args = parser.parse_args()
+    limit_arenas()  # as `signage-player run` does
     process = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

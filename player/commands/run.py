@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from player.render.heap import limit_arenas
+
+    limit_arenas()  # before any thread: the decoders' freed pictures then stay reusable
     from player.app import run
     from player.runtime import RunOptions
 

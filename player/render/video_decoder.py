@@ -3,7 +3,6 @@ and queues it for the render loop, in a thread of its own; the queue between the
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 from collections import deque
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from player.media.probe import MediaError, decode_frames, normal_rotation, open_media
+from player.render.heap import release_free_memory
 from player.render.video_graph import FrameScaler, is_yuv, needs_graph
 from player.render.video_layout import PACKED_24, PixelLayout, Placement, PygameFormat, place
 
@@ -25,30 +25,6 @@ DEFAULT_FRAME = 1 / 30  # a frame's duration when the file does not say
 ONE_THREAD_PIXEL_RATE = 1920 * 1088 * 30
 TRUNCATED_SLACK = 1.0  # pictures ending this much before the announced length: a cut file
 END = object()  # queued after the last frame
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # glibc only
-    except (OSError, AttributeError):
-        return None
-
-
-_TRIM = _malloc_trim()
-
-
-def release_free_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's `malloc_trim`).
-
-    Each clip's decoder, filter graph and frame pools allocate and free several full-size
-    pictures from whichever thread's malloc arena is at hand; glibc keeps what is freed in those
-    arenas, so over thousands of items the process grows to a plateau some 30 MB above what it
-    uses (measured with benchmarks/soak.py). Called by each new decoder thread, off the render
-    thread: about a millisecond.
-    """
-    if _TRIM is not None:
-        _TRIM(0)
-
 
 
 @dataclass
