@@ -286,7 +286,8 @@ class AudioOutput:
             # GIL: the channel looks idle meanwhile, for tens of ms on a loaded machine (and
             # treating that as an underrun would skip the queued chunk). So it is believed
             # only once everything handed out should have been played.
-            voice.idle_since = now if voice.idle_since is None else voice.idle_since
+            if voice.idle_since is None:
+                voice.idle_since = now
             if now - voice.idle_since < POLL / 2 or now < _switch_time(voice, None) - SURE:
                 return
             voice.idle_since = None

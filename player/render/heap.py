@@ -4,14 +4,15 @@ Each clip's decoder, filter graph and frame pools allocate and free several full
 each new decoder thread from a malloc arena of its own. glibc keeps what is freed in each arena,
 and makes up to 8 arenas a core, so over thousands of items the process sits tens of MB above
 what it uses. Measured with benchmarks/soak.py over 10,000 switches: with glibc's default arenas
-RSS rose from about 160 to 185 MB; with two arenas it stays near 110 MB (+10 MB), for the same
-memory in use (28-30 MB of C heap).
+RSS rose by 14-22 MB, to 165-185 MB; with two arenas it stayed between 105 and 112 MB, for the
+same memory in use (28-30 MB of C heap).
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import os
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ _LIBC = _libc()
 def limit_arenas(count: int = ARENAS) -> bool:
     """Cap the number of malloc arenas; True when done. Call it at start, before the threads
     (an arena made earlier stays). MALLOC_ARENA_MAX in the environment, if set, wins."""
-    import os
-
     if _LIBC is None or os.environ.get("MALLOC_ARENA_MAX"):
         return False
     done = bool(_LIBC.mallopt(_M_ARENA_MAX, count))
