@@ -77,10 +77,13 @@ def frame_count(path: Path) -> int:
         return stream.frames or int(float(container.duration / 1e6) * 30)
 
 
-def ffmpeg_baseline(path: Path) -> float:
-    """CPU seconds of `ffmpeg -f null` decoding the whole clip."""
+def ffmpeg_baseline(path: Path, threads: int | None = None) -> float:
+    """CPU seconds of `ffmpeg -f null` decoding the whole clip (`threads`: its decoding threads,
+    by default as many as FFmpeg chooses)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
+    count = [] if threads is None else ["-threads", str(threads)]
+    subprocess.run(["ffmpeg", "-v", "error", *count, "-i", str(path), "-f", "null", "-"],
+                   check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -197,20 +200,24 @@ def report_run(label: str, clip: Path, work: Path, display: str | None, repeat: 
     its range, so a busy machine shows as a wide range rather than as a wrong figure."""
     frames = frame_count(clip)
     length = frames / 30
-    ratios, costs, baselines, late = [], [], [], 0.0
+    ratios, costs, baselines, single, late = [], [], [], [], 0.0
     for _ in range(repeat):
         ff = ffmpeg_baseline(clip)
+        one = ffmpeg_baseline(clip, threads=1)
         run = run_player(clip, length + 4.0, work, display)
         extra = run["video"] - run["still"]
         ratios.append(extra / ff)
+        single.append(extra / one)
         costs.append(extra / frames * 1000)
         baselines.append(ff / frames * 1000)
         late = max(late, run["video_late"])
     print(f"run ({label}, {'x11 under Xvfb' if display else 'headless'}, {frames} frames, "
           f"x{repeat}): clip {statistics.median(costs):.2f} ms/frame (start-up and idle taken "
           f"out), ffmpeg -f null {statistics.median(baselines):.2f} ms/frame; ratio median "
-          f"{statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f}); "
-          f"late frames (loop) {late:.0f}; load average {os.getloadavg()[0]:.1f}")
+          f"{statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f}); against "
+          f"`ffmpeg -threads 1` (one decoding thread, as the player decodes up to 1080p30) "
+          f"{statistics.median(single):.2f} ({min(single):.2f}-{max(single):.2f}); late frames "
+          f"(loop) {late:.0f}; load average {os.getloadavg()[0]:.1f}")
 
 
 def play_mpv(path: Path, display: str) -> dict[str, float] | None:
