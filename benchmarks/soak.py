@@ -103,16 +103,25 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost")]
 
 
+def _mallinfo2():  # noqa: ANN202 - a ctypes function, or None
+    try:
+        function = ctypes.CDLL("libc.so.6").mallinfo2  # glibc 2.33 and later
+    except (OSError, AttributeError):
+        return None
+    function.restype = _MallInfo2
+    return function
+
+
+_MALLINFO2 = _mallinfo2()
+
+
 def c_heap() -> tuple[float, float]:
     """MB the C heap hands out (glibc's mallinfo2: allocated chunks plus mmapped blocks) and MB
     it holds free, so that RSS growth can be told apart: memory still in use, or free memory
     not given back (fragmentation)."""
-    try:
-        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
-    except (OSError, AttributeError):
+    if _MALLINFO2 is None:
         return float("nan"), float("nan")
-    mallinfo2.restype = _MallInfo2
-    info = mallinfo2()
+    info = _MALLINFO2()
     return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
 
 

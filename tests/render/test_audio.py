@@ -63,7 +63,6 @@ class Device:
             self.now += step
         self.output.service(self.now)
 
-
     def run_as_feeder(self, seconds: float) -> int:
         """Let the output choose when it looks next, as its thread does; returns its turns."""
         turns, end = 0, self.now + seconds
