@@ -34,9 +34,8 @@ def setup(tmp_path_factory):
 
 
 def test_pressing_the_buttons_in_chromium(setup, tmp_path):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     site, box = setup
@@ -53,10 +52,18 @@ def test_pressing_the_buttons_in_chromium(setup, tmp_path):
         wait.until(lambda d: d.find_elements(By.ID, "remote"))
 
         def press(kind: str) -> None:
-            before = driver.find_element(By.TAG_NAME, "html")
+            # the page after the form is a new window object, without the mark set on this one;
+            # asked while the old document goes, chromedriver may answer with any error
+            mark = driver.execute_script("return window.__mark = String(Math.random())")
             driver.find_element(By.CSS_SELECTOR, f'#remote button[data-kind="{kind}"]').click()
-            wait.until(expected_conditions.staleness_of(before))  # the page after the form
+            wait.until(lambda d: page_mark(d) not in (mark, None))
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remote ul.cmds li"))
+
+        def page_mark(d) -> str | None:
+            try:
+                return d.execute_script("return window.__mark || ''")
+            except WebDriverException:
+                return None
 
         def newest() -> tuple[str, str]:
             # read in one script: the panel may be swapped between two WebDriver calls
